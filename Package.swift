@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "icestat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "icestat", targets: ["ICEStatusTUI"]),
+        .library(name: "ICEEngine", targets: ["ICEEngine"]),
+        .library(name: "StatusRecorder", targets: ["StatusRecorder"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // ncursesw through a tiny C shim: macros and C globals re-exported as inline functions.
+        .systemLibrary(name: "CNCursesW", providers: [.apt(["libncurses-dev"])]),
+        .target(
+            name: "StatusRecorder"
+        ),
+        .target(
+            name: "ICEEngine",
+            dependencies: [
+                "StatusRecorder",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "ICEStatusTUI",
+            dependencies: [
+                "ICEEngine",
+                "StatusRecorder",
+                "CNCursesW",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ICEEngineTests", dependencies: ["ICEEngine"], resources: [.copy("Resources")]),
+        .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
+        .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine"]),
+    ]
+)

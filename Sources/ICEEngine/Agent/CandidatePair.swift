@@ -1,0 +1,43 @@
+/// The state of a candidate pair in the checklist (RFC 8445 §6.1.2.6).
+public enum CandidatePairState: String, Sendable, Hashable {
+    case frozen, waiting, inProgress = "in-progress", succeeded, failed
+}
+
+/// A local and a remote candidate checked together, with the counters webrtc-internals shows.
+public struct CandidatePair: Sendable, Hashable, Identifiable {
+    public let id: Int
+    public var local: Candidate
+    public var remote: Candidate
+    /// Index of the local socket (host candidate base) the pair sends from.
+    var socketIndex: Int
+    public var priority: UInt64
+    public var state: CandidatePairState = .waiting
+    public var nominated = false
+    /// Set on the controlled side when a check with USE-CANDIDATE arrived on this pair.
+    var remoteNominated = false
+    public var requestsSent = 0
+    public var responsesReceived = 0
+    public var requestsReceived = 0
+    public var lastRoundTrip: Duration?
+
+    init(id: Int, local: Candidate, remote: Candidate, socketIndex: Int, role: ICERole) {
+        self.id = id
+        self.local = local
+        self.remote = remote
+        self.socketIndex = socketIndex
+        self.priority = 0
+        updatePriority(role: role)
+    }
+
+    /// RFC 8445 §6.1.2.3: 2^32·MIN(G,D) + 2·MAX(G,D) + (G>D ? 1 : 0), G being the controlling side's priority.
+    public static func priority(controlling g: UInt32, controlled d: UInt32) -> UInt64 {
+        let g = UInt64(g), d = UInt64(d)
+        return (min(g, d) << 32) + 2 * max(g, d) + (g > d ? 1 : 0)
+    }
+
+    mutating func updatePriority(role: ICERole) {
+        priority = role == .controlling
+            ? Self.priority(controlling: local.priority, controlled: remote.priority)
+            : Self.priority(controlling: remote.priority, controlled: local.priority)
+    }
+}

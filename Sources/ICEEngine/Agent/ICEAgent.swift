@@ -1,0 +1,522 @@
+import NIOCore
+import NIOPosix
+
+/// One ICE session with one remote agent, over real UDP sockets (RFC 8445, one component, UDP).
+///
+/// All state lives on `eventLoop`; public methods may be called from anywhere and hop onto it.
+/// Events go to `onEvent`, on the event loop, in the order they happen.
+public final class ICEAgent: @unchecked Sendable {
+    public let localCredentials: ICECredentials
+    public let eventLoop: EventLoop
+    public let configuration: ICEAgentConfiguration
+    private let onEvent: @Sendable (ICEAgentEvent) -> Void
+
+    // Everything below is confined to `eventLoop`.
+    private(set) var role: ICERole
+    let tieBreaker: UInt64
+    private var remoteCredentials: ICECredentials?
+    private var sockets: [Channel] = []
+    private var localCandidates: [Candidate] = []
+    private var remoteCandidates: [Candidate] = []
+    private var pairs: [CandidatePair] = []
+    private var nextPairID = 0
+    private var triggered: [(pairID: Int, useCandidate: Bool)] = []
+    private var transactions: [STUNTransactionID: CheckTransaction] = [:]
+    private var state: ICEConnectionState = .new
+    private var selectedPairID: Int?
+    private var nominatingPairID: Int?
+    private var firstSuccessAt: NIODeadline?
+    private var checkingStartedAt: NIODeadline?
+    private var lastConsentResponseAt: NIODeadline?
+    private var remoteEndOfCandidates = false
+    private var pacer: RepeatedTask?
+    private var consentTimer: Scheduled<Void>?
+    private var rng = SystemRandomNumberGenerator()
+
+    /// Datagrams dropped because they failed to decode or authenticate.
+    private(set) var droppedDatagrams = 0
+
+    private struct CheckTransaction {
+        var pairID: Int
+        var bytes: [UInt8]
+        var sentAt: NIODeadline
+        var retransmissions: Int
+        var rto: Duration
+        var useCandidate: Bool
+        var isConsent: Bool
+        var sentAsControlling: Bool
+        var timer: Scheduled<Void>?
+    }
+
+    /// Creates an agent with fresh random credentials and tie-breaker.
+    public init(role: ICERole, configuration: ICEAgentConfiguration = ICEAgentConfiguration(),
+                eventLoop: EventLoop, onEvent: @escaping @Sendable (ICEAgentEvent) -> Void) {
+        self.role = role
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.onEvent = onEvent
+        self.localCredentials = .random()
+        var rng = SystemRandomNumberGenerator()
+        self.tieBreaker = rng.next()
+    }
+
+    // MARK: Public API
+
+    /// Binds one UDP socket per allowed local address and reports host candidates (as events too).
+    public func gather() -> EventLoopFuture<[Candidate]> {
+        eventLoop.flatSubmit { self.gatherOnLoop() }
+    }
+
+    /// Sets the remote's ufrag and password; checks start once candidates are known too.
+    public func setRemoteCredentials(_ credentials: ICECredentials) {
+        eventLoop.execute {
+            guard self.state != .closed else { return }
+            self.remoteCredentials = credentials
+            self.startChecksIfReady()
+        }
+    }
+
+    /// Adds a remote candidate (trickle: any time, in any order with the credentials).
+    public func addRemoteCandidate(_ candidate: Candidate) {
+        eventLoop.execute { self.addRemoteCandidateOnLoop(candidate) }
+    }
+
+    /// Tells the agent the remote will send no more candidates: once every pair has failed, the agent fails.
+    public func setRemoteEndOfCandidates() {
+        eventLoop.execute { self.remoteEndOfCandidates = true }
+    }
+
+    /// Sends application data on the selected pair; dropped if none is selected.
+    public func send(_ bytes: [UInt8]) {
+        eventLoop.execute {
+            guard let id = self.selectedPairID, let pair = self.pair(id) else { return }
+            self.write(bytes, socket: pair.socketIndex, to: pair.remote.address)
+        }
+    }
+
+    /// The current checklist, for display.
+    public func candidatePairs() -> EventLoopFuture<[CandidatePair]> {
+        eventLoop.submit { self.pairs }
+    }
+
+    /// The current state.
+    public func currentState() -> EventLoopFuture<ICEConnectionState> {
+        eventLoop.submit { self.state }
+    }
+
+    /// Stops timers, closes sockets and moves to Closed.
+    public func close() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            self.pacer?.cancel()
+            self.consentTimer?.cancel()
+            for t in self.transactions.values { t.timer?.cancel() }
+            self.transactions.removeAll()
+            self.setState(.closed)
+            let closes = self.sockets.map { $0.close() }
+            self.sockets.removeAll()
+            return EventLoopFuture.andAllComplete(closes, on: self.eventLoop)
+        }
+    }
+
+    // MARK: Gathering
+
+    private func gatherOnLoop() -> EventLoopFuture<[Candidate]> {
+        let addresses: [(interface: String, address: IPAddress)]
+        do {
+            addresses = try HostAddressGatherer.addresses(filter: configuration.hostFilter)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let binds = addresses.enumerated().map { index, entry in
+            DatagramBootstrap(group: eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ICEDatagramHandler(socketIndex: index, agent: self))
+                    }
+                }
+                .bind(host: entry.address.description, port: 0)
+        }
+        return EventLoopFuture.whenAllSucceed(binds, on: eventLoop).map { channels in
+            guard self.state != .closed else {
+                channels.forEach { $0.close(promise: nil) }
+                return []
+            }
+            self.sockets = channels
+            for (index, channel) in channels.enumerated() {
+                guard let local = channel.localAddress.flatMap(TransportAddress.init) else { continue }
+                // RFC 8421: IPv6 ahead of IPv4, then interface order.
+                let localPreference = UInt16((local.ip.isIPv6 ? 65535 : 65535 - 1024) - index)
+                let candidate = Candidate(
+                    foundation: Candidate.foundation(type: .host, base: local.ip),
+                    priority: Candidate.priority(type: .host, localPreference: localPreference),
+                    address: local, type: .host)
+                self.localCandidates.append(candidate)
+                self.onEvent(.localCandidate(candidate))
+                for remote in self.remoteCandidates { self.addPair(local: candidate, socketIndex: index, remote: remote) }
+            }
+            self.onEvent(.gatheringComplete)
+            self.startChecksIfReady()
+            return self.localCandidates
+        }
+    }
+
+    // MARK: Pairs
+
+    private func pair(_ id: Int) -> CandidatePair? { pairs.first { $0.id == id } }
+
+    private func updatePair(_ id: Int, _ body: (inout CandidatePair) -> Void) {
+        guard let i = pairs.firstIndex(where: { $0.id == id }) else { return }
+        body(&pairs[i])
+    }
+
+    private func addRemoteCandidateOnLoop(_ candidate: Candidate) {
+        guard state != .closed, configuration.remoteAddressFilter(candidate.address.ip) else { return }
+        if let known = remoteCandidates.firstIndex(where: { $0.address == candidate.address }) {
+            // A peer-reflexive candidate learned from a check is the signalled one arriving late: take its type.
+            guard remoteCandidates[known].type == .peerReflexive, candidate.type != .peerReflexive else { return }
+            remoteCandidates[known] = candidate
+            for i in pairs.indices where pairs[i].remote.address == candidate.address {
+                pairs[i].remote = candidate
+                pairs[i].updatePriority(role: role)
+            }
+            pairs.sort { $0.priority > $1.priority }
+            if let id = selectedPairID, let p = pair(id), p.remote.address == candidate.address {
+                onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
+            }
+            return
+        }
+        remoteCandidates.append(candidate)
+        for (index, local) in localCandidates.enumerated() {
+            addPair(local: local, socketIndex: index, remote: candidate)
+        }
+        startChecksIfReady()
+    }
+
+    @discardableResult
+    private func addPair(local: Candidate, socketIndex: Int, remote: Candidate) -> Int? {
+        guard local.address.ip.isIPv4 == remote.address.ip.isIPv4, pairs.count < configuration.maxPairs else { return nil }
+        if let existing = pairs.first(where: { $0.socketIndex == socketIndex && $0.remote.address == remote.address }) {
+            return existing.id
+        }
+        let pair = CandidatePair(id: nextPairID, local: local, remote: remote, socketIndex: socketIndex, role: role)
+        nextPairID += 1
+        pairs.append(pair)
+        pairs.sort { $0.priority > $1.priority }
+        return pair.id
+    }
+
+    private func startChecksIfReady() {
+        guard remoteCredentials != nil, !pairs.isEmpty, pacer == nil, state != .closed else { return }
+        checkingStartedAt = .now()
+        setState(.checking)
+        pacer = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: configuration.checkInterval.timeAmount) { [self] _ in
+            self.tick()
+        }
+    }
+
+    // MARK: Pacing (RFC 8445 §6.1.4.2)
+
+    private func tick() {
+        guard state != .closed else { return }
+        let now = NIODeadline.now()
+        maybeNominate(now: now)
+        checkTimeouts(now: now)
+        if !triggered.isEmpty {
+            let next = triggered.removeFirst()
+            sendCheck(pairID: next.pairID, useCandidate: next.useCandidate)
+            return
+        }
+        guard selectedPairID == nil else { return }
+        if let next = pairs.first(where: { $0.state == .waiting || $0.state == .frozen }) {
+            sendCheck(pairID: next.id, useCandidate: false)
+        }
+    }
+
+    private func maybeNominate(now: NIODeadline) {
+        guard role == .controlling, selectedPairID == nil, nominatingPairID == nil, let first = firstSuccessAt else { return }
+        let pending = pairs.contains { $0.state == .waiting || $0.state == .inProgress || $0.state == .frozen }
+        let best = pairs.first { $0.state == .succeeded }
+        guard let best else { return }
+        // Nominate at once if the best possible pair already works, else give better pairs a short while.
+        let bestIsTop = pairs.first?.id == best.id
+        guard bestIsTop || !pending || now - first >= configuration.nominationDelay.timeAmount else { return }
+        nominatingPairID = best.id
+        triggered.insert((best.id, true), at: 0)
+    }
+
+    private func checkTimeouts(now: NIODeadline) {
+        switch state {
+        case .checking:
+            if let started = checkingStartedAt, now - started >= configuration.checkingTimeout.timeAmount {
+                setState(.failed)
+            } else if remoteEndOfCandidates, !pairs.isEmpty, pairs.allSatisfy({ $0.state == .failed }) {
+                setState(.failed)
+            }
+        case .connected, .disconnected:
+            guard let last = lastConsentResponseAt else { return }
+            let silence = now - last
+            if silence >= configuration.failedTimeout.timeAmount {
+                consentTimer?.cancel()
+                setState(.failed)
+            } else if silence >= configuration.disconnectedTimeout.timeAmount, state == .connected {
+                setState(.disconnected)
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: Sending checks
+
+    private func sendCheck(pairID: Int, useCandidate: Bool, isConsent: Bool = false) {
+        guard let remote = remoteCredentials, let pair = pair(pairID) else { return }
+        var builder = STUNMessageBuilder(type: .bindingRequest)
+        builder.append(.username, string: "\(remote.ufrag):\(localCredentials.ufrag)")
+        let prflxPriority = Candidate.priority(type: .peerReflexive, localPreference: UInt16((pair.local.priority >> 8) & 0xFFFF))
+        builder.append(.priority, uint32: prflxPriority)
+        if role == .controlling {
+            builder.append(.iceControlling, uint64: tieBreaker)
+            if useCandidate { builder.append(.useCandidate, []) }
+        } else {
+            builder.append(.iceControlled, uint64: tieBreaker)
+        }
+        if let software = configuration.software { builder.append(.software, string: software) }
+        builder.appendMessageIntegrity(key: STUNCredentials.shortTermKey(password: remote.pwd))
+        builder.appendFingerprint()
+        let bytes = builder.encoded
+        var transaction = CheckTransaction(pairID: pairID, bytes: bytes, sentAt: .now(), retransmissions: 0,
+                                           rto: configuration.initialRTO, useCandidate: useCandidate,
+                                           isConsent: isConsent, sentAsControlling: role == .controlling)
+        let id = builder.transactionID
+        if !isConsent {
+            transaction.timer = scheduleRetransmission(id, after: transaction.rto)
+            updatePair(pairID) { p in
+                if p.state != .succeeded { p.state = .inProgress }
+            }
+        } else {
+            // Consent checks are not retransmitted; a stale entry is dropped after the failed timeout.
+            transaction.timer = eventLoop.scheduleTask(in: configuration.failedTimeout.timeAmount) { [self] in
+                self.transactions[id] = nil
+            }
+        }
+        transactions[id] = transaction
+        updatePair(pairID) { $0.requestsSent += 1 }
+        write(bytes, socket: pair.socketIndex, to: pair.remote.address)
+    }
+
+    private func scheduleRetransmission(_ id: STUNTransactionID, after delay: Duration) -> Scheduled<Void> {
+        eventLoop.scheduleTask(in: delay.timeAmount) { [self] in
+            self.retransmit(id)
+        }
+    }
+
+    private func retransmit(_ id: STUNTransactionID) {
+        guard var t = transactions[id], let pair = pair(t.pairID), state != .closed else { return }
+        if t.retransmissions >= configuration.maxRetransmissions {
+            transactions[id] = nil
+            updatePair(t.pairID) { p in
+                if p.state == .inProgress { p.state = .failed }
+            }
+            if nominatingPairID == t.pairID { nominatingPairID = nil }
+            return
+        }
+        t.retransmissions += 1
+        t.rto = min(t.rto * 2, configuration.maxRTO)
+        t.timer = scheduleRetransmission(id, after: t.rto)
+        transactions[id] = t
+        updatePair(t.pairID) { $0.requestsSent += 1 }
+        write(t.bytes, socket: pair.socketIndex, to: pair.remote.address)
+    }
+
+    private func write(_ bytes: [UInt8], socket: Int, to address: TransportAddress) {
+        guard socket < sockets.count, configuration.remoteAddressFilter(address.ip),
+              let destination = try? address.socketAddress() else { return }
+        let channel = sockets[socket]
+        let buffer = channel.allocator.buffer(bytes: bytes)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+    }
+
+    // MARK: Receiving
+
+    func receive(socketIndex: Int, from: TransportAddress, bytes: [UInt8]) {
+        guard state != .closed else { return }
+        guard STUNMessage.looksLikeSTUN(bytes) else {
+            if let id = selectedPairID, let p = pair(id), p.remote.address == from, p.socketIndex == socketIndex {
+                onEvent(.data(bytes))
+            }
+            return
+        }
+        guard let message = try? STUNMessage(decoding: bytes), message.type.method == .binding else {
+            droppedDatagrams += 1
+            return
+        }
+        if message.contains(.fingerprint), !message.hasValidFingerprint {
+            droppedDatagrams += 1
+            return
+        }
+        switch message.type.messageClass {
+        case .request: handleRequest(message, socketIndex: socketIndex, from: from)
+        case .successResponse, .errorResponse: handleResponse(message, from: from)
+        case .indication: break
+        }
+    }
+
+    private func handleRequest(_ request: STUNMessage, socketIndex: Int, from: TransportAddress) {
+        // Only authenticated checks are answered (RFC 8445 §7.3, RFC 8489 §9.1.3); others are dropped silently.
+        guard configuration.remoteAddressFilter(from.ip),
+              let username = request.username, username.hasPrefix(localCredentials.ufrag + ":"),
+              request.verifyMessageIntegrity(key: STUNCredentials.shortTermKey(password: localCredentials.pwd)),
+              let priority = request.priority, request.unknownRequiredAttributes.isEmpty else {
+            droppedDatagrams += 1
+            return
+        }
+        if let remote = remoteCredentials, username != "\(localCredentials.ufrag):\(remote.ufrag)" {
+            droppedDatagrams += 1
+            return
+        }
+        // Role conflict (RFC 8445 §7.3.1.1).
+        if let theirs = request.iceControlling, role == .controlling {
+            if tieBreaker >= theirs {
+                respondRoleConflict(request, socketIndex: socketIndex, to: from)
+                return
+            }
+            switchRole(to: .controlled)
+        } else if let theirs = request.iceControlled, role == .controlled {
+            if tieBreaker >= theirs {
+                switchRole(to: .controlling)
+            } else {
+                respondRoleConflict(request, socketIndex: socketIndex, to: from)
+                return
+            }
+        }
+
+        var response = STUNMessageBuilder(type: .bindingSuccess, transactionID: request.transactionID)
+        response.appendXORAddress(.xorMappedAddress, from)
+        response.appendMessageIntegrity(key: STUNCredentials.shortTermKey(password: localCredentials.pwd))
+        response.appendFingerprint()
+        write(response.encoded, socket: socketIndex, to: from)
+
+        guard socketIndex < localCandidates.count else { return }
+        // A source we have not been told of is a peer-reflexive remote candidate (RFC 8445 §7.3.1.3).
+        var remote = remoteCandidates.first { $0.address == from }
+        if remote == nil {
+            let prflx = Candidate(foundation: Candidate.foundation(type: .peerReflexive, base: from.ip),
+                                  priority: priority, address: from, type: .peerReflexive)
+            remoteCandidates.append(prflx)
+            remote = prflx
+        }
+        guard let remote, let pairID = addPair(local: localCandidates[socketIndex], socketIndex: socketIndex, remote: remote) else { return }
+        updatePair(pairID) { $0.requestsReceived += 1 }
+        if role == .controlled, request.useCandidate {
+            updatePair(pairID) { $0.remoteNominated = true }
+        }
+        guard let p = pair(pairID) else { return }
+        if p.state == .succeeded {
+            if role == .controlled, p.remoteNominated, selectedPairID != pairID { select(pairID) }
+        } else if p.state != .inProgress, !triggered.contains(where: { $0.pairID == pairID }) {
+            triggered.append((pairID, false))
+        }
+        if pacer == nil { startChecksIfReady() }
+    }
+
+    private func respondRoleConflict(_ request: STUNMessage, socketIndex: Int, to: TransportAddress) {
+        var response = STUNMessageBuilder(type: .bindingError, transactionID: request.transactionID)
+        response.appendErrorCode(STUNErrorCode.roleConflict, reason: "Role Conflict")
+        response.appendMessageIntegrity(key: STUNCredentials.shortTermKey(password: localCredentials.pwd))
+        response.appendFingerprint()
+        write(response.encoded, socket: socketIndex, to: to)
+    }
+
+    private func switchRole(to newRole: ICERole) {
+        guard role != newRole else { return }
+        role = newRole
+        for i in pairs.indices { pairs[i].updatePriority(role: newRole) }
+        pairs.sort { $0.priority > $1.priority }
+        nominatingPairID = nil
+    }
+
+    private func handleResponse(_ response: STUNMessage, from: TransportAddress) {
+        guard let remote = remoteCredentials, let t = transactions[response.transactionID],
+              let pair = pair(t.pairID) else { return }
+        guard response.verifyMessageIntegrity(key: STUNCredentials.shortTermKey(password: remote.pwd)) else {
+            droppedDatagrams += 1
+            return
+        }
+        t.timer?.cancel()
+        transactions[response.transactionID] = nil
+        // Responses must come from where the request went (RFC 8445 §7.2.5.2.1).
+        guard pair.remote.address == from else {
+            if !t.isConsent { updatePair(pair.id) { $0.state = .failed } }
+            return
+        }
+        if response.type.messageClass == .errorResponse {
+            if response.errorCode?.code == STUNErrorCode.roleConflict {
+                switchRole(to: t.sentAsControlling ? .controlled : .controlling)
+                updatePair(pair.id) { $0.state = .waiting }
+                triggered.append((pair.id, false))
+            } else if !t.isConsent {
+                updatePair(pair.id) { $0.state = .failed }
+            }
+            return
+        }
+        let now = NIODeadline.now()
+        // Karn's rule: a retransmitted request gives no trustworthy round trip.
+        let rtt: Duration? = t.retransmissions == 0 ? .nanoseconds((now - t.sentAt).nanoseconds) : nil
+        updatePair(pair.id) { p in
+            p.state = .succeeded
+            p.responsesReceived += 1
+            if let rtt { p.lastRoundTrip = rtt }
+        }
+        if firstSuccessAt == nil { firstSuccessAt = now }
+        if pair.id == selectedPairID {
+            lastConsentResponseAt = now
+            if state == .disconnected { setState(.connected) }
+            if let rtt { onEvent(.roundTrip(rtt)) }
+        }
+        if selectedPairID == nil || selectedPairID != pair.id {
+            if role == .controlling, t.useCandidate {
+                updatePair(pair.id) { $0.nominated = true }
+                select(pair.id)
+                if let rtt { onEvent(.roundTrip(rtt)) }
+            } else if role == .controlled, self.pair(pair.id)?.remoteNominated == true {
+                select(pair.id)
+                if let rtt { onEvent(.roundTrip(rtt)) }
+            }
+        }
+    }
+
+    // MARK: Selection and consent (RFC 7675)
+
+    private func select(_ pairID: Int) {
+        guard let p = pair(pairID), state != .failed else { return }
+        selectedPairID = pairID
+        updatePair(pairID) { $0.nominated = true }
+        lastConsentResponseAt = .now()
+        triggered.removeAll()
+        onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
+        setState(.connected)
+        scheduleConsent()
+    }
+
+    private func scheduleConsent() {
+        consentTimer?.cancel()
+        let mean = Double(configuration.consentInterval.nanoseconds)
+        let jittered = Int64(mean * Double.random(in: 0.8...1.2, using: &rng))
+        consentTimer = eventLoop.scheduleTask(in: .nanoseconds(jittered)) { [self] in
+            guard let id = self.selectedPairID, self.state == .connected || self.state == .disconnected else { return }
+            self.sendCheck(pairID: id, useCandidate: false, isConsent: true)
+            self.scheduleConsent()
+        }
+    }
+
+    private func setState(_ new: ICEConnectionState) {
+        guard state != new, state != .closed else { return }
+        state = new
+        if new == .failed || new == .closed {
+            pacer?.cancel()
+            if new == .failed { consentTimer?.cancel() }
+        }
+        onEvent(.stateChanged(new))
+    }
+}

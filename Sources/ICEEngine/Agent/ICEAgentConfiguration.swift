@@ -1,0 +1,38 @@
+/// Timers and limits of an ``ICEAgent``.
+public struct ICEAgentConfiguration: Sendable {
+    /// Which local addresses become host candidates.
+    public var hostFilter: HostCandidateFilter = .default
+    /// Remote addresses the agent may send to; others are ignored (tests and the demo allow loopback only).
+    public var remoteAddressFilter: @Sendable (IPAddress) -> Bool = { _ in true }
+    /// Ta: the pacing of ordinary and triggered checks (RFC 8445 §14.2).
+    public var checkInterval: Duration = .milliseconds(50)
+    /// First retransmission timeout of a check; it doubles up to `maxRTO`.
+    public var initialRTO: Duration = .milliseconds(250)
+    public var maxRTO: Duration = .milliseconds(1600)
+    /// Retransmissions of one check before its pair fails.
+    public var maxRetransmissions = 6
+    /// How long the controlling agent waits after the first valid pair for a better one before nominating.
+    public var nominationDelay: Duration = .milliseconds(200)
+    /// Mean interval of consent checks on the selected pair (RFC 7675: 5 s, randomised ±20 %).
+    public var consentInterval: Duration = .seconds(5)
+    /// Without a consent response for this long, the agent is Disconnected (NetBird: 6 s).
+    public var disconnectedTimeout: Duration = .seconds(6)
+    /// Without a consent response for this long, the agent is Failed (NetBird: 12 s in all).
+    public var failedTimeout: Duration = .seconds(12)
+    /// Checking for this long without a selected pair fails the agent.
+    public var checkingTimeout: Duration = .seconds(25)
+    /// Upper bound on candidate pairs (RFC 8445 §6.1.2.5).
+    public var maxPairs = 100
+    /// SOFTWARE attribute in requests, or nil to omit it.
+    public var software: String? = nil
+
+    public init() {}
+
+    /// Settings for loopback use (the demo and tests): loopback candidates and peers only.
+    public static func loopback() -> ICEAgentConfiguration {
+        var c = ICEAgentConfiguration()
+        c.hostFilter = .loopback()
+        c.remoteAddressFilter = { $0.isLoopback }
+        return c
+    }
+}

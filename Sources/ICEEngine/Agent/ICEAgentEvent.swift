@@ -1,0 +1,18 @@
+/// A snapshot of the selected pair, for callers and the status recorder.
+public struct SelectedPair: Sendable, Hashable {
+    public var local: Candidate
+    public var remote: Candidate
+}
+
+/// What an ``ICEAgent`` reports to its owner, on the agent's event loop, in order.
+public enum ICEAgentEvent: Sendable {
+    case stateChanged(ICEConnectionState)
+    /// A local candidate to signal to the remote (trickle).
+    case localCandidate(Candidate)
+    case gatheringComplete
+    case selectedPairChanged(SelectedPair)
+    /// Round-trip time of a binding request on the selected pair, from request to its response.
+    case roundTrip(Duration)
+    /// Application data received on the selected pair.
+    case data([UInt8])
+}

@@ -1,0 +1,19 @@
+/// What two agents tell each other through the signal server about one ICE session.
+///
+/// `session` identifies the sender's ICE agent instance: a new value means the sender started a new agent
+/// (first connection, retry or restart), so the receiver must start a new one too.
+public enum SignalMessage: Sendable, Hashable {
+    /// The sender's credentials; the receiver answers with its own.
+    case offer(ICECredentials, session: UInt64)
+    /// The receiver's credentials in reply to an offer.
+    case answer(ICECredentials, session: UInt64)
+    /// One trickled candidate, in RFC 8839 form.
+    case candidate(String, session: UInt64)
+    /// The sender is going idle (lazy) or away; the receiver stops trying.
+    case goIdle
+}
+
+/// Carries signal messages to a peer, identified by its public key.
+public protocol SignalingTransport: Sendable {
+    func send(_ message: SignalMessage, from senderKey: String, to peerKey: String)
+}

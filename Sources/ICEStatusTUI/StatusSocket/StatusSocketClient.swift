@@ -1,0 +1,88 @@
+import NIOCore
+import NIOPosix
+import StatusRecorder
+
+/// Reads a status socket: a one-shot snapshot, or a live mirror of the remote recorder.
+enum StatusSocketClient {
+    /// Connects, asks for a snapshot and returns it.
+    static func fetchSnapshot(path: String, group: EventLoopGroup) async throws -> StatusSnapshot {
+        let promise = group.next().makePromise(of: StatusChange.self)
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(StatusStreamHandler(onBatch: { promise.succeed($0) },
+                                                                                          onEnd: { promise.fail($0) }))
+                    }
+                }
+                .connect(unixDomainSocketPath: path)
+                .get()
+        } catch {
+            promise.fail(error)
+            throw StatusSocketError.noAgent(path)
+        }
+        channel.writeAndFlush(channel.allocator.buffer(string: "snapshot\n"), promise: nil)
+        let batch = try await promise.futureResult.get()
+        channel.close(promise: nil)
+        return StatusSnapshot(local: batch.local ?? LocalAgentStatus(), peers: batch.peers, takenAtMillis: currentTimeMillis())
+    }
+
+    /// Mirrors the agent's recorder into `mirror` until the connection ends; returns the reason it ended.
+    static func watch(path: String, group: EventLoopGroup, into mirror: StatusRecorder) async throws -> Channel {
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(StatusStreamHandler(onBatch: { change in
+                            if let local = change.local { mirror.updateLocal { $0 = local } }
+                            for peer in change.peers { mirror.replacePeer(peer) }
+                            for id in change.removedPeerIDs { mirror.removePeer(id: id) }
+                        }, onEnd: { _ in }))
+                    }
+                }
+                .connect(unixDomainSocketPath: path)
+                .get()
+        } catch {
+            throw StatusSocketError.noAgent(path)
+        }
+        try await channel.writeAndFlush(channel.allocator.buffer(string: "watch\n"))
+        return channel
+    }
+}
+
+/// Decodes the status stream into batches.
+final class StatusStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private var decoder = StatusWireDecoder()
+    private let onBatch: (StatusChange) -> Void
+    private let onEnd: (Error) -> Void
+
+    init(onBatch: @escaping (StatusChange) -> Void, onEnd: @escaping (Error) -> Void) {
+        self.onBatch = onBatch
+        self.onEnd = onEnd
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        do {
+            let batches = try buffer.withUnsafeReadableBytes { try decoder.feed($0) }
+            batches.forEach(onBatch)
+        } catch {
+            onEnd(StatusSocketError.protocolError("\(error)"))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        onEnd(StatusSocketError.protocolError("the agent closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        onEnd(error)
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import StatusRecorder
+
+/// Serves a recorder on a Unix domain socket that only its owner may use (mode 0600 in a 0700 directory).
+///
+/// A client sends one request line: `snapshot` (one batch, then the server closes) or `watch` (a snapshot, then
+/// one coalesced batch per change, at most every `watchInterval`). See ``StatusWireFormat``.
+final class StatusSocketServer: Sendable {
+    let path: String
+    private let channel: Channel
+
+    private init(path: String, channel: Channel) {
+        self.path = path
+        self.channel = channel
+    }
+
+    static func start(path: String, recorder: StatusRecorder, group: EventLoopGroup,
+                      watchInterval: Duration = .milliseconds(100)) async throws -> StatusSocketServer {
+        try StatusSocketPath.prepareDirectory(for: path)
+        if FileManager.default.fileExists(atPath: path) {
+            if (try? await StatusSocketClient.fetchSnapshot(path: path, group: group)) != nil {
+                throw StatusSocketError.alreadyServing(path)
+            }
+            unlink(path) // stale socket of a process that died
+        }
+        let oldMask = umask(0o177)
+        defer { umask(oldMask) }
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(
+                        StatusRequestHandler(recorder: recorder, watchInterval: watchInterval))
+                }
+            }
+            .bind(unixDomainSocketPath: path)
+            .get()
+        chmod(path, 0o600)
+        return StatusSocketServer(path: path, channel: channel)
+    }
+
+    func close() async {
+        try? await channel.close()
+        unlink(path)
+    }
+}
+
+/// Answers one client's request line.
+final class StatusRequestHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let recorder: StatusRecorder
+    private let watchInterval: Duration
+    private var request: [UInt8] = []
+    private var watchTask: Task<Void, Never>?
+
+    init(recorder: StatusRecorder, watchInterval: Duration) {
+        self.recorder = recorder
+        self.watchInterval = watchInterval
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard watchTask == nil else { return }
+        var buffer = unwrapInboundIn(data)
+        request += buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard let newline = request.firstIndex(of: 10) else {
+            if request.count > 256 { context.close(promise: nil) } // not a client of ours
+            return
+        }
+        let line = String(decoding: request[..<newline], as: UTF8.self)
+        let channel = context.channel
+        switch line {
+        case "snapshot":
+            var out: [UInt8] = []
+            StatusWireFormat.appendHeader(to: &out)
+            StatusWireFormat.appendSnapshot(recorder.snapshot(), to: &out)
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        case "watch":
+            startWatching(channel: channel)
+        default:
+            var out = Array("E\tunknown request\n".utf8)
+            out += Array(".\n".utf8)
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    private func startWatching(channel: Channel) {
+        let recorder = self.recorder
+        let interval = watchInterval
+        watchTask = Task {
+            var first = true
+            for await change in recorder.subscribe() {
+                var out: [UInt8] = []
+                if first { StatusWireFormat.appendHeader(to: &out) }
+                first = false
+                StatusWireFormat.appendChange(change, to: &out)
+                // Waiting for the write is the backpressure: meanwhile the recorder coalesces further changes.
+                do {
+                    try await channel.writeAndFlush(channel.allocator.buffer(bytes: out))
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        watchTask?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,36 @@
+/// The status of one server the agent uses (signal, STUN or TURN).
+public struct ServerStatus: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case signal, stun, turn }
+    public var kind: Kind
+    public var address: String
+    public var available: Bool
+    public var error: String?
+
+    public init(kind: Kind, address: String, available: Bool, error: String? = nil) {
+        self.kind = kind
+        self.address = address
+        self.available = available
+        self.error = error
+    }
+}
+
+/// The local agent's own status.
+public struct LocalAgentStatus: Sendable, Hashable {
+    public var publicKey: String
+    public var name: String
+    public var startedAtMillis: Int64
+    public var lazyConnections: Bool
+    public var servers: [ServerStatus]
+
+    public init(publicKey: String = "", name: String = "", startedAtMillis: Int64 = 0,
+                lazyConnections: Bool = false, servers: [ServerStatus] = []) {
+        self.publicKey = publicKey
+        self.name = name
+        self.startedAtMillis = startedAtMillis
+        self.lazyConnections = lazyConnections
+        self.servers = servers
+    }
+
+    /// The signal server, if one is configured.
+    public var signal: ServerStatus? { servers.first { $0.kind == .signal } }
+}

@@ -1,0 +1,29 @@
+/// Everything the recorder knows of one peer. Timestamps are Unix time in milliseconds; latency is in nanoseconds.
+public struct PeerStatus: Sendable, Hashable {
+    /// The peer's public key, its identity.
+    public var id: String
+    public var name: String
+    public var state: PeerConnectionState = .idle
+    /// When `state` last changed.
+    public var stateChangedAtMillis: Int64
+    /// Set while Connected.
+    public var connectionType: ConnectionType?
+    public var localCandidate: CandidateEndpoint?
+    public var remoteCandidate: CandidateEndpoint?
+    /// The TURN server in use when relayed.
+    public var relayServer: String?
+    /// Latest round-trip time from a binding response on the selected pair.
+    public var latencyNanos: Int64?
+    public var bytesReceived: UInt64 = 0
+    public var bytesSent: UInt64 = 0
+    /// Last time data crossed the connection.
+    public var lastActivityMillis: Int64?
+    /// Why the peer is not Connected, or not P2P.
+    public var reason: String?
+
+    public init(id: String, name: String, stateChangedAtMillis: Int64) {
+        self.id = id
+        self.name = name
+        self.stateChangedAtMillis = stateChangedAtMillis
+    }
+}

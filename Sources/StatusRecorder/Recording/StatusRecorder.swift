@@ -1,0 +1,191 @@
+import Synchronization
+
+/// The single source of truth for peer status: the engine writes field-specific updates from any thread or task;
+/// front ends read consistent snapshots or subscribe to coalesced changes.
+///
+/// Updates never wait on subscribers: each subscriber owns a set of dirty peer ids that updates only mark, and a
+/// wake-up signal that holds at most one pending value. A slow subscriber therefore skips intermediate values but
+/// always ends up with the latest state.
+public final class StatusRecorder: Sendable {
+    struct Subscriber {
+        var dirtyPeers: Set<String> = []
+        var removedPeers: Set<String> = []
+        var localDirty = false
+        let wake: AsyncStream<Void>.Continuation
+    }
+
+    struct State {
+        var local = LocalAgentStatus()
+        var peers: [String: PeerStatus] = [:]
+        var subscribers: [Int: Subscriber] = [:]
+        var nextSubscriberID = 0
+    }
+
+    let state = Mutex(State())
+    private let clock: @Sendable () -> Int64
+
+    /// - Parameter clock: Unix time in milliseconds; tests pass a fixed one.
+    public init(clock: @escaping @Sendable () -> Int64 = currentTimeMillis) {
+        self.clock = clock
+    }
+
+    // MARK: Writing
+
+    /// Adds a peer in Idle (or renames an existing one).
+    public func addPeer(id: String, name: String) {
+        let now = clock()
+        mutatePeer(id) { peer in
+            if peer == nil { peer = PeerStatus(id: id, name: name, stateChangedAtMillis: now) }
+            peer?.name = name
+        }
+    }
+
+    public func removePeer(id: String) {
+        state.withLock { s in
+            guard s.peers.removeValue(forKey: id) != nil else { return }
+            for key in s.subscribers.keys {
+                s.subscribers[key]!.dirtyPeers.remove(id)
+                s.subscribers[key]!.removedPeers.insert(id)
+                s.subscribers[key]!.wake.yield()
+            }
+        }
+    }
+
+    /// Sets the state and, when it changes, the time of change. Leaving Connected clears the path fields.
+    public func updateState(id: String, _ newState: PeerConnectionState, reason: String? = nil) {
+        let now = clock()
+        mutatePeer(id) { peer in
+            guard peer != nil else { return }
+            if peer!.state != newState {
+                peer!.state = newState
+                peer!.stateChangedAtMillis = now
+                if newState != .connected {
+                    peer!.connectionType = nil
+                    peer!.localCandidate = nil
+                    peer!.remoteCandidate = nil
+                    peer!.relayServer = nil
+                }
+            }
+            peer!.reason = reason
+        }
+    }
+
+    /// Records the path of a connected peer: its type and the selected pair's two ends.
+    public func updatePath(id: String, type: ConnectionType, local: CandidateEndpoint?, remote: CandidateEndpoint?,
+                           relayServer: String? = nil) {
+        mutatePeer(id) { peer in
+            peer?.connectionType = type
+            peer?.localCandidate = local
+            peer?.remoteCandidate = remote
+            peer?.relayServer = relayServer
+        }
+    }
+
+    /// Records the latest round-trip time.
+    public func updateLatency(id: String, nanoseconds: Int64) {
+        mutatePeer(id) { $0?.latencyNanos = nanoseconds }
+    }
+
+    /// Adds to the traffic counters and stamps the last activity.
+    public func addTraffic(id: String, received: UInt64 = 0, sent: UInt64 = 0) {
+        let now = clock()
+        mutatePeer(id) { peer in
+            peer?.bytesReceived &+= received
+            peer?.bytesSent &+= sent
+            peer?.lastActivityMillis = now
+        }
+    }
+
+    /// Sets the reason a peer is not Connected or not P2P (nil clears it).
+    public func updateReason(id: String, _ reason: String?) {
+        mutatePeer(id) { $0?.reason = reason }
+    }
+
+    /// Replaces a whole peer record (used by mirrors of a remote recorder).
+    public func replacePeer(_ peer: PeerStatus) {
+        mutatePeer(peer.id) { $0 = peer }
+    }
+
+    /// Updates the local agent's status.
+    public func updateLocal(_ body: (inout LocalAgentStatus) -> Void) {
+        state.withLock { s in
+            let before = s.local
+            body(&s.local)
+            guard s.local != before else { return }
+            for key in s.subscribers.keys {
+                s.subscribers[key]!.localDirty = true
+                s.subscribers[key]!.wake.yield()
+            }
+        }
+    }
+
+    private func mutatePeer(_ id: String, _ body: (inout PeerStatus?) -> Void) {
+        state.withLock { s in
+            let before = s.peers[id]
+            var peer = before
+            body(&peer)
+            guard peer != before else { return }
+            s.peers[id] = peer
+            for key in s.subscribers.keys {
+                s.subscribers[key]!.dirtyPeers.insert(id)
+                s.subscribers[key]!.removedPeers.remove(id)
+                s.subscribers[key]!.wake.yield()
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// One peer's current record.
+    public func peer(id: String) -> PeerStatus? {
+        state.withLock { $0.peers[id] }
+    }
+
+    /// A consistent snapshot of everything, peers ordered by name then id.
+    public func snapshot() -> StatusSnapshot {
+        let (local, peers) = state.withLock { ($0.local, Array($0.peers.values)) }
+        return StatusSnapshot(local: local, peers: peers.sorted(by: Self.displayOrder), takenAtMillis: clock())
+    }
+
+    static func displayOrder(_ a: PeerStatus, _ b: PeerStatus) -> Bool {
+        a.name != b.name ? a.name < b.name : a.id < b.id
+    }
+
+    /// Starts a subscription. Its first element is the current state of every peer; later elements carry only
+    /// what changed since the previous one. The subscription ends when its iterating task is cancelled.
+    public func subscribe() -> StatusSubscription {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { s in
+            let id = s.nextSubscriberID
+            s.nextSubscriberID += 1
+            var subscriber = Subscriber(wake: continuation)
+            subscriber.dirtyPeers = Set(s.peers.keys)
+            subscriber.localDirty = true
+            s.subscribers[id] = subscriber
+            return id
+        }
+        continuation.yield()
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+        }
+        return StatusSubscription(recorder: self, subscriberID: id, wake: stream)
+    }
+
+    /// Takes what changed for one subscriber and clears its dirty marks.
+    func drain(subscriberID: Int) -> StatusChange? {
+        state.withLock { s in
+            guard var sub = s.subscribers[subscriberID] else { return nil }
+            let peers = sub.dirtyPeers.compactMap { s.peers[$0] }.sorted(by: Self.displayOrder)
+            let change = StatusChange(peers: peers, removedPeerIDs: Array(sub.removedPeers).sorted(),
+                                      local: sub.localDirty ? s.local : nil)
+            sub.dirtyPeers.removeAll(keepingCapacity: true)
+            sub.removedPeers.removeAll()
+            sub.localDirty = false
+            s.subscribers[subscriberID] = sub
+            return change
+        }
+    }
+
+    /// Number of live subscriptions.
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+}

@@ -1,0 +1,111 @@
+/// Errors in a status stream.
+public enum StatusWireError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unsupportedVersion(String)
+    case malformedLine(String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedVersion(let v): "status socket speaks version \(v); this icestat speaks \(StatusWireFormat.version)"
+        case .malformedLine(let l): "malformed status line: \(l.prefix(80))"
+        }
+    }
+}
+
+/// Incremental decoder of the status stream: feed bytes as they arrive, take whole batches out.
+public struct StatusWireDecoder: Sendable {
+    private var pending: [UInt8] = []
+    private var current = StatusChange()
+    private var sawLocal = false
+
+    public init() {}
+
+    /// Adds received bytes and returns every batch they complete, in order.
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws(StatusWireError) -> [StatusChange] {
+        pending.append(contentsOf: bytes)
+        var batches: [StatusChange] = []
+        var start = 0
+        let count = pending.count
+        var i = 0
+        while i < count {
+            if pending[i] == 10 {
+                if try consumeLine(start..<i) {
+                    batches.append(current)
+                    current = StatusChange()
+                    sawLocal = false
+                }
+                start = i + 1
+            }
+            i += 1
+        }
+        pending.removeFirst(start)
+        return batches
+    }
+
+    /// Returns true at the end of a batch.
+    private mutating func consumeLine(_ range: Range<Int>) throws(StatusWireError) -> Bool {
+        guard let kind = range.isEmpty ? nil : pending[range.lowerBound] else { return false }
+        if kind == UInt8(ascii: ".") { return true }
+        let fields = split(range)
+        func bad() -> StatusWireError { .malformedLine(String(decoding: pending[range], as: UTF8.self)) }
+        switch kind {
+        case UInt8(ascii: "V"):
+            guard fields.count >= 3, fields[1] == "icestat-status" else { throw bad() }
+            guard fields[2] == String(StatusWireFormat.version) else { throw .unsupportedVersion(fields[2]) }
+        case UInt8(ascii: "L"):
+            guard fields.count >= 5 else { throw bad() }
+            current.local = LocalAgentStatus(publicKey: fields[1], name: fields[2], startedAtMillis: Int64(fields[3]) ?? 0,
+                                             lazyConnections: fields[4] == "1", servers: [])
+            sawLocal = true
+        case UInt8(ascii: "S"):
+            guard fields.count >= 5, sawLocal, let kind = ServerStatus.Kind(rawValue: fields[1]) else { throw bad() }
+            current.local?.servers.append(ServerStatus(kind: kind, address: fields[2], available: fields[3] == "1",
+                                                       error: fields[4].isEmpty ? nil : fields[4]))
+        case UInt8(ascii: "P"):
+            guard fields.count >= 16, let state = PeerConnectionState(rawValue: fields[3]),
+                  let changed = Int64(fields[4]) else { throw bad() }
+            var p = PeerStatus(id: fields[1], name: fields[2], stateChangedAtMillis: changed)
+            p.state = state
+            p.connectionType = ConnectionType(rawValue: fields[5])
+            if !fields[6].isEmpty || !fields[7].isEmpty { p.localCandidate = CandidateEndpoint(type: fields[6], address: fields[7]) }
+            if !fields[8].isEmpty || !fields[9].isEmpty { p.remoteCandidate = CandidateEndpoint(type: fields[8], address: fields[9]) }
+            p.relayServer = fields[10].isEmpty ? nil : fields[10]
+            p.latencyNanos = Int64(fields[11])
+            p.bytesReceived = UInt64(fields[12]) ?? 0
+            p.bytesSent = UInt64(fields[13]) ?? 0
+            p.lastActivityMillis = Int64(fields[14])
+            p.reason = fields[15].isEmpty ? nil : fields[15]
+            current.peers.append(p)
+        case UInt8(ascii: "X"):
+            guard fields.count >= 2 else { throw bad() }
+            current.removedPeerIDs.append(fields[1])
+        default:
+            break // Unknown kinds are skipped, so newer agents can add records.
+        }
+        return false
+    }
+
+    private func split(_ range: Range<Int>) -> [String] {
+        var fields: [String] = []
+        fields.reserveCapacity(16)
+        var field: [UInt8] = []
+        var i = range.lowerBound
+        var escaped = false
+        while i < range.upperBound {
+            let b = pending[i]
+            if escaped {
+                field.append(b == UInt8(ascii: "t") ? 9 : b == UInt8(ascii: "n") ? 10 : b)
+                escaped = false
+            } else if b == 92 {
+                escaped = true
+            } else if b == 9 {
+                fields.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
+            } else {
+                field.append(b)
+            }
+            i += 1
+        }
+        fields.append(String(decoding: field, as: UTF8.self))
+        return fields
+    }
+}

@@ -1,0 +1,79 @@
+/// The status socket's wire format: UTF-8 lines of tab-separated fields, grouped in batches that end with a
+/// line holding a single `.`. It is cheap to write and to parse, which keeps `--detail` fast with many peers.
+///
+/// Lines (first field is the record kind):
+/// - `V  icestat-status  1`: version, first line of a stream.
+/// - `L  publicKey  name  startedAtMillis  lazy(0|1)`: the local agent; followed by its `S` lines.
+/// - `S  kind  address  available(0|1)  error`: one server of the local agent.
+/// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
+///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason`: one peer.
+/// - `X  id`: a peer was removed.
+/// - `.`: end of batch (a snapshot, or one coalesced change).
+///
+/// Empty fields are absent values. Tab, newline and backslash inside a field are escaped as `\t`, `\n`, `\\`.
+public enum StatusWireFormat {
+    public static let version = 1
+
+    public static func appendHeader(to out: inout [UInt8]) {
+        out.append(contentsOf: "V\ticestat-status\t\(version)\n".utf8)
+    }
+
+    /// Appends a whole snapshot as one batch.
+    public static func appendSnapshot(_ snapshot: StatusSnapshot, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 64 + snapshot.peers.count * 160)
+        appendLocal(snapshot.local, to: &out)
+        for peer in snapshot.peers { appendPeer(peer, to: &out) }
+        out.append(contentsOf: ".\n".utf8)
+    }
+
+    /// Appends one change as one batch.
+    public static func appendChange(_ change: StatusChange, to out: inout [UInt8]) {
+        if let local = change.local { appendLocal(local, to: &out) }
+        for peer in change.peers { appendPeer(peer, to: &out) }
+        for id in change.removedPeerIDs {
+            out.append(contentsOf: "X\t".utf8)
+            appendField(id, to: &out)
+            out.append(10)
+        }
+        out.append(contentsOf: ".\n".utf8)
+    }
+
+    static func appendLocal(_ local: LocalAgentStatus, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "L"))
+        appendFields([local.publicKey, local.name, String(local.startedAtMillis), local.lazyConnections ? "1" : "0"], to: &out)
+        for server in local.servers {
+            out.append(UInt8(ascii: "S"))
+            appendFields([server.kind.rawValue, server.address, server.available ? "1" : "0", server.error ?? ""], to: &out)
+        }
+    }
+
+    static func appendPeer(_ p: PeerStatus, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "P"))
+        appendFields([
+            p.id, p.name, p.state.rawValue, String(p.stateChangedAtMillis), p.connectionType?.rawValue ?? "",
+            p.localCandidate?.type ?? "", p.localCandidate?.address ?? "",
+            p.remoteCandidate?.type ?? "", p.remoteCandidate?.address ?? "",
+            p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
+            String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", p.reason ?? "",
+        ], to: &out)
+    }
+
+    private static func appendFields(_ fields: [String], to out: inout [UInt8]) {
+        for field in fields {
+            out.append(9)
+            appendField(field, to: &out)
+        }
+        out.append(10)
+    }
+
+    private static func appendField(_ field: String, to out: inout [UInt8]) {
+        for byte in field.utf8 {
+            switch byte {
+            case 9: out.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 10: out.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 92: out.append(contentsOf: [92, 92])
+            default: out.append(byte)
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import ICEEngine
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ICEAgentTests {
+    @Test func twoAgentsConnectOverLoopback() async throws {
+        let (a, logA) = AgentFactory.make(.controlling) { $0.consentInterval = .milliseconds(200) }
+        let (b, logB) = AgentFactory.make(.controlled) { $0.consentInterval = .milliseconds(200) }
+        try await AgentFactory.exchange(a, b)
+        #expect(await logA.wait(seconds: 5) { $0.states.last == .connected && $0.roundTrips.count >= 2 })
+        #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(logA.states == [.checking, .connected])
+        let pairA = try #require(logA.selected)
+        let pairB = try #require(logB.selected)
+        #expect(pairA.local.type == .host && pairA.remote.type == .host)
+        #expect(pairA.local.address == pairB.remote.address)
+        #expect(pairA.remote.address == pairB.local.address)
+        #expect(pairA.local.address.ip == IPAddress("127.0.0.1"))
+        #expect(logA.roundTrips.allSatisfy { $0 > .zero && $0 < .seconds(1) })
+        #expect(try await a.candidatePairs().get().first { $0.nominated }?.state == .succeeded)
+        _ = try await (a.close().get(), b.close().get())
+        #expect(logA.states.last == .closed)
+    }
+
+    @Test func trickleInAnyOrder() async throws {
+        let (a, logA) = AgentFactory.make(.controlling)
+        let (b, logB) = AgentFactory.make(.controlled)
+        try await AgentFactory.exchange(a, b, candidatesFirst: true)
+        #expect(await logA.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
+        _ = try await (a.close().get(), b.close().get())
+    }
+
+    @Test func credentialsLateOnOneSideYieldPeerReflexiveThenHost() async throws {
+        // B learns A's candidates late: A's checks reach it first (a peer-reflexive remote), then signalling
+        // names the candidate and the pair shows it as host.
+        let (a, logA) = AgentFactory.make(.controlling)
+        let (b, logB) = AgentFactory.make(.controlled)
+        let ca = try await a.gather().get()
+        let cb = try await b.gather().get()
+        a.setRemoteCredentials(b.localCredentials)
+        b.setRemoteCredentials(a.localCredentials)
+        cb.forEach(a.addRemoteCandidate)
+        #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(logB.selected?.remote.type == .peerReflexive)
+        ca.forEach(b.addRemoteCandidate)
+        #expect(await logB.wait(seconds: 2) { $0.selected?.remote.type == .host })
+        #expect(await logA.wait(seconds: 2) { $0.states.last == .connected })
+        _ = try await (a.close().get(), b.close().get())
+    }
+
+    @Test func roleConflictIsResolved() async throws {
+        let (a, logA) = AgentFactory.make(.controlling)
+        let (b, logB) = AgentFactory.make(.controlling)
+        try await AgentFactory.exchange(a, b)
+        #expect(await logA.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
+        let roles = try await [a.eventLoop.submit { a.role }.get(), b.eventLoop.submit { b.role }.get()]
+        #expect(Set(roles) == [.controlling, .controlled])
+        // The larger tie-breaker keeps the controlling role (RFC 8445 §7.3.1.1).
+        let winner = a.tieBreaker > b.tieBreaker ? roles[0] : roles[1]
+        #expect(winner == .controlling)
+        _ = try await (a.close().get(), b.close().get())
+    }
+
+    @Test func unreachablePeerFails() async throws {
+        let (a, logA) = AgentFactory.make(.controlling) {
+            $0.maxRetransmissions = 2
+            $0.initialRTO = .milliseconds(100)
+            $0.checkingTimeout = .seconds(3)
+        }
+        _ = try await a.gather().get()
+        let silent = try UDPProbe()
+        a.setRemoteCredentials(ICECredentials.random())
+        a.addRemoteCandidate(Candidate(foundation: "1", priority: 100, address: silent.address, type: .host))
+        a.setRemoteEndOfCandidates()
+        #expect(await logA.wait(seconds: 3) { $0.states.last == .failed })
+        #expect(logA.states == [.checking, .failed])
+        // Three transmissions (one plus two retransmissions) reached the silent peer, nothing more.
+        #expect(silent.receiveAll(timeout: 0.2).count == 3)
+        _ = try await a.close().get()
+    }
+
+    @Test func onlyAuthenticatedChecksAreAnswered() async throws {
+        let (a, _) = AgentFactory.make(.controlled)
+        let target = try #require(try await a.gather().get().first).address
+        let probe = try UDPProbe()
+        let creds = a.localCredentials
+        func request(user: String, password: String?, fingerprint: Bool = true) -> [UInt8] {
+            var b = STUNMessageBuilder(type: .bindingRequest)
+            b.append(.username, string: user)
+            b.append(.priority, uint32: 12345)
+            b.append(.iceControlling, uint64: 1)
+            if let password { b.appendMessageIntegrity(key: Array(password.utf8)) }
+            if fingerprint { b.appendFingerprint() }
+            return b.encoded
+        }
+        // Wrong password, no integrity, wrong ufrag, garbage: all dropped without an answer.
+        probe.send(request(user: "\(creds.ufrag):x", password: "wrong-password-0123456789"), to: target)
+        probe.send(request(user: "\(creds.ufrag):x", password: nil), to: target)
+        probe.send(request(user: "nope:x", password: creds.pwd), to: target)
+        probe.send(Array(repeating: 0, count: 64), to: target)
+        var tampered = request(user: "\(creds.ufrag):x", password: creds.pwd)
+        tampered[tampered.count - 1] ^= 1 // fingerprint broken
+        probe.send(tampered, to: target)
+        #expect(probe.receiveAll(timeout: 0.3).isEmpty)
+        // A valid check gets one response, no larger than the request, with the right mapped address.
+        let valid = request(user: "\(creds.ufrag):x", password: creds.pwd)
+        probe.send(valid, to: target)
+        let responses = probe.receiveAll(timeout: 0.5)
+        #expect(responses.count == 1)
+        let response = try STUNMessage(decoding: try #require(responses.first))
+        #expect(response.type == .bindingSuccess)
+        #expect(response.xorAddress() == probe.address)
+        #expect(response.verifyMessageIntegrity(key: Array(creds.pwd.utf8)))
+        #expect(response.hasValidFingerprint)
+        #expect(response.raw.count <= valid.count)
+        _ = try await a.close().get()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+@testable import ICEEngine
+
+/// A plain UDP socket on 127.0.0.1 for sending hand-made packets and collecting what comes back.
+final class UDPProbe {
+    let fd: Int32
+    let address: TransportAddress
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        address = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(bigEndian: addr.sin_port))
+    }
+
+    func send(_ bytes: [UInt8], to target: TransportAddress) {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(target.ip.description)
+        addr.sin_port = target.port.bigEndian
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+
+    /// Every datagram that arrives until `timeout` seconds pass with nothing new.
+    func receiveAll(timeout: Double) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, Int32(timeout * 1000)) > 0 else { return out }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { out.append(Array(buffer[0..<n])) }
+        }
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests need (idempotently), builds icestat and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+dpkg -s libncurses-dev >/dev/null 2>&1 || need+=(libncurses-dev)
+dpkg -s ncurses-term >/dev/null 2>&1 || need+=(ncurses-term)
+if ((${#need[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+swift build
+ICESTAT_BIN="$(swift build --show-bin-path)/icestat"
+export ICESTAT_BIN
+swift test "$@"
