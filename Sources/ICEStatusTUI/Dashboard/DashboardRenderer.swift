@@ -97,9 +97,15 @@ struct DashboardRenderer {
         }
         screen.fillRow(row, from: 0, style: .header)
         screen.put(hints, row: row, column: 0, style: .header)
-        if model.paused {
-            let tag = "[PAUSED] "
-            screen.put(tag, row: row, column: max(0, screen.columns - DisplayWidth.of(tag)), style: ScreenStyle(color: .yellow, bold: true, reverse: true))
+        var right = ""
+        let visible = visibleRows(screenRows: screen.rows)
+        if model.mode == .list, model.peers.count > visible {
+            right = "\(model.scrollOffset + 1)-\(min(model.peers.count, model.scrollOffset + visible)) of \(model.peers.count) "
+        }
+        if model.paused { right = "[PAUSED] " + right }
+        if !right.isEmpty, DisplayWidth.of(hints) + DisplayWidth.of(right) < screen.columns {
+            let style = model.paused ? ScreenStyle(color: .yellow, bold: true, reverse: true) : ScreenStyle.header
+            screen.put(right, row: row, column: screen.columns - DisplayWidth.of(right), style: style)
         }
     }
 
@@ -130,10 +136,6 @@ struct DashboardRenderer {
                 screen.put(text, row: row, column: x, style: style)
                 x += column.width + 1
             }
-        }
-        if model.peers.count > visible {
-            let info = " \(model.scrollOffset + 1)-\(min(model.peers.count, model.scrollOffset + visible)) of \(model.peers.count) "
-            screen.put(info, row: 1, column: max(0, screen.columns - DisplayWidth.of(info)), style: ScreenStyle(dim: true))
         }
     }
 

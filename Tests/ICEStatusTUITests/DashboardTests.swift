@@ -1,0 +1,109 @@
+import StatusRecorder
+import Testing
+@testable import ICEStatusTUI
+
+@MainActor
+struct DashboardTests {
+    func model() -> DashboardModel {
+        var m = DashboardModel()
+        m.update(Fixtures.snapshot())
+        return m
+    }
+
+    @Test func listGolden() {
+        let screen = TextScreen(rows: 8, columns: 100)
+        DashboardRenderer.draw(model(), on: screen, now: Fixtures.now)
+        #expect(screen.lines == [
+            " icestat · demo (loopback)   peers 1/3 connected   P2P 1   relayed 0   signal up",
+            "PEER     STATE      TYPE    LOCAL                  REMOTE                    LATENCY  CHANGED",
+            "alpha    Connected  P2P     host 127.0.0.1:40001   host 127.0.0.1:40002     0.142 ms    1m15s",
+            "bravo    Connecting -       -                      -                               -       3s",
+            "charlie  Idle       -       -                      -                               -    2h01m",
+            "",
+            "",
+            " q quit  ↑↓/jk move  Enter details  ? help  p pause",
+        ])
+        // The selected row is drawn reversed; states carry their colours.
+        #expect(screen.styles[2][0].reverse)
+        #expect(screen.styles[2][9].color == .green)
+        #expect(screen.styles[3][9].color == .yellow)
+        #expect(screen.styles[4][9].dim)
+    }
+
+    @Test func columnsDropByPriorityWhenNarrow() {
+        let names = DashboardRenderer.columns(width: 60, nameWidth: 8).map(\.title)
+        // LOCAL (22) does not fit after the first four; the narrower CHANGED still does.
+        #expect(names == ["PEER", "STATE", "TYPE", "LATENCY", "CHANGED"])
+        let wide = DashboardRenderer.columns(width: 200, nameWidth: 8).map(\.title)
+        #expect(wide == ["PEER", "STATE", "TYPE", "LOCAL", "REMOTE", "LATENCY", "CHANGED", "RX/TX"])
+    }
+
+    @Test func navigationAndDetail() {
+        var m = model()
+        DashboardInput.apply(.down, to: &m, pageSize: 5)
+        DashboardInput.apply(.down, to: &m, pageSize: 5)
+        DashboardInput.apply(.down, to: &m, pageSize: 5)
+        #expect(m.selectedPeer?.name == "charlie")
+        DashboardInput.apply(.up, to: &m, pageSize: 5)
+        #expect(m.selectedPeer?.name == "bravo")
+        // The cursor follows the peer, not the row, when the order changes.
+        var snapshot = Fixtures.snapshot()
+        snapshot.peers.reverse()
+        m.update(snapshot)
+        #expect(m.selectedPeer?.name == "bravo")
+        DashboardInput.apply(.toggleDetail, to: &m, pageSize: 5)
+        #expect(m.mode == .detail)
+        let screen = TextScreen(rows: 20, columns: 80)
+        DashboardRenderer.draw(m, on: screen, now: Fixtures.now)
+        #expect(screen.text.contains("Peer:              bravo"))
+        #expect(screen.text.contains("Reason:            ICE checks failed; next attempt in 6 s"))
+        DashboardInput.apply(.back, to: &m, pageSize: 5)
+        #expect(m.mode == .list)
+        DashboardInput.apply(.quit, to: &m, pageSize: 5)
+        #expect(m.quit)
+    }
+
+    @Test func scrollingKeepsSelectionVisible() {
+        var m = DashboardModel()
+        let r = StatusRecorder()
+        for i in 0..<50 { r.addPeer(id: "\(i)", name: String(format: "peer-%02d", i)) }
+        m.update(r.snapshot())
+        let screen = TextScreen(rows: 10, columns: 80)
+        let page = DashboardRenderer.visibleRows(screenRows: 10)
+        DashboardInput.apply(.end, to: &m, pageSize: page)
+        DashboardRenderer.draw(m, on: screen, now: 0)
+        #expect(screen.lines[8].hasPrefix("peer-49"))
+        #expect(screen.lines[2].hasPrefix("peer-43"))
+        #expect(screen.lines[9].hasSuffix("44-50 of 50"))
+        DashboardInput.apply(.pageUp, to: &m, pageSize: page)
+        #expect(m.selectedPeer?.name == "peer-42")
+    }
+
+    @Test func helpIsGeneratedFromTheBindings() {
+        var m = model()
+        DashboardInput.apply(.help, to: &m, pageSize: 5)
+        let screen = TextScreen(rows: 20, columns: 80)
+        DashboardRenderer.draw(m, on: screen, now: 0)
+        for binding in KeyBinding.all {
+            #expect(screen.text.contains(binding.help))
+        }
+    }
+
+    @Test func tooSmallTerminalSaysWhatItNeeds() {
+        let screen = TextScreen(rows: 5, columns: 30)
+        DashboardRenderer.draw(model(), on: screen, now: 0)
+        #expect(screen.lines[0] == "Terminal too small")
+        #expect(screen.lines[1] == "need 40x8,")
+        #expect(screen.lines[2] == "have 30x5")
+    }
+
+    @Test func pauseFreezesTheModel() {
+        var m = model()
+        DashboardInput.apply(.pause, to: &m, pageSize: 5)
+        m.update(StatusSnapshot(local: LocalAgentStatus(), peers: [], takenAtMillis: 0))
+        #expect(m.peers.count == 3)
+        DashboardInput.apply(.pause, to: &m, pageSize: 5)
+        m.update(StatusSnapshot(local: LocalAgentStatus(), peers: [], takenAtMillis: 0))
+        #expect(m.peers.isEmpty)
+    }
+}

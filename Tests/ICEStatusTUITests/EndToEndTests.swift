@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// The `icestat` binary end to end: a demo mesh read by `--detail`, the dashboard in tmux, and the error paths.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct EndToEndTests {
+    @Test func detailReadsARunningDemo() throws {
+        let socket = Harness.temporarySocket()
+        let demo = try Harness.start(["demo", "--headless", "--socket", socket])
+        defer { if demo.isRunning { demo.terminate() } }
+        var last = ""
+        let allConnected = try Harness.eventually(seconds: 20) {
+            let r = try Harness.icestat(["--detail", "--socket", socket])
+            last = r.stdout
+            return r.status == 0 && r.stdout.contains("Peers count: 8/8 Connected")
+        }
+        #expect(allConnected, "last report:\n\(last)")
+        let blocks = last.components(separatedBy: "\n\n").filter { $0.contains("Public key:") && $0.contains("Status:") }
+        #expect(blocks.count == 8)
+        for block in blocks {
+            #expect(block.contains("Status: Connected"))
+            #expect(block.contains("Connection type: P2P"))
+            #expect(block.contains("ICE candidate (Local/Remote): host/host"))
+            #expect(block.range(of: #"endpoints \(Local/Remote\): 127\.0\.0\.1:\d+/127\.0\.0\.1:\d+"#, options: .regularExpression) != nil)
+            #expect(block.range(of: #"Latency: \d+\.\d{3} ms"#, options: .regularExpression) != nil, "\(block)")
+        }
+        // Owner-only socket in an owner-only directory.
+        let attributes = try FileManager.default.attributesOfItem(atPath: socket)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let dir = (socket as NSString).deletingLastPathComponent
+        #expect((try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? Int) == 0o700)
+        // A second agent on the same socket is refused.
+        let second = try Harness.icestat(["demo", "--headless", "--socket", socket, "--duration", "1"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("already serving"))
+        // SIGTERM stops the demo cleanly and removes the socket.
+        demo.terminate()
+        #expect(Harness.waitForExit(demo, seconds: 10))
+        #expect(demo.wait(seconds: 1) == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket))
+    }
+
+    @Test func detailWithoutAnAgentSaysHowToStartOne() throws {
+        let r = try Harness.icestat(["--detail", "--socket", "/tmp/icestat-nowhere-\(getpid())/status.sock"])
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("no icestat agent is running"))
+        #expect(r.stderr.contains("icestat demo"))
+    }
+
+    @Test func noTerminalPointsAtDetail() throws {
+        let attach = try Harness.icestat(["--socket", "/tmp/icestat-nowhere-\(getpid())/status.sock"])
+        #expect(attach.status != 0)
+        let demo = try Harness.icestat(["demo"])
+        #expect(demo.status == 1)
+        #expect(demo.stderr.contains("needs a terminal"))
+        #expect(demo.stderr.contains("--detail"))
+    }
+
+    @Test func badArgumentsAreClearErrors() throws {
+        let r = try Harness.icestat(["demo", "--peers", "0"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--peers must be between 1 and 1000"))
+    }
+
+    @Test func dashboardInTmuxShowsEveryPeerConnected() throws {
+        let socket = Harness.temporarySocket()
+        let session = try TmuxSession(command: "\(Harness.binary) demo --socket \(socket)", columns: 120, rows: 20)
+        let connected = session.waitFor(seconds: 20) { screen in
+            screen.contains("peers 8/8 connected")
+                && screen.split(separator: "\n").count { $0.contains("Connected  P2P     host 127.0.0.1:") } == 8
+        }
+        #expect(connected, "screen:\n\(session.capture())")
+        // Colour by state: Connected rows are green.
+        #expect(session.capture(escapes: true).contains("32m"))
+        // Enter opens the selected peer's details; Esc returns.
+        session.send("Enter")
+        #expect(session.waitFor(seconds: 5) { $0.contains("Peer details") && $0.contains("Remote candidate:  host 127.0.0.1:") })
+        session.send("Escape")
+        #expect(session.waitFor(seconds: 5) { $0.contains("PEER") && !$0.contains("Peer details") })
+        session.send("?")
+        #expect(session.waitFor(seconds: 5) { $0.contains("Keys") && $0.contains("details of the selected peer") })
+        session.send("?")
+        // j moves the selection down; the detail pane then shows the second peer.
+        session.send("j")
+        session.send("Enter")
+        #expect(session.waitFor(seconds: 5) { $0.contains("Peer:              bravo") })
+        session.send("Escape")
+        // A terminal too small for the table gets a page saying the size needed; growing it back restores it.
+        session.resize(columns: 30, rows: 6)
+        #expect(session.waitFor(seconds: 5) { $0.contains("Terminal too small") && $0.contains("need 40x8") })
+        session.resize(columns: 120, rows: 20)
+        #expect(session.waitFor(seconds: 5) { $0.contains("peers 8/8 connected") })
+        // A second terminal attaches to the same agent through the status socket.
+        let viewer = try TmuxSession(command: "\(Harness.binary) --socket \(socket)", columns: 120, rows: 20)
+        #expect(viewer.waitFor(seconds: 10) { $0.contains("peers 8/8 connected") }, "viewer:\n\(viewer.capture())")
+        viewer.send("q")
+        #expect(Harness.eventually(seconds: 5) { !viewer.isAlive })
+        session.send("q")
+        #expect(Harness.eventually(seconds: 10) { !session.isAlive })
+        #expect(!FileManager.default.fileExists(atPath: socket))
+    }
+
+    @Test func noColorIsRespected() throws {
+        let socket = Harness.temporarySocket()
+        let session = try TmuxSession(command: "\(Harness.binary) demo --peers 2 --socket \(socket)", columns: 120, rows: 12,
+                                      environment: ["NO_COLOR": "1"])
+        #expect(session.waitFor(seconds: 20) { $0.contains("peers 2/2 connected") })
+        let screen = session.capture(escapes: true)
+        for colour in ["32m", "33m", "31m", "36m"] { #expect(!screen.contains("[\(colour)") && !screen.contains(";\(colour)")) }
+        session.send("q")
+        #expect(Harness.eventually(seconds: 10) { !session.isAlive })
+    }
+}

@@ -1,0 +1,103 @@
+import Synchronization
+import Testing
+@testable import StatusRecorder
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    let now = Mutex<Int64>(1_700_000_000_000)
+    func advance(_ ms: Int64) { now.withLock { $0 += ms } }
+    var read: @Sendable () -> Int64 { { self.now.withLock { $0 } } }
+}
+
+struct StatusRecorderTests {
+    @Test func fieldSpecificUpdates() {
+        let clock = TestClock()
+        let r = StatusRecorder(clock: clock.read)
+        r.addPeer(id: "k1", name: "alpha")
+        #expect(r.peer(id: "k1")?.state == .idle)
+        #expect(r.peer(id: "k1")?.stateChangedAtMillis == 1_700_000_000_000)
+        clock.advance(1500)
+        r.updateState(id: "k1", .connecting)
+        r.updateLatency(id: "k1", nanoseconds: 250_000)
+        r.updatePath(id: "k1", type: .p2p, local: CandidateEndpoint(type: "host", address: "127.0.0.1:1"),
+                     remote: CandidateEndpoint(type: "host", address: "127.0.0.1:2"))
+        clock.advance(500)
+        r.updateState(id: "k1", .connected)
+        r.addTraffic(id: "k1", received: 100, sent: 40)
+        r.addTraffic(id: "k1", received: 1)
+        let p = r.peer(id: "k1")!
+        #expect(p.state == .connected)
+        #expect(p.stateChangedAtMillis == 1_700_000_002_000)
+        #expect(p.latencyNanos == 250_000)
+        #expect(p.connectionType == .p2p)
+        #expect(p.localCandidate?.address == "127.0.0.1:1")
+        #expect(p.bytesReceived == 101 && p.bytesSent == 40)
+        #expect(p.lastActivityMillis == 1_700_000_002_000)
+        // Same state again: the time of change stays.
+        clock.advance(1000)
+        r.updateState(id: "k1", .connected)
+        #expect(r.peer(id: "k1")?.stateChangedAtMillis == 1_700_000_002_000)
+        // Leaving Connected clears the path but keeps counters and latency.
+        r.updateState(id: "k1", .connecting, reason: "no consent response")
+        let q = r.peer(id: "k1")!
+        #expect(q.connectionType == nil && q.localCandidate == nil && q.remoteCandidate == nil)
+        #expect(q.bytesReceived == 101 && q.latencyNanos == 250_000)
+        #expect(q.reason == "no consent response")
+        // Updates to unknown peers are ignored.
+        r.updateLatency(id: "nobody", nanoseconds: 1)
+        #expect(r.peer(id: "nobody") == nil)
+    }
+
+    @Test func snapshotIsOrderedByName() {
+        let r = StatusRecorder()
+        for (id, name) in [("3", "charlie"), ("1", "alpha"), ("2", "bravo"), ("0", "alpha")] { r.addPeer(id: id, name: name) }
+        #expect(r.snapshot().peers.map(\.id) == ["0", "1", "2", "3"])
+        r.removePeer(id: "2")
+        #expect(r.snapshot().peers.map(\.name) == ["alpha", "alpha", "charlie"])
+    }
+
+    @Test func concurrentWritersLoseNothing() async {
+        let r = StatusRecorder()
+        for i in 0..<8 { r.addPeer(id: "\(i)", name: "p\(i)") }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<8 {
+                group.addTask { for _ in 0..<1000 { r.addTraffic(id: "\(i)", received: 1, sent: 2) } }
+            }
+        }
+        #expect(r.snapshot().peers.allSatisfy { $0.bytesReceived == 1000 && $0.bytesSent == 2000 })
+    }
+
+    @Test func subscriptionStartsWithEverythingThenCoalesces() async {
+        let r = StatusRecorder()
+        r.addPeer(id: "a", name: "alpha")
+        r.addPeer(id: "b", name: "bravo")
+        var it = r.subscribe().makeAsyncIterator()
+        let first = await it.next()
+        #expect(first?.peers.map(\.id) == ["a", "b"])
+        #expect(first?.local != nil)
+        // A slow subscriber: many updates while it does not read arrive as one change with the latest values.
+        for n in 1...10_000 { r.updateLatency(id: "a", nanoseconds: Int64(n)) }
+        r.removePeer(id: "b")
+        let second = await it.next()
+        #expect(second?.peers.count == 1)
+        #expect(second?.peers.first?.latencyNanos == 10_000)
+        #expect(second?.removedPeerIDs == ["b"])
+        #expect(second?.local == nil)
+        r.updateLocal { $0.name = "me" }
+        let third = await it.next()
+        #expect(third?.local?.name == "me")
+        #expect(third?.peers.isEmpty == true)
+    }
+
+    @Test func subscriptionEndsWhenDropped() async {
+        let r = StatusRecorder()
+        do {
+            let subscription = r.subscribe()
+            #expect(r.subscriberCount == 1)
+            _ = subscription
+        }
+        // AsyncStream termination runs when the stream is released.
+        for _ in 0..<50 where r.subscriberCount != 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        #expect(r.subscriberCount == 0)
+    }
+}

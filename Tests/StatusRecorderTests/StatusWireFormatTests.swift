@@ -1,0 +1,68 @@
+import Testing
+@testable import StatusRecorder
+
+struct StatusWireFormatTests {
+    static func sample() -> StatusSnapshot {
+        var p = PeerStatus(id: "key/+=", name: "tab\there\nnewline\\slash ✓", stateChangedAtMillis: 42)
+        p.state = .connected
+        p.connectionType = .relayed
+        p.localCandidate = CandidateEndpoint(type: "relay", address: "198.51.100.1:3478")
+        p.remoteCandidate = CandidateEndpoint(type: "srflx", address: "[2001:db8::2]:5000")
+        p.relayServer = "turn:198.51.100.1:3478"
+        p.latencyNanos = 12_345_678
+        p.bytesReceived = UInt64.max
+        p.bytesSent = 7
+        p.lastActivityMillis = 99
+        p.reason = "direct checks timed out, relayed"
+        let idle = PeerStatus(id: "k2", name: "idle", stateChangedAtMillis: 1)
+        let local = LocalAgentStatus(publicKey: "pub", name: "me", startedAtMillis: 5, lazyConnections: true,
+                                     servers: [ServerStatus(kind: .signal, address: "127.0.0.1:10000", available: true),
+                                               ServerStatus(kind: .turn, address: "turn:x", available: false, error: "401")])
+        return StatusSnapshot(local: local, peers: [p, idle], takenAtMillis: 0)
+    }
+
+    @Test func snapshotRoundTripsThroughAnyChunking() throws {
+        let snapshot = Self.sample()
+        var bytes: [UInt8] = []
+        StatusWireFormat.appendHeader(to: &bytes)
+        StatusWireFormat.appendSnapshot(snapshot, to: &bytes)
+        for chunk in [1, 3, 7, bytes.count] {
+            var decoder = StatusWireDecoder()
+            var batches: [StatusChange] = []
+            var i = 0
+            while i < bytes.count {
+                batches += try decoder.feed(bytes[i..<min(bytes.count, i + chunk)])
+                i += chunk
+            }
+            #expect(batches.count == 1)
+            #expect(batches[0].local == snapshot.local)
+            #expect(batches[0].peers == snapshot.peers)
+        }
+    }
+
+    @Test func changesRoundTrip() throws {
+        var bytes: [UInt8] = []
+        StatusWireFormat.appendChange(StatusChange(peers: [Self.sample().peers[1]], removedPeerIDs: ["gone"]), to: &bytes)
+        StatusWireFormat.appendChange(StatusChange(local: LocalAgentStatus(name: "x")), to: &bytes)
+        var decoder = StatusWireDecoder()
+        let batches = try decoder.feed(bytes)
+        #expect(batches.count == 2)
+        #expect(batches[0].removedPeerIDs == ["gone"])
+        #expect(batches[0].peers.map(\.id) == ["k2"])
+        #expect(batches[1].local?.name == "x")
+    }
+
+    @Test func badStreamsAreErrors() {
+        var decoder = StatusWireDecoder()
+        #expect(throws: StatusWireError.unsupportedVersion("9")) { try decoder.feed(Array("V\ticestat-status\t9\n".utf8)) }
+        var d2 = StatusWireDecoder()
+        #expect(throws: StatusWireError.malformedLine("P\tonly\tthree")) { try d2.feed(Array("P\tonly\tthree\n".utf8)) }
+        var d3 = StatusWireDecoder()
+        #expect(throws: StatusWireError.malformedLine("P\t1\tn\tWeird\t0\t\t\t\t\t\t\t\t\t\t\t")) {
+            try d3.feed(Array("P\t1\tn\tWeird\t0\t\t\t\t\t\t\t\t\t\t\t\n".utf8))
+        }
+        // Unknown record kinds are skipped for forward compatibility.
+        var d4 = StatusWireDecoder()
+        #expect((try? d4.feed(Array("Z\tfuture\n.\n".utf8)))?.count == 1)
+    }
+}
