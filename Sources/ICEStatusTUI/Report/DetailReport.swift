@@ -11,22 +11,21 @@ enum DetailReport {
             out.append(10)
         }
         line("Peers detail:")
+        func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        func put(_ s: String) { out.append(contentsOf: s.utf8) }
         for p in snapshot.peers {
             let connected = p.state == .connected
-            line("")
-            line(" \(p.name):")
-            line("  Public key: \(p.id)")
-            line("  Status: \(p.state.rawValue)")
-            line("  -- detail --")
-            line("  Connection type: \(connected ? p.connectionType?.rawValue ?? "-" : "-")")
-            line("  ICE candidate (Local/Remote): \(p.localCandidate?.type ?? "-")/\(p.remoteCandidate?.type ?? "-")")
-            line("  ICE candidate endpoints (Local/Remote): \(p.localCandidate?.address ?? "-")/\(p.remoteCandidate?.address ?? "-")")
-            line("  Relay server address: \(p.relayServer ?? "")")
-            line("  Last connection update: \(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))")
-            line("  Last activity: \(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))")
-            line("  Transfer status (received/sent) \(StatusFormatting.bytes(p.bytesReceived))/\(StatusFormatting.bytes(p.bytesSent))")
-            line("  Latency: \(StatusFormatting.latency(p.latencyNanos))")
-            line("  Reason: \(p.reason ?? "-")")
+            put("\n "); put(p.name); put(":\n  Public key: "); put(p.id)
+            put("\n  Status: "); put(p.state.rawValue)
+            put("\n  -- detail --\n  Connection type: "); put(connected ? p.connectionType?.rawValue ?? "-" : "-")
+            put("\n  ICE candidate (Local/Remote): "); put(p.localCandidate?.type ?? "-"); put("/"); put(p.remoteCandidate?.type ?? "-")
+            put("\n  ICE candidate endpoints (Local/Remote): "); put(p.localCandidate?.address ?? "-"); put("/"); put(p.remoteCandidate?.address ?? "-")
+            put("\n  Relay server address: "); put(p.relayServer ?? "")
+            put("\n  Last connection update: "); put(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))
+            put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
+            put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
+            put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
+            put("\n  Reason: "); put(p.reason ?? "-"); put("\n")
         }
         line("")
         let local = snapshot.local

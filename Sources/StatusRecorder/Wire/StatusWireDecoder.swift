@@ -85,27 +85,43 @@ public struct StatusWireDecoder: Sendable {
     }
 
     private func split(_ range: Range<Int>) -> [String] {
-        var fields: [String] = []
-        fields.reserveCapacity(16)
-        var field: [UInt8] = []
-        var i = range.lowerBound
+        pending.withUnsafeBufferPointer { buffer in
+            var fields: [String] = []
+            fields.reserveCapacity(16)
+            var fieldStart = range.lowerBound
+            var hasEscape = false
+            var i = range.lowerBound
+            while i <= range.upperBound {
+                let b = i < range.upperBound ? buffer[i] : 9
+                if b == 9 {
+                    let slice = UnsafeBufferPointer(rebasing: buffer[fieldStart..<i])
+                    fields.append(hasEscape ? Self.unescape(slice) : String(decoding: slice, as: UTF8.self))
+                    fieldStart = i + 1
+                    hasEscape = false
+                } else if b == 92 {
+                    hasEscape = true
+                    i += 1 // the escaped byte is never a separator
+                }
+                i += 1
+            }
+            return fields
+        }
+    }
+
+    private static func unescape(_ slice: UnsafeBufferPointer<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(slice.count)
         var escaped = false
-        while i < range.upperBound {
-            let b = pending[i]
+        for b in slice {
             if escaped {
-                field.append(b == UInt8(ascii: "t") ? 9 : b == UInt8(ascii: "n") ? 10 : b)
+                out.append(b == UInt8(ascii: "t") ? 9 : b == UInt8(ascii: "n") ? 10 : b)
                 escaped = false
             } else if b == 92 {
                 escaped = true
-            } else if b == 9 {
-                fields.append(String(decoding: field, as: UTF8.self))
-                field.removeAll(keepingCapacity: true)
             } else {
-                field.append(b)
+                out.append(b)
             }
-            i += 1
         }
-        fields.append(String(decoding: field, as: UTF8.self))
-        return fields
+        return String(decoding: out, as: UTF8.self)
     }
 }
