@@ -18,5 +18,4 @@ static inline attr_t icestat_a_dim(void) { return A_DIM; }
 static inline attr_t icestat_a_reverse(void) { return A_REVERSE; }
 static inline attr_t icestat_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t icestat_color_pair(short n) { return (attr_t)COLOR_PAIR(n); }
-static inline int icestat_wcwidth(wchar_t c) { return wcwidth(c); }
 #endif

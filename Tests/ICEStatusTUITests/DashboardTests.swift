@@ -15,13 +15,13 @@ struct DashboardTests {
         DashboardRenderer.draw(model(), on: screen, now: Fixtures.now)
         #expect(screen.lines == [
             " icestat · demo (loopback)   peers 1/3 connected   P2P 1   relayed 0   signal up",
-            "PEER     STATE      TYPE    LOCAL                  REMOTE                    LATENCY  CHANGED",
+            "PEER▲    STATE      TYPE    LOCAL                  REMOTE                    LATENCY  CHANGED",
             "alpha    Connected  P2P     host 127.0.0.1:40001   host 127.0.0.1:40002     0.142 ms    1m15s",
             "bravo    Connecting -       -                      -                               -       3s",
             "charlie  Idle       -       -                      -                               -    2h01m",
             "",
             "",
-            " q quit  ↑↓/jk move  Enter details  ? help  p pause",
+            " q quit  ↑↓ move  Enter details  / filter  f state  T type  n s t l c sort  ? help",
         ])
         // The selected row is drawn reversed; states carry their colours.
         #expect(screen.styles[2][0].reverse)
@@ -82,7 +82,7 @@ struct DashboardTests {
     @Test func helpIsGeneratedFromTheBindings() {
         var m = model()
         DashboardInput.apply(.help, to: &m, pageSize: 5)
-        let screen = TextScreen(rows: 20, columns: 80)
+        let screen = TextScreen(rows: 30, columns: 100)
         DashboardRenderer.draw(m, on: screen, now: 0)
         for binding in KeyBinding.all {
             #expect(screen.text.contains(binding.help))

@@ -24,6 +24,18 @@ struct EndToEndTests {
             #expect(block.range(of: #"endpoints \(Local/Remote\): 127\.0\.0\.1:\d+/127\.0\.0\.1:\d+"#, options: .regularExpression) != nil)
             #expect(block.range(of: #"Latency: \d+\.\d{3} ms"#, options: .regularExpression) != nil, "\(block)")
         }
+        // JSON and YAML for scripts, with filters; --check for health checks.
+        let json = try Harness.icestat(["--json", "--socket", socket, "--filter-by-names", "alpha,bravo"])
+        let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let peers = doc["peers"] as! [String: Any]
+        #expect(peers["total"] as? Int == 2 && peers["connected"] as? Int == 2)
+        #expect(((peers["details"] as! [[String: Any]]).first?["latencyMs"] as? Double ?? 0) > 0)
+        let yaml = try Harness.icestat(["--yaml", "--socket", socket, "--filter-by-status", "idle"])
+        #expect(yaml.stdout.contains("peers:\n  total: 0\n  connected: 0\n  details: []\n"))
+        #expect(try Harness.icestat(["--check", "ready", "--socket", socket]).status == 0)
+        #expect(try Harness.icestat(["--check", "live", "--socket", socket + ".none"]).status == 1)
+        let bad = try Harness.icestat(["--detail", "--socket", socket, "--filter-by-connection-type", "carrier-pigeon"])
+        #expect(bad.status == 64 && bad.stderr.contains("is invalid for '--filter-by-connection-type <type>'"))
         // Owner-only socket in an owner-only directory.
         let attributes = try FileManager.default.attributesOfItem(atPath: socket)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -86,6 +98,29 @@ struct EndToEndTests {
         session.send("Enter")
         #expect(session.waitFor(seconds: 5) { $0.contains("Peer:              bravo") })
         session.send("Escape")
+        // Sort by latency, then reverse: the sorted column is marked.
+        session.send("l")
+        #expect(session.waitFor(seconds: 5) { $0.contains("LATENCY▲") })
+        session.send("l")
+        #expect(session.waitFor(seconds: 5) { $0.contains("LATENCY▼") })
+        session.send("n")
+        // Type a filter: only matching rows, and the footer counts them.
+        session.send("/")
+        session.send("-l", "del")
+        session.send("Enter")
+        #expect(session.waitFor(seconds: 5) { screen in
+            screen.contains("filter \"del\": 1 of 8") && screen.contains("delta") && !screen.contains("alpha")
+        }, "screen:\n\(session.capture())")
+        session.send("Escape")
+        session.send("f", "f", "f") // all → idle → connecting → connected
+        #expect(session.waitFor(seconds: 5) { $0.contains("filter connected: 8 of 8") })
+        session.send("f")
+        // Pause freezes updates and says so.
+        session.send("p")
+        #expect(session.waitFor(seconds: 5) { $0.contains("[PAUSED]") })
+        session.send("p")
+        session.send("C-l")
+        #expect(session.waitFor(seconds: 5) { !$0.contains("[PAUSED]") && $0.contains("peers 8/8 connected") })
         // A terminal too small for the table gets a page saying the size needed; growing it back restores it.
         session.resize(columns: 30, rows: 6)
         #expect(session.waitFor(seconds: 5) { $0.contains("Terminal too small") && $0.contains("need 40x8") })

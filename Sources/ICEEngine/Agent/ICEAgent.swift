@@ -99,6 +99,12 @@ public final class ICEAgent: @unchecked Sendable {
         eventLoop.submit { self.pairs }
     }
 
+    /// The checklist, read on the agent's event loop by its owner.
+    var checklistOnLoop: [CandidatePair] {
+        eventLoop.preconditionInEventLoop()
+        return pairs
+    }
+
     /// The current state.
     public func currentState() -> EventLoopFuture<ICEConnectionState> {
         eventLoop.submit { self.state }

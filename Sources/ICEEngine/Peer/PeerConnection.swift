@@ -158,18 +158,33 @@ public final class PeerConnection: @unchecked Sendable {
             break
         case .stateChanged(let state):
             handleAgentState(state)
+            reportCandidatePairs()
         case .selectedPairChanged(let pair):
             let relayed = pair.local.type == .relayed || pair.remote.type == .relayed
             recorder?.updatePath(
                 id: remoteKey, type: relayed ? .relayed : .p2p,
                 local: CandidateEndpoint(type: pair.local.type.rawValue, address: pair.local.address.description),
                 remote: CandidateEndpoint(type: pair.remote.type.rawValue, address: pair.remote.address.description))
+            reportCandidatePairs()
         case .roundTrip(let rtt):
             recorder?.updateLatency(id: remoteKey, nanoseconds: rtt.nanoseconds)
+            reportCandidatePairs()
         case .data(let bytes):
             recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
             onData(bytes)
         }
+    }
+
+    private func reportCandidatePairs() {
+        guard let recorder, let agent else { return }
+        let pairs = agent.checklistOnLoop.map { p in
+            CandidatePairStatus(
+                local: CandidateEndpoint(type: p.local.type.rawValue, address: p.local.address.description),
+                remote: CandidateEndpoint(type: p.remote.type.rawValue, address: p.remote.address.description),
+                state: p.state.rawValue, nominated: p.nominated, roundTripNanos: p.lastRoundTrip?.nanoseconds,
+                requestsSent: p.requestsSent, responsesReceived: p.responsesReceived)
+        }
+        recorder.updateCandidatePairs(id: remoteKey, pairs)
     }
 
     private func handleAgentState(_ state: ICEConnectionState) {
@@ -196,7 +211,8 @@ public final class PeerConnection: @unchecked Sendable {
         let base = initialRetryDelay.nanoseconds
         let delay = min(base << min(attempt - 1, 4), 30_000_000_000)
         let seconds = (delay + 500_000_000) / 1_000_000_000
-        recorder?.updateState(id: remoteKey, .connecting, reason: "\(reason); next attempt in \(seconds) s")
+        recorder?.updateState(id: remoteKey, .connecting, reason: "\(reason); retrying every \(seconds) s")
+        recorder?.updateNextRetry(id: remoteKey, atMillis: currentTimeMillis() + delay / 1_000_000)
         retryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
             guard let self, self.isOpen else { return }
             self.startSession(sendOffer: true)

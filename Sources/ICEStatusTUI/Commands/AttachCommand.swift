@@ -5,7 +5,7 @@ import StatusRecorder
 
 /// `icestat`: the dashboard on a running agent, mirrored through its status socket.
 enum AttachCommand {
-    static func run(socketPath: String, color: Bool) async throws {
+    static func run(socketPath: String, display: DisplayOptions) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let mirror = StatusRecorder()
         let channel: Channel
@@ -24,15 +24,17 @@ enum AttachCommand {
                                                   error: "agent connection closed"))
             }
         }
-        try await DashboardRunner.run(recorder: mirror, color: color)
+        try await DashboardRunner.run(recorder: mirror, display: display)
     }
 }
 
 /// Runs the dashboard on the main actor and turns a missing terminal into a clear message and exit status 1.
 enum DashboardRunner {
-    static func run(recorder: StatusRecorder, color: Bool) async throws {
+    static func run(recorder: StatusRecorder, display: DisplayOptions) async throws {
         do {
-            try await MainActor.run { try Dashboard(recorder: recorder, color: color).run() }
+            try await MainActor.run {
+                try Dashboard(recorder: recorder, color: display.color, refreshMillis: display.interval).run()
+            }
         } catch let failure as NCursesScreen.Failure {
             StandardOutput.error(failure.description)
             throw ExitCode(1)

@@ -25,8 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
-    @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
-    var noColor = false
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         guard (1...1000).contains(peers) else { throw ValidationError("--peers must be between 1 and 1000") }
@@ -63,7 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
                     kill(getpid(), SIGTERM)
                 }
             }
-            do { try await DashboardRunner.run(recorder: mesh.recorder, color: ColorChoice.enabled(noColorFlag: noColor)) }
+            do { try await DashboardRunner.run(recorder: mesh.recorder, display: display) }
             catch { failure = error }
             stopper?.cancel()
         }

@@ -21,16 +21,65 @@ struct ICEStat: AsyncParsableCommand {
     @Flag(name: [.customShort("d"), .long], help: "Print a report of every peer and exit.")
     var detail = false
 
+    @Flag(name: .long, help: "Print the report as JSON (keys in the README) and exit.")
+    var json = false
+
+    @Flag(name: .long, help: "Print the report as YAML (same keys as --json) and exit.")
+    var yaml = false
+
+    @Option(name: .customLong("filter-by-status"), parsing: .singleValue,
+            help: ArgumentHelp("Only peers in this state (repeatable): idle, connecting or connected.", valueName: "status"))
+    var statuses: [StatusArgument] = []
+
+    @Option(name: .customLong("filter-by-connection-type"), parsing: .singleValue,
+            help: ArgumentHelp("Only connected peers of this type (repeatable): p2p or relayed.", valueName: "type"))
+    var connectionTypes: [ConnectionTypeArgument] = []
+
+    @Option(name: .customLong("filter-by-names"),
+            help: ArgumentHelp("Only peers whose name starts with one of these (comma-separated).", valueName: "prefixes"))
+    var names: String?
+
+    @Option(name: .long, help: ArgumentHelp("Print nothing; exit 0 if the agent is live (answers), or ready (live, signal up, no peer still connecting), else 1.", valueName: "live|ready"))
+    var check: CheckArgument?
+
+    @OptionGroup var display: DisplayOptions
+
+    var filter: PeerFilter {
+        PeerFilter(statuses: Set(statuses.map(\.state)), connectionTypes: Set(connectionTypes.map(\.type)),
+                   namePrefixes: (names ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
+    func validate() throws {
+        if json && yaml { throw ValidationError("choose one of --json and --yaml") }
+        if let names, names.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--filter-by-names needs at least one name prefix")
+        }
+    }
+
+    func run() async throws {
+        if let check {
+            try await ReportCommand.check(check, socketPath: socket.path, filter: filter)
+        } else if detail || json || yaml {
+            try await ReportCommand.run(socketPath: socket.path, format: json ? .json : yaml ? .yaml : .text, filter: filter)
+        } else {
+            try await AttachCommand.run(socketPath: socket.path, display: display)
+        }
+    }
+}
+
+/// `--no-color` and `--interval`, for the commands that open the dashboard.
+struct DisplayOptions: ParsableArguments {
     @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
     var noColor = false
 
-    func run() async throws {
-        if detail {
-            try await DetailCommand.run(socketPath: socket.path)
-        } else {
-            try await AttachCommand.run(socketPath: socket.path, color: ColorChoice.enabled(noColorFlag: noColor))
-        }
+    @Option(name: .long, help: ArgumentHelp("Least time between two redraws for changes, in ms (50-5000; keys + and -).", valueName: "ms"))
+    var interval = 250
+
+    func validate() throws {
+        guard (50...5000).contains(interval) else { throw ValidationError("--interval must be between 50 and 5000 ms") }
     }
+
+    var color: Bool { ColorChoice.enabled(noColorFlag: noColor) }
 }
 
 /// `--socket PATH`, shared by the commands that serve or read the status socket.

@@ -2,21 +2,24 @@ import CNCursesW
 import Dispatch
 import Foundation
 import StatusRecorder
+import Synchronization
 
 /// The live dashboard: one thread (the main actor) owns the terminal, sleeps in `poll` on the keyboard and a
 /// wake pipe, and draws one frame per wake, key or second. Changes come from a recorder subscription,
-/// at most `frameInterval` apart, so a busy engine never makes the screen busy.
+/// at most one refresh interval apart, so a busy engine never makes the screen busy.
 @MainActor
 final class Dashboard {
     private let recorder: StatusRecorder
     private let color: Bool
-    private let frameInterval: Duration
     private var model = DashboardModel()
+    /// The refresh interval in ms, shared with the watcher task.
+    private let refresh: SharedMillis
 
-    init(recorder: StatusRecorder, color: Bool, frameInterval: Duration = .milliseconds(100)) {
+    init(recorder: StatusRecorder, color: Bool, refreshMillis: Int = 250) {
         self.recorder = recorder
         self.color = color
-        self.frameInterval = frameInterval
+        model.refreshMillis = refreshMillis
+        refresh = SharedMillis(refreshMillis)
     }
 
     /// Runs until q, SIGINT/SIGTERM, or the terminal goes away. Throws only if no terminal can be used.
@@ -24,12 +27,12 @@ final class Dashboard {
         let screen = try NCursesScreen(color: color)
         defer { screen.close() }
         let wake = WakePipe()
-        let interval = frameInterval
         let recorder = self.recorder
+        let refresh = self.refresh
         let watcher = Task.detached {
             for await _ in recorder.subscribe() {
                 wake.wake()
-                try? await Task.sleep(for: interval)
+                try? await Task.sleep(for: .milliseconds(refresh.value.withLock { $0 }))
             }
         }
         defer { watcher.cancel() }
@@ -47,7 +50,8 @@ final class Dashboard {
         var idleReads = 0
         while !model.quit {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, 1000)
+            // Wake for changes (paced by the watcher), keys, or once a second for the clocks; never spin.
+            let ready = poll(&fds, 2, Int32(max(1000, model.refreshMillis)))
             if fds[1].revents != 0, wake.drain() { break }
             var gotKey = false
             while let key = screen.readKey() {
@@ -72,11 +76,22 @@ final class Dashboard {
             model.keepVisible(visibleRows: DashboardRenderer.visibleRows(screenRows: screen.rows))
             return
         }
+        if model.mode == .filterInput {
+            DashboardInput.applyFilterKey(key, to: &model)
+            return
+        }
         guard let action = KeyBinding.action(for: key) else { return }
         let page = DashboardRenderer.visibleRows(screenRows: screen.rows)
         DashboardInput.apply(action, to: &model, pageSize: page)
         if action == .redraw { screen.invalidate() }
+        refresh.value.withLock { $0 = model.refreshMillis }
     }
+}
+
+/// A number of milliseconds shared between the dashboard and its watcher task.
+final class SharedMillis: Sendable {
+    let value: Mutex<Int>
+    init(_ millis: Int) { value = Mutex(millis) }
 }
 
 /// Applies key actions to the model; separate from the terminal so tests can drive it.
@@ -91,10 +106,32 @@ enum DashboardInput {
         case .home: model.moveToEnd(false, visibleRows: pageSize)
         case .end: model.moveToEnd(true, visibleRows: pageSize)
         case .toggleDetail: model.mode = model.mode == .list ? .detail : .list
-        case .back: model.mode = .list
+        case .back:
+            if model.mode == .list { model.clearFilters() } else { model.mode = .list }
         case .help: model.mode = model.mode == .help ? .list : .help
         case .pause: model.paused.toggle()
         case .redraw: break
+        case .sort(let key): model.sort(by: key)
+        case .reverseSort: model.reverseSort()
+        case .editFilter: model.mode = .filterInput
+        case .cycleStateFilter: model.cycleStateFilter()
+        case .cycleTypeFilter: model.cycleTypeFilter()
+        case .faster: model.refreshMillis = max(50, model.refreshMillis / 2)
+        case .slower: model.refreshMillis = min(5000, model.refreshMillis * 2)
+        }
+    }
+
+    /// Keys while typing a filter: text edits it live, Enter keeps it, Esc clears it.
+    static func applyFilterKey(_ key: Int32, to model: inout DashboardModel) {
+        switch key {
+        case 10, 13, KEY_ENTER: model.mode = .list
+        case 27:
+            model.setFilterText("")
+            model.mode = .list
+        case KEY_BACKSPACE, 127, 8: model.setFilterText(String(model.filterText.dropLast()))
+        case 32..<127 where model.filterText.count < 64:
+            model.setFilterText(model.filterText + String(UnicodeScalar(UInt8(key))))
+        default: break
         }
     }
 }

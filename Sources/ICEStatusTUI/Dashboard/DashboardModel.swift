@@ -2,8 +2,13 @@ import StatusRecorder
 
 /// What the dashboard shows and where the cursor is: no drawing, no terminal, easy to test.
 struct DashboardModel {
-    enum Mode: Equatable { case list, detail, help }
+    enum Mode: Equatable { case list, detail, help, filterInput }
 
+    enum SortKey: String, CaseIterable { case name, state, type, latency, changed }
+
+    /// Every peer from the last snapshot.
+    private(set) var allPeers: [PeerStatus] = []
+    /// The peers shown: filtered, then sorted.
     private(set) var peers: [PeerStatus] = []
     private(set) var local = LocalAgentStatus()
     var mode: Mode = .list
@@ -12,6 +17,18 @@ struct DashboardModel {
     private(set) var scrollOffset = 0
     var paused = false
     var quit = false
+    /// Least time between two frames drawn for changes (the `+`/`-` keys, `--interval`).
+    var refreshMillis = 250
+
+    private(set) var sortKey: SortKey = .name
+    private(set) var sortReversed = false
+    private(set) var filterText = ""
+    private(set) var stateFilter: PeerConnectionState?
+    private(set) var typeFilter: ConnectionType?
+
+    /// When each peer's state or path last changed as seen by this dashboard (Unix ms), for the brief highlight.
+    private(set) var changedAt: [String: Int64] = [:]
+    static let highlightMillis: Int64 = 2000
 
     var selectedIndex: Int? {
         guard let id = selectedID else { return peers.isEmpty ? nil : 0 }
@@ -21,12 +38,103 @@ struct DashboardModel {
     var selectedPeer: PeerStatus? { selectedIndex.map { peers[$0] } }
 
     /// Takes a new snapshot unless paused.
-    mutating func update(_ snapshot: StatusSnapshot) {
+    mutating func update(_ snapshot: StatusSnapshot, now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
-        peers = snapshot.peers
+        if !allPeers.isEmpty {
+            var previous: [String: PeerStatus] = [:]
+            previous.reserveCapacity(allPeers.count)
+            for p in allPeers { previous[p.id] = p }
+            for p in snapshot.peers {
+                guard let old = previous[p.id] else { continue }
+                if old.state != p.state || old.connectionType != p.connectionType || old.localCandidate != p.localCandidate
+                    || old.remoteCandidate != p.remoteCandidate {
+                    changedAt[p.id] = now
+                }
+            }
+        }
+        changedAt = changedAt.filter { now - $0.value < Self.highlightMillis }
+        allPeers = snapshot.peers
         local = snapshot.local
+        rebuild()
+    }
+
+    func isHighlighted(_ id: String, now: Int64) -> Bool {
+        guard let t = changedAt[id] else { return false }
+        return now - t < Self.highlightMillis
+    }
+
+    // MARK: Sorting and filtering
+
+    mutating func sort(by key: SortKey) {
+        if sortKey == key { sortReversed.toggle() } else { sortKey = key; sortReversed = false }
+        rebuild()
+    }
+
+    mutating func reverseSort() {
+        sortReversed.toggle()
+        rebuild()
+    }
+
+    mutating func cycleStateFilter() {
+        let order: [PeerConnectionState?] = [nil, .idle, .connecting, .connected]
+        stateFilter = order[(order.firstIndex(of: stateFilter)! + 1) % order.count]
+        rebuild()
+    }
+
+    mutating func cycleTypeFilter() {
+        let order: [ConnectionType?] = [nil, .p2p, .relayed]
+        typeFilter = order[(order.firstIndex(of: typeFilter)! + 1) % order.count]
+        rebuild()
+    }
+
+    mutating func setFilterText(_ text: String) {
+        filterText = text
+        rebuild()
+    }
+
+    mutating func clearFilters() {
+        filterText = ""
+        stateFilter = nil
+        typeFilter = nil
+        rebuild()
+    }
+
+    var isFiltered: Bool { !filterText.isEmpty || stateFilter != nil || typeFilter != nil }
+
+    private func matches(_ p: PeerStatus) -> Bool {
+        if let stateFilter, p.state != stateFilter { return false }
+        if let typeFilter, p.state != .connected || p.connectionType != typeFilter { return false }
+        if !filterText.isEmpty {
+            let needle = filterText.lowercased()
+            if !p.name.lowercased().contains(needle), !p.id.lowercased().contains(needle) { return false }
+        }
+        return true
+    }
+
+    private mutating func rebuild() {
+        let key = sortKey, reversed = sortReversed
+        // Ties fall back to name then id, so the order is stable while values move.
+        func ascending(_ a: PeerStatus, _ b: PeerStatus) -> Bool {
+            switch key {
+            case .name: break
+            case .state: if a.state != b.state { return a.state > b.state }
+            case .type:
+                let ta = a.state == .connected ? a.connectionType?.rawValue ?? "~" : "~"
+                let tb = b.state == .connected ? b.connectionType?.rawValue ?? "~" : "~"
+                if ta != tb { return ta < tb }
+            case .latency:
+                let la = a.latencyNanos ?? .max, lb = b.latencyNanos ?? .max
+                if la != lb { return la < lb }
+            case .changed: if a.stateChangedAtMillis != b.stateChangedAtMillis { return a.stateChangedAtMillis > b.stateChangedAtMillis }
+            }
+            return a.name != b.name ? a.name < b.name : a.id < b.id
+        }
+        let filtered = isFiltered ? allPeers.filter(matches) : allPeers
+        peers = key == .name && !reversed ? filtered : filtered.sorted { reversed ? ascending($1, $0) : ascending($0, $1) }
         if selectedID == nil || !peers.contains(where: { $0.id == selectedID }) { selectedID = peers.first?.id }
     }
+
+    // MARK: Navigation
 
     mutating func move(by delta: Int, visibleRows: Int) {
         guard !peers.isEmpty else { return }
@@ -49,9 +157,10 @@ struct DashboardModel {
         scrollOffset = max(0, min(scrollOffset, max(0, peers.count - visibleRows)))
     }
 
+    /// Counts over every peer (the header), not the filtered set.
     var counts: (connected: Int, total: Int, p2p: Int, relayed: Int) {
-        var c = (0, peers.count, 0, 0)
-        for p in peers where p.state == .connected {
+        var c = (0, allPeers.count, 0, 0)
+        for p in allPeers where p.state == .connected {
             c.0 += 1
             if p.connectionType == .relayed { c.3 += 1 } else { c.2 += 1 }
         }

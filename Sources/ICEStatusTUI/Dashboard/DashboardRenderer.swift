@@ -9,6 +9,7 @@ struct DashboardRenderer {
 
     struct Column {
         let title: String
+        let sortKey: DashboardModel.SortKey?
         let width: Int
         let rightAligned: Bool
         let value: (PeerStatus, Int64) -> String
@@ -28,14 +29,14 @@ struct DashboardRenderer {
     /// The columns that fit in `width`, most useful first, shown in table order.
     static func columns(width: Int, nameWidth: Int) -> [Column] {
         let all: [(priority: Int, column: Column)] = [
-            (0, Column(title: "PEER", width: nameWidth, rightAligned: false) { p, _ in p.name }),
-            (1, Column(title: "STATE", width: 10, rightAligned: false) { p, _ in p.state.rawValue }),
-            (2, Column(title: "TYPE", width: 7, rightAligned: false) { p, _ in p.state == .connected ? p.connectionType?.rawValue ?? "-" : "-" }),
-            (4, Column(title: "LOCAL", width: 22, rightAligned: false) { p, _ in StatusFormatting.candidate(p.localCandidate) }),
-            (5, Column(title: "REMOTE", width: 22, rightAligned: false) { p, _ in StatusFormatting.candidate(p.remoteCandidate) }),
-            (3, Column(title: "LATENCY", width: 10, rightAligned: true) { p, _ in StatusFormatting.latency(p.latencyNanos) }),
-            (6, Column(title: "CHANGED", width: 8, rightAligned: true) { p, now in StatusFormatting.shortAge(p.stateChangedAtMillis, now: now) }),
-            (7, Column(title: "RX/TX", width: 19, rightAligned: true) { p, _ in
+            (0, Column(title: "PEER", sortKey: .name, width: nameWidth, rightAligned: false) { p, _ in p.name }),
+            (1, Column(title: "STATE", sortKey: .state, width: 10, rightAligned: false) { p, _ in p.state.rawValue }),
+            (2, Column(title: "TYPE", sortKey: .type, width: 7, rightAligned: false) { p, _ in p.state == .connected ? p.connectionType?.rawValue ?? "-" : "-" }),
+            (4, Column(title: "LOCAL", sortKey: nil, width: 22, rightAligned: false) { p, _ in StatusFormatting.candidate(p.localCandidate) }),
+            (5, Column(title: "REMOTE", sortKey: nil, width: 22, rightAligned: false) { p, _ in StatusFormatting.candidate(p.remoteCandidate) }),
+            (3, Column(title: "LATENCY", sortKey: .latency, width: 10, rightAligned: true) { p, _ in StatusFormatting.latency(p.latencyNanos) }),
+            (6, Column(title: "CHANGED", sortKey: .changed, width: 8, rightAligned: true) { p, now in StatusFormatting.shortAge(p.stateChangedAtMillis, now: now) }),
+            (7, Column(title: "RX/TX", sortKey: nil, width: 19, rightAligned: true) { p, _ in
                 "\(StatusFormatting.bytes(p.bytesReceived))/\(StatusFormatting.bytes(p.bytesSent))" }),
         ]
         var used = 0
@@ -58,7 +59,7 @@ struct DashboardRenderer {
         }
         drawHeader(model, on: screen)
         switch model.mode {
-        case .list: drawList(model, on: screen, now: now)
+        case .list, .filterInput: drawList(model, on: screen, now: now)
         case .detail: drawDetail(model, on: screen, now: now)
         case .help: drawHelp(on: screen)
         }
@@ -91,34 +92,49 @@ struct DashboardRenderer {
         let row = screen.rows - 1
         let hints: String
         switch model.mode {
-        case .list: hints = " q quit  ↑↓/jk move  Enter details  ? help  p pause"
+        case .list: hints = " q quit  ↑↓ move  Enter details  / filter  f state  T type  n s t l c sort  ? help"
+        case .filterInput: hints = " Filter: \(model.filterText)▏  (Enter keeps, Esc clears)"
         case .detail: hints = " Esc/Enter back  ↑↓ previous/next peer  q quit"
         case .help: hints = " Esc/? back  q quit"
         }
         screen.fillRow(row, from: 0, style: .header)
-        screen.put(hints, row: row, column: 0, style: .header)
         var right = ""
         let visible = visibleRows(screenRows: screen.rows)
-        if model.mode == .list, model.peers.count > visible {
-            right = "\(model.scrollOffset + 1)-\(min(model.peers.count, model.scrollOffset + visible)) of \(model.peers.count) "
+        if model.mode == .list || model.mode == .filterInput {
+            if model.isFiltered {
+                var parts: [String] = []
+                if !model.filterText.isEmpty { parts.append("\"\(model.filterText)\"") }
+                if let s = model.stateFilter { parts.append(s.rawValue.lowercased()) }
+                if let t = model.typeFilter { parts.append(t.rawValue) }
+                right += "filter \(parts.joined(separator: " ")): \(model.peers.count) of \(model.allPeers.count)  "
+            } else if model.peers.count > visible {
+                right += "\(model.scrollOffset + 1)-\(min(model.peers.count, model.scrollOffset + visible)) of \(model.peers.count)  "
+            }
         }
         if model.paused { right = "[PAUSED] " + right }
-        if !right.isEmpty, DisplayWidth.of(hints) + DisplayWidth.of(right) < screen.columns {
+        // The hints give way to the status on the right when the line is short.
+        let room = screen.columns - DisplayWidth.of(right)
+        screen.put(DisplayWidth.prefix(hints, fitting: max(0, room - 1)), row: row, column: 0, style: .header)
+        if !right.isEmpty, room >= 0 {
             let style = model.paused ? ScreenStyle(color: .yellow, bold: true, reverse: true) : ScreenStyle.header
-            screen.put(right, row: row, column: screen.columns - DisplayWidth.of(right), style: style)
+            screen.put(right, row: row, column: room, style: style)
         }
     }
 
     private static func drawList(_ model: DashboardModel, on screen: Screen, now: Int64) {
-        let longest = model.peers.reduce(4) { max($0, DisplayWidth.of($1.name)) }
+        let longest = model.allPeers.reduce(4) { max($0, DisplayWidth.of($1.name)) }
         let columns = columns(width: screen.columns, nameWidth: min(max(longest, 8), 24))
         var x = 0
         for column in columns {
-            screen.put(DisplayWidth.pad(column.title, to: column.width, rightAligned: column.rightAligned), row: 1, column: x, style: .title)
+            var title = column.title
+            if column.sortKey == model.sortKey { title += model.sortReversed ? "▼" : "▲" }
+            screen.put(DisplayWidth.pad(title, to: column.width, rightAligned: column.rightAligned), row: 1, column: x,
+                       style: column.sortKey == model.sortKey ? ScreenStyle(color: .cyan, bold: true) : .title)
             x += column.width + 1
         }
         if model.peers.isEmpty {
-            screen.put("No peers yet.", row: 3, column: 2, style: ScreenStyle(dim: true))
+            screen.put(model.isFiltered ? "No peer matches the filter (Esc clears it)." : "No peers yet.", row: 3, column: 2,
+                       style: ScreenStyle(dim: true))
             return
         }
         let visible = visibleRows(screenRows: screen.rows)
@@ -127,11 +143,13 @@ struct DashboardRenderer {
             let peer = model.peers[index]
             let row = 2 + offset
             let isSelected = index == selected
+            let highlighted = model.isHighlighted(peer.id, now: now)
             if isSelected { screen.fillRow(row, from: 0, style: ScreenStyle(reverse: true)) }
             var x = 0
             for column in columns {
                 let text = DisplayWidth.pad(column.value(peer, now), to: column.width, rightAligned: column.rightAligned)
                 var style = column.title == "STATE" ? stateStyle(peer.state) : ScreenStyle.plain
+                if highlighted { style.bold = true; style.underline = column.title == "PEER" }
                 if isSelected { style.reverse = true }
                 screen.put(text, row: row, column: x, style: style)
                 x += column.width + 1
@@ -139,8 +157,20 @@ struct DashboardRenderer {
         }
     }
 
+    /// The eight-level sparkline of values, newest last, scaled between their minimum and maximum.
+    static func sparkline(_ values: [Int64], width: Int) -> String {
+        let bars = Array("▁▂▃▄▅▆▇█")
+        let shown = values.suffix(width)
+        guard let lo = shown.min(), let hi = shown.max() else { return "" }
+        return String(shown.map { v in hi == lo ? bars[3] : bars[Int((v - lo) * 7 / (hi - lo))] })
+    }
+
     static func detailLines(_ p: PeerStatus, now: Int64) -> [(String, String)] {
-        [
+        var retry = "-"
+        if let at = p.nextRetryAtMillis, p.state != .connected {
+            retry = at > now ? "in \((at - now + 999) / 1000) s" : "now"
+        }
+        return [
             ("Peer", p.name),
             ("Public key", p.id),
             ("Status", p.state.rawValue),
@@ -151,9 +181,9 @@ struct DashboardRenderer {
             ("Latency", StatusFormatting.latency(p.latencyNanos)),
             ("Last change", StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now)),
             ("Last activity", StatusFormatting.timeAgo(p.lastActivityMillis, now: now)),
-            ("Received", StatusFormatting.bytes(p.bytesReceived)),
-            ("Sent", StatusFormatting.bytes(p.bytesSent)),
+            ("Transfer", "received \(StatusFormatting.bytes(p.bytesReceived)), sent \(StatusFormatting.bytes(p.bytesSent))"),
             ("Reason", p.reason ?? "-"),
+            ("Next retry", retry),
         ]
     }
 
@@ -163,17 +193,50 @@ struct DashboardRenderer {
             return
         }
         screen.put("Peer details", row: 1, column: 1, style: .title)
-        for (i, (label, value)) in detailLines(peer, now: now).enumerated() where 3 + i < screen.rows - 1 {
-            screen.put(DisplayWidth.pad(label + ":", to: 18), row: 3 + i, column: 2, style: ScreenStyle(bold: true))
-            screen.put(value, row: 3 + i, column: 21, style: label == "Status" ? stateStyle(peer.state) : .plain)
+        var row = 2
+        let last = screen.rows - 2
+        for (label, value) in detailLines(peer, now: now) where row <= last {
+            screen.put(DisplayWidth.pad(label + ":", to: 18), row: row, column: 2, style: ScreenStyle(bold: true))
+            screen.put(value, row: row, column: 21, style: label == "Status" ? stateStyle(peer.state) : .plain)
+            row += 1
+        }
+        if row <= last, !peer.latencyHistoryNanos.isEmpty {
+            let values = peer.latencyHistoryNanos
+            let width = max(8, min(60, screen.columns - 40))
+            screen.put(DisplayWidth.pad("RTT history:", to: 18), row: row, column: 2, style: ScreenStyle(bold: true))
+            screen.put(sparkline(values, width: width), row: row, column: 21, style: ScreenStyle(color: .cyan))
+            let range = "\(StatusFormatting.latency(values.suffix(width).min()))–\(StatusFormatting.latency(values.suffix(width).max()))"
+            screen.put(range, row: row, column: 21 + min(width, values.count) + 1, style: ScreenStyle(dim: true))
+            row += 1
+        }
+        guard row + 1 <= last, !peer.candidatePairs.isEmpty else { return }
+        row += 1
+        let header = "  " + DisplayWidth.pad("LOCAL", to: 24) + " " + DisplayWidth.pad("REMOTE", to: 24) + " "
+            + DisplayWidth.pad("STATE", to: 11) + " NOM " + DisplayWidth.pad("RTT", to: 10, rightAligned: true) + "  REQ/RESP"
+        screen.put(header, row: row, column: 0, style: .title)
+        row += 1
+        for pair in peer.candidatePairs where row <= last {
+            let line = "  " + DisplayWidth.pad(StatusFormatting.candidate(pair.local), to: 24) + " "
+                + DisplayWidth.pad(StatusFormatting.candidate(pair.remote), to: 24) + " "
+                + DisplayWidth.pad(pair.state, to: 11) + (pair.nominated ? "  ✓  " : "     ")
+                + DisplayWidth.pad(StatusFormatting.latency(pair.roundTripNanos), to: 10, rightAligned: true)
+                + "  \(pair.requestsSent)/\(pair.responsesReceived)"
+            screen.put(line, row: row, column: 0, style: pair.nominated ? ScreenStyle(color: .green) : .plain)
+            row += 1
         }
     }
 
     private static func drawHelp(on screen: Screen) {
         screen.put("Keys", row: 1, column: 1, style: .title)
-        for (i, binding) in KeyBinding.all.enumerated() where 3 + i < screen.rows - 1 {
-            screen.put(DisplayWidth.pad(binding.label, to: 10), row: 3 + i, column: 2, style: ScreenStyle(bold: true))
-            screen.put(binding.help, row: 3 + i, column: 13, style: .plain)
+        let bindings = KeyBinding.all
+        let perColumn = max(1, screen.rows - 4)
+        let columnWidth = 58
+        for (i, binding) in bindings.enumerated() {
+            let col = i / perColumn, row = 3 + i % perColumn
+            let x = 2 + col * columnWidth
+            guard x < screen.columns, row < screen.rows - 1 else { continue }
+            screen.put(DisplayWidth.pad(binding.label, to: 9), row: row, column: x, style: ScreenStyle(bold: true))
+            screen.put(binding.help, row: row, column: x + 10, style: .plain)
         }
     }
 }

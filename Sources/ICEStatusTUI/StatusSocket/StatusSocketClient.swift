@@ -5,7 +5,7 @@ import StatusRecorder
 /// Reads a status socket: a one-shot snapshot, or a live mirror of the remote recorder.
 enum StatusSocketClient {
     /// Connects, asks for a snapshot and returns it.
-    static func fetchSnapshot(path: String, group: EventLoopGroup) async throws -> StatusSnapshot {
+    static func fetchSnapshot(path: String, group: EventLoopGroup, full: Bool = false) async throws -> StatusSnapshot {
         let promise = group.next().makePromise(of: StatusChange.self)
         let channel: Channel
         do {
@@ -22,7 +22,7 @@ enum StatusSocketClient {
             promise.fail(error)
             throw StatusSocketError.noAgent(path)
         }
-        channel.writeAndFlush(channel.allocator.buffer(string: "snapshot\n"), promise: nil)
+        channel.writeAndFlush(channel.allocator.buffer(string: full ? "snapshot full\n" : "snapshot\n"), promise: nil)
         let batch = try await promise.futureResult.get()
         channel.close(promise: nil)
         return StatusSnapshot(local: batch.local ?? LocalAgentStatus(), peers: batch.peers, takenAtMillis: currentTimeMillis())

@@ -5,8 +5,9 @@ import StatusRecorder
 
 /// Serves a recorder on a Unix domain socket that only its owner may use (mode 0600 in a 0700 directory).
 ///
-/// A client sends one request line: `snapshot` (one batch, then the server closes) or `watch` (a snapshot, then
-/// one coalesced batch per change, at most every `watchInterval`). See ``StatusWireFormat``.
+/// A client sends one request line: `snapshot` (one batch without histories and candidate pairs, then the server
+/// closes), `snapshot full` (the same with them), or `watch` (a full snapshot, then one coalesced batch per change,
+/// at most every `watchInterval`). See ``StatusWireFormat``.
 final class StatusSocketServer: Sendable {
     let path: String
     private let channel: Channel
@@ -73,10 +74,10 @@ final class StatusRequestHandler: ChannelInboundHandler {
         let line = String(decoding: request[..<newline], as: UTF8.self)
         let channel = context.channel
         switch line {
-        case "snapshot":
+        case "snapshot", "snapshot full":
             var out: [UInt8] = []
             StatusWireFormat.appendHeader(to: &out)
-            StatusWireFormat.appendSnapshot(recorder.snapshot(), to: &out)
+            StatusWireFormat.appendSnapshot(recorder.snapshot(), full: line == "snapshot full", to: &out)
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
                 channel.close(promise: nil)
             }

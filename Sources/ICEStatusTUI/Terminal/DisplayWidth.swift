@@ -1,25 +1,40 @@
-import CNCursesW
-
-/// Terminal column widths of text, measured per scalar with `wcwidth` (CJK is 2 columns, combining marks 0).
+/// Terminal column widths of text, per scalar and independent of the C locale: combining marks and
+/// format characters take 0 columns, East Asian wide and fullwidth characters and emoji take 2.
 enum DisplayWidth {
-    static func of(_ s: String) -> Int {
-        var width = 0
-        for scalar in s.unicodeScalars {
-            if scalar.value < 0x7F { width += scalar.value >= 0x20 ? 1 : 0; continue }
-            width += max(0, Int(icestat_wcwidth(wchar_t(bitPattern: scalar.value))))
+    static func width(of scalar: Unicode.Scalar) -> Int {
+        let v = scalar.value
+        if v < 0x7F { return v >= 0x20 ? 1 : 0 }
+        if v < 0xA0 { return 0 }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
         }
-        return width
+        if v == 0x200B { return 0 }
+        switch v {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
+    }
+
+    static func of(_ s: String) -> Int {
+        var total = 0
+        for scalar in s.unicodeScalars { total += width(of: scalar) }
+        return total
     }
 
     /// The longest prefix of `s` that fits in `columns`.
     static func prefix(_ s: String, fitting columns: Int) -> String {
-        if s.utf8.count <= columns, s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
-        var width = 0
+        if s.utf8.count <= columns, s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
+        var used = 0
         var out = String.UnicodeScalarView()
         for scalar in s.unicodeScalars {
-            let w = scalar.value < 0x7F ? (scalar.value >= 0x20 ? 1 : 0) : max(0, Int(icestat_wcwidth(wchar_t(bitPattern: scalar.value))))
-            if width + w > columns { break }
-            width += w
+            let w = width(of: scalar)
+            if used + w > columns { break }
+            used += w
             out.append(scalar)
         }
         return String(out)

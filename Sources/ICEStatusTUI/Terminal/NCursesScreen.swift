@@ -28,6 +28,8 @@ final class NCursesScreen: Screen {
     init(color: Bool) throws {
         guard isatty(0) == 1, isatty(1) == 1 else { throw Failure.notATerminal }
         setlocale(LC_ALL, "")
+        // ncursesw draws multibyte text only under a UTF-8 character type; fall back to C.UTF-8 if needed.
+        if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
         guard !term.isEmpty, let output = fdopen(1, "w"), let input = fdopen(0, "r"),
               let screen = newterm(nil, output, input) else { throw Failure.unknownTerminal(term) }

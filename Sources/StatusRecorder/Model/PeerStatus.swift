@@ -20,6 +20,15 @@ public struct PeerStatus: Sendable, Hashable {
     public var lastActivityMillis: Int64?
     /// Why the peer is not Connected, or not P2P.
     public var reason: String?
+    /// When the next connection attempt is due, while waiting to retry.
+    public var nextRetryAtMillis: Int64?
+    /// The latest round-trip times, oldest first (at most ``PeerStatus/historyLimit``).
+    public var latencyHistoryNanos: [Int64] = []
+    /// The current ICE session's candidate pairs, best first.
+    public var candidatePairs: [CandidatePairStatus] = []
+
+    /// How many round-trip samples the history keeps.
+    public static let historyLimit = 60
 
     public init(id: String, name: String, stateChangedAtMillis: Int64) {
         self.id = id

@@ -67,6 +67,7 @@ public final class StatusRecorder: Sendable {
                 }
             }
             peer!.reason = reason
+            if newState == .connected { peer!.nextRetryAtMillis = nil }
         }
     }
 
@@ -81,9 +82,25 @@ public final class StatusRecorder: Sendable {
         }
     }
 
-    /// Records the latest round-trip time.
+    /// Records the latest round-trip time and appends it to the history.
     public func updateLatency(id: String, nanoseconds: Int64) {
-        mutatePeer(id) { $0?.latencyNanos = nanoseconds }
+        mutatePeer(id) { peer in
+            peer?.latencyNanos = nanoseconds
+            peer?.latencyHistoryNanos.append(nanoseconds)
+            if let n = peer?.latencyHistoryNanos.count, n > PeerStatus.historyLimit {
+                peer?.latencyHistoryNanos.removeFirst(n - PeerStatus.historyLimit)
+            }
+        }
+    }
+
+    /// Replaces the candidate pairs of the peer's current ICE session.
+    public func updateCandidatePairs(id: String, _ pairs: [CandidatePairStatus]) {
+        mutatePeer(id) { $0?.candidatePairs = pairs }
+    }
+
+    /// Sets (or clears) when the next connection attempt is due.
+    public func updateNextRetry(id: String, atMillis: Int64?) {
+        mutatePeer(id) { $0?.nextRetryAtMillis = atMillis }
     }
 
     /// Adds to the traffic counters and stamps the last activity.

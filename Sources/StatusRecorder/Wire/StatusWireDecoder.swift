@@ -74,7 +74,18 @@ public struct StatusWireDecoder: Sendable {
             p.bytesSent = UInt64(fields[13]) ?? 0
             p.lastActivityMillis = Int64(fields[14])
             p.reason = fields[15].isEmpty ? nil : fields[15]
+            if fields.count > 16 { p.nextRetryAtMillis = Int64(fields[16]) }
             current.peers.append(p)
+        case UInt8(ascii: "H"):
+            guard fields.count >= 2, !current.peers.isEmpty else { throw bad() }
+            current.peers[current.peers.count - 1].latencyHistoryNanos = fields[1].split(separator: ",").compactMap { Int64($0) }
+        case UInt8(ascii: "C"):
+            guard fields.count >= 10, !current.peers.isEmpty, let sent = Int(fields[8]), let received = Int(fields[9]) else { throw bad() }
+            current.peers[current.peers.count - 1].candidatePairs.append(CandidatePairStatus(
+                local: CandidateEndpoint(type: fields[1], address: fields[2]),
+                remote: CandidateEndpoint(type: fields[3], address: fields[4]),
+                state: fields[5], nominated: fields[6] == "1", roundTripNanos: Int64(fields[7]),
+                requestsSent: sent, responsesReceived: received))
         case UInt8(ascii: "X"):
             guard fields.count >= 2 else { throw bad() }
             current.removedPeerIDs.append(fields[1])

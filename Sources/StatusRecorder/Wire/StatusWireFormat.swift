@@ -6,7 +6,10 @@
 /// - `L  publicKey  name  startedAtMillis  lazy(0|1)`: the local agent; followed by its `S` lines.
 /// - `S  kind  address  available(0|1)  error`: one server of the local agent.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
-///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason`: one peer.
+///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis`: one peer.
+/// - `H  nanos,nanos,…`: the latency history of the peer before it (full batches only).
+/// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
+///    one candidate pair of the peer before it (full batches only).
 /// - `X  id`: a peer was removed.
 /// - `.`: end of batch (a snapshot, or one coalesced change).
 ///
@@ -18,18 +21,18 @@ public enum StatusWireFormat {
         out.append(contentsOf: "V\ticestat-status\t\(version)\n".utf8)
     }
 
-    /// Appends a whole snapshot as one batch.
-    public static func appendSnapshot(_ snapshot: StatusSnapshot, to out: inout [UInt8]) {
+    /// Appends a whole snapshot as one batch; `full` adds latency histories and candidate pairs.
+    public static func appendSnapshot(_ snapshot: StatusSnapshot, full: Bool = true, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + 64 + snapshot.peers.count * 160)
         appendLocal(snapshot.local, to: &out)
-        for peer in snapshot.peers { appendPeer(peer, to: &out) }
+        for peer in snapshot.peers { appendPeer(peer, full: full, to: &out) }
         out.append(contentsOf: ".\n".utf8)
     }
 
     /// Appends one change as one batch.
     public static func appendChange(_ change: StatusChange, to out: inout [UInt8]) {
         if let local = change.local { appendLocal(local, to: &out) }
-        for peer in change.peers { appendPeer(peer, to: &out) }
+        for peer in change.peers { appendPeer(peer, full: true, to: &out) }
         for id in change.removedPeerIDs {
             out.append(contentsOf: "X\t".utf8)
             appendField(id, to: &out)
@@ -47,7 +50,7 @@ public enum StatusWireFormat {
         }
     }
 
-    static func appendPeer(_ p: PeerStatus, to out: inout [UInt8]) {
+    static func appendPeer(_ p: PeerStatus, full: Bool, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "P"))
         appendFields([
             p.id, p.name, p.state.rawValue, String(p.stateChangedAtMillis), p.connectionType?.rawValue ?? "",
@@ -55,7 +58,18 @@ public enum StatusWireFormat {
             p.remoteCandidate?.type ?? "", p.remoteCandidate?.address ?? "",
             p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
             String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", p.reason ?? "",
+            p.nextRetryAtMillis.map { String($0) } ?? "",
         ], to: &out)
+        guard full else { return }
+        if !p.latencyHistoryNanos.isEmpty {
+            out.append(UInt8(ascii: "H"))
+            appendFields([p.latencyHistoryNanos.map { String($0) }.joined(separator: ",")], to: &out)
+        }
+        for c in p.candidatePairs {
+            out.append(UInt8(ascii: "C"))
+            appendFields([c.local.type, c.local.address, c.remote.type, c.remote.address, c.state, c.nominated ? "1" : "0",
+                          c.roundTripNanos.map { String($0) } ?? "", String(c.requestsSent), String(c.responsesReceived)], to: &out)
+        }
     }
 
     private static func appendFields(_ fields: [String], to out: inout [UInt8]) {

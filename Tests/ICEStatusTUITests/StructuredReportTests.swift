@@ -1,0 +1,114 @@
+import Foundation
+import StatusRecorder
+import Testing
+@testable import ICEStatusTUI
+
+struct StructuredReportTests {
+    @Test func jsonGolden() throws {
+        let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .json), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.prefix(20) == [
+            "{",
+            "  \"agent\": {",
+            "    \"name\": \"demo (loopback)\",",
+            "    \"publicKey\": \"TE9DQUw=\",",
+            "    \"startedAt\": \"2023-11-14T22:13:40.000Z\",",
+            "    \"lazyConnections\": false,",
+            "    \"servers\": [",
+            "      {",
+            "        \"kind\": \"signal\",",
+            "        \"address\": \"in-process\",",
+            "        \"available\": true,",
+            "        \"error\": null",
+            "      }",
+            "    ]",
+            "  },",
+            "  \"peers\": {",
+            "    \"total\": 3,",
+            "    \"connected\": 1,",
+            "    \"details\": [",
+            "      {",
+        ])
+        // Valid JSON with the documented keys and units.
+        let doc = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        let peers = (doc["peers"] as! [String: Any])["details"] as! [[String: Any]]
+        #expect(peers.count == 3)
+        #expect(Set(peers[0].keys) == ["name", "publicKey", "status", "lastStatusUpdate", "connectionType", "iceCandidateType",
+                                       "iceCandidateEndpoint", "relayAddress", "latencyMs", "transferReceived", "transferSent",
+                                       "lastActivity", "reason", "nextRetryAt"])
+        #expect(peers[0]["latencyMs"] as? Double == 0.142)
+        #expect(peers[0]["lastStatusUpdate"] as? String == "2023-11-14T22:13:45.000Z")
+        #expect(peers[0]["transferReceived"] as? Int == 2048)
+        #expect((peers[0]["iceCandidateType"] as! [String: Any])["local"] as? String == "host")
+        #expect(peers[1]["reason"] as? String == "ICE checks failed; next attempt in 6 s")
+        #expect(peers[1]["connectionType"] is NSNull)
+    }
+
+    @Test func yamlGolden() {
+        let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.prefix(33) == [
+            "agent:",
+            "  name: \"demo (loopback)\"",
+            "  publicKey: \"TE9DQUw=\"",
+            "  startedAt: \"2023-11-14T22:13:40.000Z\"",
+            "  lazyConnections: false",
+            "  servers:",
+            "    - kind: \"signal\"",
+            "      address: \"in-process\"",
+            "      available: true",
+            "      error: null",
+            "peers:",
+            "  total: 3",
+            "  connected: 1",
+            "  details:",
+            "    - name: \"alpha\"",
+            "      publicKey: \"QUxQSEEta2V5LWJhc2U2NC0wMDAwMDAwMDAwMDA9\"",
+            "      status: \"Connected\"",
+            "      lastStatusUpdate: \"2023-11-14T22:13:45.000Z\"",
+            "      connectionType: \"P2P\"",
+            "      iceCandidateType:",
+            "        local: \"host\"",
+            "        remote: \"host\"",
+            "      iceCandidateEndpoint:",
+            "        local: \"127.0.0.1:40001\"",
+            "        remote: \"127.0.0.1:40002\"",
+            "      relayAddress: null",
+            "      latencyMs: 0.142",
+            "      transferReceived: 2048",
+            "      transferSent: 1000",
+            "      lastActivity: \"2023-11-14T22:14:59.000Z\"",
+            "      reason: null",
+            "      nextRetryAt: null",
+            "    - name: \"bravo\"",
+        ])
+    }
+
+    @Test func stringsAreEscaped() {
+        var s = Fixtures.snapshot()
+        s.peers[0].name = "quote\" back\\ tab\t nl\n bell\u{07}"
+        let json = String(decoding: StructuredReport.render(s, format: .json), as: UTF8.self)
+        #expect(json.contains(#""name": "quote\" back\\ tab\t nl\n bell\u0007""#))
+    }
+
+    @Test func filtersCombineAndCountsFollow() {
+        let s = Fixtures.snapshot()
+        #expect(PeerFilter(statuses: [.connected]).apply(s).peers.map(\.name) == ["alpha"])
+        #expect(PeerFilter(statuses: [.idle, .connecting]).apply(s).peers.map(\.name) == ["bravo", "charlie"])
+        #expect(PeerFilter(connectionTypes: [.relayed]).apply(s).peers.isEmpty)
+        #expect(PeerFilter(namePrefixes: ["br", "ch"]).apply(s).peers.map(\.name) == ["bravo", "charlie"])
+        #expect(PeerFilter(statuses: [.idle], namePrefixes: ["br", "ch"]).apply(s).peers.map(\.name) == ["charlie"])
+        let text = String(decoding: DetailReport.render(PeerFilter(statuses: [.idle]).apply(s), now: Fixtures.now), as: UTF8.self)
+        #expect(text.hasSuffix("Peers count: 0/1 Connected\n"))
+    }
+
+    @Test func checks() {
+        var s = Fixtures.snapshot()
+        #expect(CheckArgument.live.passes(s))
+        #expect(!CheckArgument.ready.passes(s)) // bravo is still connecting
+        s.peers[1].state = .connected
+        #expect(CheckArgument.ready.passes(s))
+        s.local.servers[0].available = false
+        #expect(!CheckArgument.ready.passes(s))
+    }
+}
