@@ -54,7 +54,7 @@ struct DashboardFeatureTests {
         DashboardInput.applyFilterKey(127, to: &m)
         #expect(m.filterText == "B")
         DashboardInput.applyFilterKey(Int32(UInt8(ascii: "Q")), to: &m)
-        DashboardInput.applyFilterKey(Int32(UInt8(ascii: "l")), to: &m) // "BQl" matches charlie's key "Q0hBUkxJRQ==" ? no
+        DashboardInput.applyFilterKey(Int32(UInt8(ascii: "l")), to: &m) // "BQl": no name contains it, no key starts with it
         #expect(m.peers.isEmpty)
         DashboardInput.applyFilterKey(27, to: &m) // Esc clears and leaves
         #expect(m.mode == .list && m.filterText.isEmpty && m.peers.count == 3)

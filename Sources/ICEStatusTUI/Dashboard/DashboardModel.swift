@@ -105,8 +105,8 @@ struct DashboardModel {
         if let stateFilter, p.state != stateFilter { return false }
         if let typeFilter, p.state != .connected || p.connectionType != typeFilter { return false }
         if !filterText.isEmpty {
-            let needle = filterText.lowercased()
-            if !p.name.lowercased().contains(needle), !p.id.lowercased().contains(needle) { return false }
+            // Names match anywhere, ignoring case; keys (base64, case matters) match from their start.
+            if !p.name.lowercased().contains(filterText.lowercased()), !p.id.hasPrefix(filterText) { return false }
         }
         return true
     }

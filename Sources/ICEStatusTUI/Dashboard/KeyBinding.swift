@@ -30,7 +30,7 @@ struct KeyBinding {
         KeyBinding(keys: [ch("l")], label: "l", help: "sort by latency", action: .sort(.latency)),
         KeyBinding(keys: [ch("c")], label: "c", help: "sort by last change", action: .sort(.changed)),
         KeyBinding(keys: [ch("r"), ch("I")], label: "r/I", help: "reverse the sort order", action: .reverseSort),
-        KeyBinding(keys: [ch("/")], label: "/", help: "filter by name or key (Enter keeps, Esc clears)", action: .editFilter),
+        KeyBinding(keys: [ch("/")], label: "/", help: "filter by name, or key prefix (Enter keeps, Esc clears)", action: .editFilter),
         KeyBinding(keys: [ch("f")], label: "f", help: "cycle state filter: all, idle, connecting, connected", action: .cycleStateFilter),
         KeyBinding(keys: [ch("T")], label: "T", help: "cycle type filter: all, P2P, relayed", action: .cycleTypeFilter),
         KeyBinding(keys: [ch("p"), ch(" ")], label: "p/Space", help: "pause/resume updates (navigation still works)", action: .pause),
