@@ -26,33 +26,56 @@ struct DashboardModel {
     private(set) var stateFilter: PeerConnectionState?
     private(set) var typeFilter: ConnectionType?
 
+    /// Display width of the longest name, measured when the set of peers changes.
+    private(set) var longestNameWidth = 4
+
     /// When each peer's state or path last changed as seen by this dashboard (Unix ms), for the brief highlight.
     private(set) var changedAt: [String: Int64] = [:]
     static let highlightMillis: Int64 = 2000
 
     var selectedIndex: Int? {
-        guard let id = selectedID else { return peers.isEmpty ? nil : 0 }
-        return peers.firstIndex { $0.id == id } ?? (peers.isEmpty ? nil : 0)
+        guard selectedID != nil else { return peers.isEmpty ? nil : 0 }
+        return selectedIndexIfPresent ?? (peers.isEmpty ? nil : 0)
     }
 
     var selectedPeer: PeerStatus? { selectedIndex.map { peers[$0] } }
 
+    private var selectedIndexIfPresent: Int? {
+        guard let id = selectedID else { return nil }
+        for i in peers.indices where peers[i].id == id { return i }
+        return nil
+    }
+
     /// Takes a new snapshot unless paused.
     mutating func update(_ snapshot: StatusSnapshot, now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
-        if !allPeers.isEmpty {
-            var previous: [String: PeerStatus] = [:]
-            previous.reserveCapacity(allPeers.count)
-            for p in allPeers { previous[p.id] = p }
-            for p in snapshot.peers {
-                guard let old = previous[p.id] else { continue }
-                if old.state != p.state || old.connectionType != p.connectionType || old.localCandidate != p.localCandidate
-                    || old.remoteCandidate != p.remoteCandidate {
-                    changedAt[p.id] = now
-                }
+        let new = snapshot.peers
+        func pathChanged(_ i: Int, _ j: Int) -> Bool {
+            allPeers[i].state != new[j].state || allPeers[i].connectionType != new[j].connectionType
+                || allPeers[i].localCandidate != new[j].localCandidate || allPeers[i].remoteCandidate != new[j].remoteCandidate
+        }
+        var sameOrder = allPeers.count == new.count
+        if sameOrder {
+            for i in new.indices where allPeers[i].id != new[i].id {
+                sameOrder = false
+                break
             }
         }
-        changedAt = changedAt.filter { now - $0.value < Self.highlightMillis }
+        if sameOrder {
+            // The usual case: same peers in the same order, compared in place.
+            for i in new.indices where pathChanged(i, i) { changedAt[new[i].id] = now }
+        } else {
+            longestNameWidth = new.reduce(4) { max($0, DisplayWidth.of($1.name)) }
+        }
+        if !sameOrder, !allPeers.isEmpty {
+            var previous: [String: Int] = [:]
+            previous.reserveCapacity(allPeers.count)
+            for i in allPeers.indices { previous[allPeers[i].id] = i }
+            for j in new.indices {
+                if let i = previous[new[j].id], pathChanged(i, j) { changedAt[new[j].id] = now }
+            }
+        }
+        if !changedAt.isEmpty { changedAt = changedAt.filter { now - $0.value < Self.highlightMillis } }
         allPeers = snapshot.peers
         local = snapshot.local
         rebuild()
@@ -131,7 +154,7 @@ struct DashboardModel {
         }
         let filtered = isFiltered ? allPeers.filter(matches) : allPeers
         peers = key == .name && !reversed ? filtered : filtered.sorted { reversed ? ascending($1, $0) : ascending($0, $1) }
-        if selectedID == nil || !peers.contains(where: { $0.id == selectedID }) { selectedID = peers.first?.id }
+        if selectedID == nil || selectedIndexIfPresent == nil { selectedID = peers.first?.id }
     }
 
     // MARK: Navigation

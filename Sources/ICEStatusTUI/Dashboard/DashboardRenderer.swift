@@ -122,8 +122,7 @@ struct DashboardRenderer {
     }
 
     private static func drawList(_ model: DashboardModel, on screen: Screen, now: Int64) {
-        let longest = model.allPeers.reduce(4) { max($0, DisplayWidth.of($1.name)) }
-        let columns = columns(width: screen.columns, nameWidth: min(max(longest, 8), 24))
+        let columns = columns(width: screen.columns, nameWidth: min(max(model.longestNameWidth, 8), 24))
         var x = 0
         for column in columns {
             var title = column.title

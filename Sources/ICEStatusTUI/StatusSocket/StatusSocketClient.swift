@@ -37,7 +37,17 @@ enum StatusSocketClient {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(StatusStreamHandler(onBatch: { change in
                             if let local = change.local { mirror.updateLocal { $0 = local } }
-                            for peer in change.peers { mirror.replacePeer(peer) }
+                            for var peer in change.peers {
+                                // Changes carry no history: extend the mirror's own with each new latency.
+                                if peer.latencyHistoryNanos.isEmpty, let old = mirror.peer(id: peer.id) {
+                                    peer.latencyHistoryNanos = old.latencyHistoryNanos
+                                    if let latency = peer.latencyNanos, latency != old.latencyNanos {
+                                        peer.latencyHistoryNanos.append(latency)
+                                        if peer.latencyHistoryNanos.count > PeerStatus.historyLimit { peer.latencyHistoryNanos.removeFirst() }
+                                    }
+                                }
+                                mirror.replacePeer(peer)
+                            }
                             for id in change.removedPeerIDs { mirror.removePeer(id: id) }
                         }, onEnd: { _ in }))
                     }

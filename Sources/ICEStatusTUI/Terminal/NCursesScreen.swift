@@ -25,14 +25,19 @@ final class NCursesScreen: Screen {
     }
 
     /// Opens the terminal; throws (never exits) when there is no usable one.
-    init(color: Bool) throws {
+    convenience init(color: Bool) throws {
         guard isatty(0) == 1, isatty(1) == 1 else { throw Failure.notATerminal }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        guard !term.isEmpty, let output = fdopen(1, "w"), let input = fdopen(0, "r") else { throw Failure.unknownTerminal(term) }
+        try self.init(term: term, output: output, input: input, color: color)
+    }
+
+    /// A screen on any pair of streams (the frame benchmark draws to /dev/null).
+    init(term: String, output: UnsafeMutablePointer<FILE>, input: UnsafeMutablePointer<FILE>, color: Bool) throws {
         setlocale(LC_ALL, "")
         // ncursesw draws multibyte text only under a UTF-8 character type; fall back to C.UTF-8 if needed.
         if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
-        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-        guard !term.isEmpty, let output = fdopen(1, "w"), let input = fdopen(0, "r"),
-              let screen = newterm(nil, output, input) else { throw Failure.unknownTerminal(term) }
+        guard let screen = newterm(term, output, input) else { throw Failure.unknownTerminal(term) }
         self.screen = screen
         set_term(screen)
         cbreak()

@@ -16,7 +16,7 @@ public final class StatusRecorder: Sendable {
 
     struct State {
         var local = LocalAgentStatus()
-        var peers: [String: PeerStatus] = [:]
+        var peers = PeerTable()
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
     }
@@ -42,7 +42,8 @@ public final class StatusRecorder: Sendable {
 
     public func removePeer(id: String) {
         state.withLock { s in
-            guard s.peers.removeValue(forKey: id) != nil else { return }
+            guard s.peers[id] != nil else { return }
+            s.peers[id] = nil
             for key in s.subscribers.keys {
                 s.subscribers[key]!.dirtyPeers.remove(id)
                 s.subscribers[key]!.removedPeers.insert(id)
@@ -160,8 +161,8 @@ public final class StatusRecorder: Sendable {
 
     /// A consistent snapshot of everything, peers ordered by name then id.
     public func snapshot() -> StatusSnapshot {
-        let (local, peers) = state.withLock { ($0.local, Array($0.peers.values)) }
-        return StatusSnapshot(local: local, peers: peers.sorted(by: Self.displayOrder), takenAtMillis: clock())
+        let (local, peers) = state.withLock { ($0.local, $0.peers.ordered()) }
+        return StatusSnapshot(local: local, peers: peers, takenAtMillis: clock())
     }
 
     static func displayOrder(_ a: PeerStatus, _ b: PeerStatus) -> Bool {
@@ -176,7 +177,7 @@ public final class StatusRecorder: Sendable {
             let id = s.nextSubscriberID
             s.nextSubscriberID += 1
             var subscriber = Subscriber(wake: continuation)
-            subscriber.dirtyPeers = Set(s.peers.keys)
+            subscriber.dirtyPeers = Set(s.peers.ids)
             subscriber.localDirty = true
             s.subscribers[id] = subscriber
             return id

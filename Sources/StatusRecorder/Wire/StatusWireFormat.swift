@@ -7,7 +7,7 @@
 /// - `S  kind  address  available(0|1)  error`: one server of the local agent.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
 ///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis`: one peer.
-/// - `H  nanos,nanos,…`: the latency history of the peer before it (full batches only).
+/// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
 /// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
 ///    one candidate pair of the peer before it (full batches only).
 /// - `X  id`: a peer was removed.
@@ -29,10 +29,11 @@ public enum StatusWireFormat {
         out.append(contentsOf: ".\n".utf8)
     }
 
-    /// Appends one change as one batch.
+    /// Appends one change as one batch. Latency histories are left out: a mirror extends its own from the
+    /// latencies it receives, which keeps a busy stream small.
     public static func appendChange(_ change: StatusChange, to out: inout [UInt8]) {
         if let local = change.local { appendLocal(local, to: &out) }
-        for peer in change.peers { appendPeer(peer, full: true, to: &out) }
+        for peer in change.peers { appendPeer(peer, full: true, history: false, to: &out) }
         for id in change.removedPeerIDs {
             out.append(contentsOf: "X\t".utf8)
             appendField(id, to: &out)
@@ -50,7 +51,7 @@ public enum StatusWireFormat {
         }
     }
 
-    static func appendPeer(_ p: PeerStatus, full: Bool, to out: inout [UInt8]) {
+    static func appendPeer(_ p: PeerStatus, full: Bool, history: Bool = true, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "P"))
         appendFields([
             p.id, p.name, p.state.rawValue, String(p.stateChangedAtMillis), p.connectionType?.rawValue ?? "",
@@ -61,7 +62,7 @@ public enum StatusWireFormat {
             p.nextRetryAtMillis.map { String($0) } ?? "",
         ], to: &out)
         guard full else { return }
-        if !p.latencyHistoryNanos.isEmpty {
+        if history, !p.latencyHistoryNanos.isEmpty {
             out.append(UInt8(ascii: "H"))
             appendFields([p.latencyHistoryNanos.map { String($0) }.joined(separator: ",")], to: &out)
         }

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import StatusRecorder
+
+/// Time to build and draw one dashboard frame with N peers: model update from a snapshot (change detection,
+/// filter, sort) plus drawing through ncurses to /dev/null, with every peer's latency changed between frames.
+struct FrameBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frame",
+        abstract: "Time to build and draw one dashboard frame with N peers (ncurses output to /dev/null).")
+
+    @Option(name: .long, help: "Number of peers.")
+    var peers = 10000
+
+    @Option(name: .long, help: "Frames to time (the median is printed).")
+    var frames = 200
+
+    @Option(name: .long, help: "Terminal size, COLSxROWS.")
+    var size = "160x50"
+
+    func run() async throws {
+        let dims = size.split(separator: "x").compactMap { Int($0) }
+        guard dims.count == 2, dims[0] >= 40, dims[1] >= 8 else { throw ValidationError("--size must look like 160x50") }
+        let recorder = StatusRecorder()
+        SyntheticPeers.fill(recorder, count: peers)
+        let ids = recorder.snapshot().peers.map(\.id)
+        let result = try await MainActor.run { () throws -> (Double, Double, Double, [Double]) in
+            setenv("LINES", "\(dims[1])", 1)
+            setenv("COLUMNS", "\(dims[0])", 1)
+            guard let out = fopen("/dev/null", "w"), let input = fopen("/dev/null", "r") else { throw ExitCode(1) }
+            let screen = try NCursesScreen(term: "xterm-256color", output: out, input: input, color: true)
+            defer { screen.close() }
+            var model = DashboardModel()
+            var times: [Double] = []
+            var parts: [[Double]] = [[], [], []]
+            for frame in 0..<frames {
+                for (i, id) in ids.enumerated() { recorder.updateLatency(id: id, nanoseconds: Int64(100_000 + (i * 31 + frame * 977) % 9_000_000)) }
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let snapshot = recorder.snapshot()
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                model.update(snapshot)
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
+                let t3 = DispatchTime.now().uptimeNanoseconds
+                times.append(Double(t3 - t0) / 1e6)
+                for (k, d) in [t1 - t0, t2 - t1, t3 - t2].enumerated() { parts[k].append(Double(d) / 1e6) }
+                if frame == frames / 2 { model.sort(by: .latency) } // the second half sorts by a changing key
+            }
+            let sorted = times.sorted()
+            return (ProcessTimer.median(times), sorted[Int(Double(sorted.count - 1) * 0.95)], sorted.last!, parts.map(ProcessTimer.median))
+        }
+        print(String(format: "dashboard frame with %d peers at %@ (snapshot + model update + draw): median %.2f ms, p95 %.2f ms, max %.2f ms over %d frames",
+                     peers, size, result.0, result.1, result.2, frames))
+        print(String(format: "  medians: recorder snapshot %.2f ms, model update (changes, filter, sort) %.2f ms, ncurses draw %.2f ms",
+                     result.3[0], result.3[1], result.3[2]))
+    }
+}

@@ -1,0 +1,50 @@
+/// The recorder's peers: records in a dense array, found by id through an index, with the display order
+/// (name, then id) cached until a peer is added, removed or renamed. Snapshots copy without hashing.
+struct PeerTable {
+    private var slots: [PeerStatus] = []
+    private var index: [String: Int] = [:]
+    private var order: [Int]?
+
+    var count: Int { slots.count }
+    var ids: Dictionary<String, Int>.Keys { index.keys }
+
+    subscript(id: String) -> PeerStatus? {
+        get { index[id].map { slots[$0] } }
+        set {
+            if let i = index[id] {
+                if let newValue {
+                    if slots[i].name != newValue.name { order = nil }
+                    slots[i] = newValue
+                } else {
+                    remove(at: i)
+                }
+            } else if let newValue {
+                index[id] = slots.count
+                slots.append(newValue)
+                order = nil
+            }
+        }
+    }
+
+    private mutating func remove(at i: Int) {
+        let last = slots.count - 1
+        index[slots[i].id] = nil
+        if i != last {
+            slots.swapAt(i, last)
+            index[slots[i].id] = i
+        }
+        slots.removeLast()
+        order = nil
+    }
+
+    /// Every peer in display order.
+    mutating func ordered() -> [PeerStatus] {
+        if order == nil {
+            order = slots.indices.sorted { StatusRecorder.displayOrder(slots[$0], slots[$1]) }
+        }
+        var out: [PeerStatus] = []
+        out.reserveCapacity(slots.count)
+        for i in order! { out.append(slots[i]) }
+        return out
+    }
+}
