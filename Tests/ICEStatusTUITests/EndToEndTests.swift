@@ -69,6 +69,13 @@ struct EndToEndTests {
         #expect(demo.stderr.contains("--detail"))
     }
 
+    @Test func completionsAndHelpComeFromTheArgumentParser() throws {
+        let bash = try Harness.icestat(["--generate-completion-script", "bash"])
+        #expect(bash.status == 0 && bash.stdout.contains("_icestat") && bash.stdout.contains("--filter-by-status"))
+        let help = try Harness.icestat(["help", "demo"])
+        #expect(help.status == 0 && help.stdout.contains("--peers") && help.stdout.contains("--headless"))
+    }
+
     @Test func badArgumentsAreClearErrors() throws {
         let r = try Harness.icestat(["demo", "--peers", "0"])
         #expect(r.status == 64)
@@ -138,12 +145,14 @@ struct EndToEndTests {
 
     @Test func noColorIsRespected() throws {
         let socket = Harness.temporarySocket()
-        let session = try TmuxSession(command: "\(Harness.binary) demo --peers 2 --socket \(socket)", columns: 120, rows: 12,
+        // Under a shell, as in a real terminal, so the hang-up below reaches icestat as it does for a user.
+        let session = try TmuxSession(command: "sh -c '\(Harness.binary) demo --peers 2 --socket \(socket); true'", columns: 120, rows: 12,
                                       environment: ["NO_COLOR": "1"])
         #expect(session.waitFor(seconds: 20) { $0.contains("peers 2/2 connected") })
         let screen = session.capture(escapes: true)
         for colour in ["32m", "33m", "31m", "36m"] { #expect(!screen.contains("[\(colour)") && !screen.contains(";\(colour)")) }
-        session.send("q")
-        #expect(Harness.eventually(seconds: 10) { !session.isAlive })
+        // The terminal going away (hang-up, end of input) ends the demo cleanly: it removes its socket.
+        _ = try session.tmux(["kill-server"])
+        #expect(Harness.eventually(seconds: 10) { !FileManager.default.fileExists(atPath: socket) })
     }
 }

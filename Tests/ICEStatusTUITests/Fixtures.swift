@@ -17,6 +17,7 @@ enum Fixtures {
         var bravo = PeerStatus(id: "QlJBVk8ta2V5", name: "bravo", stateChangedAtMillis: now - 3_000)
         bravo.state = .connecting
         bravo.reason = "ICE checks failed; next attempt in 6 s"
+        bravo.nextRetryAtMillis = now + 5_200
         let charlie = PeerStatus(id: "Q0hBUkxJRQ==", name: "charlie", stateChangedAtMillis: now - 7_300_000)
         let local = LocalAgentStatus(publicKey: "TE9DQUw=", name: "demo (loopback)", startedAtMillis: now - 80_000,
                                      lazyConnections: false,

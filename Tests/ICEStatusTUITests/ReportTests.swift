@@ -48,6 +48,7 @@ struct ReportTests {
               Transfer status (received/sent) 2.0 KiB/1000 B
               Latency: 0.142 ms
               Reason: -
+              Next retry: -
 
              bravo:
               Public key: QlJBVk8ta2V5
@@ -62,6 +63,7 @@ struct ReportTests {
               Transfer status (received/sent) 0 B/0 B
               Latency: -
               Reason: ICE checks failed; next attempt in 6 s
+              Next retry: in 6 s
 
              charlie:
               Public key: Q0hBUkxJRQ==
@@ -76,6 +78,7 @@ struct ReportTests {
               Transfer status (received/sent) 0 B/0 B
               Latency: -
               Reason: -
+              Next retry: -
 
             Agent: demo (loopback)
             Public key: TE9DQUw=

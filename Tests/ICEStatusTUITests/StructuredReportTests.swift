@@ -42,6 +42,7 @@ struct StructuredReportTests {
         #expect((peers[0]["iceCandidateType"] as! [String: Any])["local"] as? String == "host")
         #expect(peers[1]["reason"] as? String == "ICE checks failed; next attempt in 6 s")
         #expect(peers[1]["connectionType"] is NSNull)
+        #expect(peers[1]["nextRetryAt"] as? String == "2023-11-14T22:15:05.200Z")
     }
 
     @Test func yamlGolden() {

@@ -25,7 +25,10 @@ final class Dashboard {
     /// Runs until q, SIGINT/SIGTERM, or the terminal goes away. Throws only if no terminal can be used.
     func run() throws {
         let screen = try NCursesScreen(color: color)
-        defer { screen.close() }
+        // After a hang-up the terminal is gone: ncurses must not write to it again (a write error there can end
+        // the process before it cleans up).
+        var hungUp = false
+        defer { if !hungUp { screen.close() } }
         let wake = WakePipe()
         let recorder = self.recorder
         let refresh = self.refresh
@@ -39,7 +42,7 @@ final class Dashboard {
         let signals = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { wake.requestQuit() }
+            source.setEventHandler { sig == SIGHUP ? wake.requestHangUp() : wake.requestQuit() }
             source.resume()
             return source
         }
@@ -52,7 +55,18 @@ final class Dashboard {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)]
             // Wake for changes (paced by the watcher), keys, or once a second for the clocks; never spin.
             let ready = poll(&fds, 2, Int32(max(1000, model.refreshMillis)))
-            if fds[1].revents != 0, wake.drain() { break }
+            if fds[1].revents != 0 {
+                switch wake.drain() {
+                case .hangUp: hungUp = true
+                case .quit: model.quit = true
+                case .redraw: break
+                }
+                if model.quit || hungUp { break }
+            }
+            if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                hungUp = true
+                break
+            }
             var gotKey = false
             while let key = screen.readKey() {
                 gotKey = true
@@ -61,7 +75,7 @@ final class Dashboard {
             // A readable stdin that yields no key is end of file or a hang-up: leave instead of spinning.
             if ready > 0, fds[0].revents != 0, !gotKey {
                 idleReads += 1
-                if idleReads >= 3 || fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { break }
+                if idleReads >= 3 { break }
             } else {
                 idleReads = 0
             }

@@ -165,10 +165,7 @@ struct DashboardRenderer {
     }
 
     static func detailLines(_ p: PeerStatus, now: Int64) -> [(String, String)] {
-        var retry = "-"
-        if let at = p.nextRetryAtMillis, p.state != .connected {
-            retry = at > now ? "in \((at - now + 999) / 1000) s" : "now"
-        }
+        let retry = StatusFormatting.retry(p.nextRetryAtMillis, connected: p.state == .connected, now: now)
         return [
             ("Peer", p.name),
             ("Public key", p.id),

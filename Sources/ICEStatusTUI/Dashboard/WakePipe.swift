@@ -13,19 +13,28 @@ final class WakePipe: Sendable {
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
-    func wake() { var b: UInt8 = 1; _ = write(writeFD, &b, 1) }
-    func requestQuit() { var b: UInt8 = 2; _ = write(writeFD, &b, 1) }
+    enum Request: UInt8 { case redraw = 1, quit = 2, hangUp = 3 }
 
-    /// Empties the pipe; true if a quit was requested.
-    func drain() -> Bool {
+    func wake() { send(.redraw) }
+    func requestQuit() { send(.quit) }
+    /// The terminal is gone: quit without touching it.
+    func requestHangUp() { send(.hangUp) }
+
+    private func send(_ request: Request) {
+        var b = request.rawValue
+        _ = write(writeFD, &b, 1)
+    }
+
+    /// Empties the pipe and returns the strongest request in it.
+    func drain() -> Request {
         var buffer = [UInt8](repeating: 0, count: 64)
-        var quit = false
+        var strongest = Request.redraw
         while true {
             let n = read(readFD, &buffer, buffer.count)
             if n <= 0 { break }
-            if buffer[0..<n].contains(2) { quit = true }
+            if let top = buffer[0..<n].max(), let r = Request(rawValue: top), r.rawValue > strongest.rawValue { strongest = r }
         }
-        return quit
+        return strongest
     }
 
     deinit {

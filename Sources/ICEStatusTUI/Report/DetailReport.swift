@@ -25,7 +25,8 @@ enum DetailReport {
             put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
             put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
             put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
-            put("\n  Reason: "); put(p.reason ?? "-"); put("\n")
+            put("\n  Reason: "); put(p.reason ?? "-")
+            put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, connected: connected, now: now)); put("\n")
         }
         line("")
         let local = snapshot.local

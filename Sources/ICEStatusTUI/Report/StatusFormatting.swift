@@ -56,6 +56,12 @@ enum StatusFormatting {
         return "\(tenths / 10).\(tenths % 10)"
     }
 
+    /// `in 6 s`, `now`, or `-` when connected or nothing is scheduled.
+    static func retry(_ atMillis: Int64?, connected: Bool, now: Int64) -> String {
+        guard let at = atMillis, !connected else { return "-" }
+        return at > now ? "in \((at - now + 999) / 1000) s" : "now"
+    }
+
     static func candidate(_ c: CandidateEndpoint?) -> String {
         guard let c else { return "-" }
         return "\(c.type) \(c.address)"
