@@ -138,15 +138,15 @@ struct EndToEndTests {
         #expect(viewer.waitFor(seconds: 10) { $0.contains("peers 8/8 connected") }, "viewer:\n\(viewer.capture())")
         viewer.send("q")
         #expect(Harness.eventually(seconds: 5) { !viewer.isAlive })
-        session.send("q")
+        // Ctrl-C (SIGINT) ends the demo cleanly: terminal restored, socket removed.
+        session.send("C-c")
         #expect(Harness.eventually(seconds: 10) { !session.isAlive })
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 
     @Test func noColorIsRespected() throws {
         let socket = Harness.temporarySocket()
-        // Under a shell, as in a real terminal, so the hang-up below reaches icestat as it does for a user.
-        let session = try TmuxSession(command: "sh -c '\(Harness.binary) demo --peers 2 --socket \(socket); true'", columns: 120, rows: 12,
+        let session = try TmuxSession(command: "\(Harness.binary) demo --peers 2 --socket \(socket)", columns: 120, rows: 12,
                                       environment: ["NO_COLOR": "1"])
         #expect(session.waitFor(seconds: 20) { $0.contains("peers 2/2 connected") })
         let screen = session.capture(escapes: true)

@@ -39,14 +39,9 @@ final class Dashboard {
             }
         }
         defer { watcher.cancel() }
-        let signals = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { sig == SIGHUP ? wake.requestHangUp() : wake.requestQuit() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        // Kept, not cancelled: a cancelled source may restore the default action, and a second signal (a hang-up
+        // comes from the kernel and from the terminal's owner) would then end the process mid-cleanup.
+        SignalSources.keep(Self.forwardSignals(to: wake))
 
         model.update(recorder.snapshot())
         DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
@@ -81,6 +76,18 @@ final class Dashboard {
             }
             model.update(recorder.snapshot())
             DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
+        }
+    }
+
+    /// SIGINT and SIGTERM ask to quit, SIGHUP says the terminal is gone. Built outside the main actor: the
+    /// handlers run on a dispatch queue, and a main-actor closure there would trap on the isolation check.
+    nonisolated private static func forwardSignals(to wake: WakePipe) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { sig == SIGHUP ? wake.requestHangUp() : wake.requestQuit() }
+            source.resume()
+            return source
         }
     }
 
