@@ -122,6 +122,9 @@ struct EndToEndTests {
         session.send("f", "f", "f") // all → idle → connecting → connected
         #expect(session.waitFor(seconds: 5) { $0.contains("filter connected: 8 of 8") })
         session.send("f")
+        session.send("T") // type filter: P2P
+        #expect(session.waitFor(seconds: 5) { $0.contains("filter P2P: 8 of 8") })
+        session.send("T", "T")
         // Pause freezes updates and says so.
         session.send("p")
         #expect(session.waitFor(seconds: 5) { $0.contains("[PAUSED]") })
