@@ -13,6 +13,9 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
 
+# aioice (PyPI) is the foreign ICE peer of the interop tests.
+python3 -c "import aioice" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check aioice
+
 swift build
 ICESTAT_BIN="$(swift build --show-bin-path)/icestat"
 export ICESTAT_BIN

@@ -482,12 +482,9 @@ public final class ICEAgent: @unchecked Sendable {
         }
         if selectedPairID == nil || selectedPairID != pair.id {
             if role == .controlling, t.useCandidate {
-                updatePair(pair.id) { $0.nominated = true }
                 select(pair.id)
-                if let rtt { onEvent(.roundTrip(rtt)) }
             } else if role == .controlled, self.pair(pair.id)?.remoteNominated == true {
                 select(pair.id)
-                if let rtt { onEvent(.roundTrip(rtt)) }
             }
         }
     }
@@ -502,6 +499,8 @@ public final class ICEAgent: @unchecked Sendable {
         triggered.removeAll()
         onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
         setState(.connected)
+        // The pair's last check already measured a round trip: report it with the selection.
+        if let rtt = self.pair(pairID)?.lastRoundTrip { onEvent(.roundTrip(rtt)) }
         scheduleConsent()
     }
 

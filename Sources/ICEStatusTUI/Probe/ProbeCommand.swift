@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import ICEEngine
+import NIOPosix
+
+/// `icestat probe`: one ICE session against one remote over manual signalling, as JSON lines on
+/// stdin/stdout (the protocol in README "icestat probe"). Logs go to stderr.
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Run one ICE session with one remote over manual signalling (JSON lines on stdin/stdout).",
+        discussion: """
+            Prints credentials, candidates, end-of-candidates, then `connected` with the selected pair and its RTT, \
+            then `done` after an echo of 5 datagrams. Reads the same kinds of lines from the remote on stdin.
+            """)
+
+    @Flag(exclusivity: .exclusive, help: "The ICE role.")
+    var role: ProbeRole?
+
+    @Option(name: .long, help: ArgumentHelp("Address family: udp4 or udp6 (default: both).", valueName: "udp4|udp6"))
+    var network: ProbeNetwork?
+
+    @Option(name: .long, help: ArgumentHelp("Gather host candidates only on this interface (repeatable).", valueName: "name"))
+    var interface: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Give up after this many seconds.", valueName: "seconds"))
+    var timeout: Double = 30
+
+    func validate() throws {
+        guard role != nil else { throw ValidationError("choose --controlling or --controlled") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+    }
+
+    func run() async throws {
+        var config = ICEAgentConfiguration()
+        config.consentInterval = .seconds(1)
+        config.checkingTimeout = .seconds(Int64(timeout))
+        var filter = HostCandidateFilter.default
+        if !interface.isEmpty {
+            filter.interfaces = Set(interface)
+            filter.excludedInterfacePrefixes = []
+            filter.includeLoopback = true // naming an interface, loopback included, is an explicit choice
+        }
+        if network == .udp4 { filter.includeIPv6 = false }
+        if network == .udp6 { filter.includeIPv4 = false }
+        config.hostFilter = filter
+        let session = ProbeSession(role: role == .controlling ? .controlling : .controlled, configuration: config,
+                                   group: MultiThreadedEventLoopGroup.singleton)
+        let code = await session.run(timeout: timeout)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+enum ProbeRole: String, EnumerableFlag {
+    case controlling, controlled
+}
+
+enum ProbeNetwork: String, ExpressibleByArgument {
+    case udp4, udp6
+}

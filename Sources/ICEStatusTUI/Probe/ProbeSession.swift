@@ -1,0 +1,200 @@
+import Foundation
+import ICEEngine
+import NIOCore
+import Synchronization
+
+/// The state machine behind `icestat probe`: prints its side of the protocol, applies the remote's lines,
+/// runs the echo exchange, and finishes with an exit status.
+final class ProbeSession: Sendable {
+    static let pings = 5
+
+    private let role: ICERole
+    private let agent: ICEAgent
+    private let finished = Mutex<CheckedContinuation<Int32, Never>?>(nil)
+    private let state = Mutex(State())
+
+    private struct State {
+        var selected: SelectedPair?
+        var announced = false
+        var echoed = Set<String>()
+        var finished = false
+    }
+
+    init(role: ICERole, configuration: ICEAgentConfiguration, group: EventLoopGroup) {
+        self.role = role
+        let box = EventBox()
+        agent = ICEAgent(role: role, configuration: configuration, eventLoop: group.next()) { box.session?.handle($0) }
+        box.session = self
+    }
+
+    /// Runs until `done`, an error, end of input before connecting, or the timeout; returns the exit status.
+    func run(timeout: Double) async -> Int32 {
+        ProbeOutput.line(["type": "credentials", "ufrag": agent.localCredentials.ufrag, "pwd": agent.localCredentials.pwd])
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            finished.withLock { $0 = continuation }
+            agent.gather().whenComplete { result in
+                switch result {
+                case .success:
+                    ProbeOutput.line(["type": "end-of-candidates"])
+                case .failure(let error):
+                    self.fail("gathering failed: \(error)")
+                }
+            }
+            ProbeInput.start { line in self.apply(line) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                self.fail("timed out after \(timeout) s")
+            }
+        }
+        _ = try? await agent.close().get()
+        return status
+    }
+
+    private func finish(_ status: Int32) {
+        let continuation = finished.withLock { c -> CheckedContinuation<Int32, Never>? in
+            defer { c = nil }
+            return c
+        }
+        continuation?.resume(returning: status)
+    }
+
+    private func fail(_ message: String) {
+        let first = state.withLock { s -> Bool in
+            defer { s.finished = true }
+            return !s.finished
+        }
+        guard first else { return }
+        ProbeOutput.line(["type": "error", "message": message])
+        ProbeOutput.log("icestat probe: \(message)")
+        finish(1)
+    }
+
+    private func succeed(echoed: Int) {
+        let first = state.withLock { s -> Bool in
+            defer { s.finished = true }
+            return !s.finished
+        }
+        guard first else { return }
+        ProbeOutput.line(["type": "done", "echoed": echoed])
+        finish(0)
+    }
+
+    // MARK: Remote lines
+
+    private func apply(_ line: String?) {
+        guard let line else {
+            // End of input: fine once connected (the remote may simply have stopped talking), fatal before.
+            if state.withLock({ $0.selected == nil }) { fail("signalling closed before a pair was selected") }
+            return
+        }
+        guard let data = line.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let type = object["type"] as? String else {
+            if !line.trimmingCharacters(in: .whitespaces).isEmpty { ProbeOutput.log("icestat probe: ignoring a line that is not a JSON object") }
+            return
+        }
+        switch type {
+        case "credentials":
+            guard let ufrag = object["ufrag"] as? String, let pwd = object["pwd"] as? String, !ufrag.isEmpty, !pwd.isEmpty else {
+                return fail("credentials line without ufrag and pwd")
+            }
+            agent.setRemoteCredentials(ICECredentials(ufrag: ufrag, pwd: pwd))
+        case "candidate":
+            guard let text = object["candidate"] as? String else { return }
+            do {
+                agent.addRemoteCandidate(try Candidate(sdp: text))
+            } catch {
+                ProbeOutput.log("icestat probe: ignoring candidate: \(error)")
+            }
+        case "end-of-candidates":
+            agent.setRemoteEndOfCandidates()
+        case "error":
+            fail("remote reported: \(object["message"] as? String ?? "an error")")
+        default:
+            break // connected, done and unknown kinds need nothing from us
+        }
+    }
+
+    // MARK: Agent events (on the agent's event loop)
+
+    private func handle(_ event: ICEAgentEvent) {
+        switch event {
+        case .localCandidate(let candidate):
+            ProbeOutput.line(["type": "candidate", "candidate": candidate.sdpString])
+        case .selectedPairChanged(let pair):
+            state.withLock { $0.selected = pair }
+        case .roundTrip(let rtt):
+            announceConnected(rtt: rtt)
+        case .stateChanged(.failed):
+            fail("ICE failed: no candidate pair works")
+        case .data(let bytes):
+            receive(bytes)
+        default:
+            break
+        }
+    }
+
+    private func announceConnected(rtt: Duration?) {
+        let pair = state.withLock { s -> SelectedPair? in
+            guard !s.announced, let pair = s.selected else { return nil }
+            s.announced = true
+            return pair
+        }
+        guard let pair else { return }
+        func end(_ c: Candidate) -> [String: Any] {
+            ["type": c.type.rawValue, "address": c.address.ip.description, "port": Int(c.address.port)]
+        }
+        ProbeOutput.line(["type": "connected", "local": end(pair.local), "remote": end(pair.remote),
+                          "rtt_ms": rtt.map { Double($0.nanoseconds) / 1e6 } ?? NSNull()])
+        if role == .controlling { sendPings(attempt: 0) }
+    }
+
+    private func sendPings(attempt: Int) {
+        let missing = state.withLock { s in (1...Self.pings).map { "ping-\($0)" }.filter { !s.echoed.contains($0) } }
+        guard !missing.isEmpty, attempt < 5 else {
+            if !missing.isEmpty { fail("echo incomplete: \(Self.pings - missing.count) of \(Self.pings) came back") }
+            return
+        }
+        for ping in missing { agent.send(Array(ping.utf8)) }
+        agent.eventLoop.scheduleTask(in: .seconds(1)) { self.sendPings(attempt: attempt + 1) }
+    }
+
+    private func receive(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.hasPrefix("ping-") else { return }
+        // Data flows only on a selected pair; if no round trip was measured yet, say connected without one.
+        announceConnected(rtt: nil)
+        if role == .controlled { agent.send(bytes) }
+        let count = state.withLock { s -> Int in
+            s.echoed.insert(text)
+            return s.echoed.count
+        }
+        if count == Self.pings { succeed(echoed: count) }
+    }
+}
+
+/// Lets the agent's event callback reach the session, which is created after the agent.
+private final class EventBox: @unchecked Sendable {
+    // Set once in ProbeSession.init, before the agent can emit anything.
+    weak var session: ProbeSession?
+}
+
+/// JSON lines on stdout, one write each, so lines never interleave.
+enum ProbeOutput {
+    static func line(_ object: [String: Any]) {
+        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        data.append(10)
+        StandardOutput.write(Array(data))
+    }
+
+    static func log(_ text: String) { StandardOutput.error(text) }
+}
+
+/// Reads stdin line by line on its own thread and hands each line (then nil at end of input) to `handler`.
+enum ProbeInput {
+    static func start(_ handler: @escaping @Sendable (String?) -> Void) {
+        let thread = Thread {
+            while let line = readLine(strippingNewline: true) { handler(line) }
+            handler(nil)
+        }
+        thread.start()
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// `icestat probe` against itself and against aioice (PyPI), wired through the probe protocol on loopback.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct InteropTests {
+    static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("interop").path
+
+    struct Transcript {
+        var a: [[String: Any]]
+        var b: [[String: Any]]
+        var status: [Int]
+        var stderr: [String]
+
+        func lines(_ side: String, _ type: String) -> [[String: Any]] {
+            (side == "a" ? a : b).filter { $0["type"] as? String == type }
+        }
+    }
+
+    func crosswire(_ a: [String], _ b: [String]) throws -> Transcript {
+        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25", "--"] + a + ["--"] + b, timeout: 40)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+        return Transcript(a: doc["a"] as! [[String: Any]], b: doc["b"] as! [[String: Any]], status: doc["status"] as! [Int],
+                          stderr: doc["stderr"] as! [String])
+    }
+
+    var icestat: [String] { [Harness.binary, "probe", "--interface", "lo", "--network", "udp4"] }
+    var aioice: [String] { ["python3", "\(Self.interop)/aioice_probe.py"] }
+
+    /// Both sides connected over host candidates on 127.0.0.1 and echoed five datagrams.
+    func expectConnectedAndEchoed(_ t: Transcript, icestatSides: [String]) {
+        #expect(t.status == [0, 0], "stderr: \(t.stderr)")
+        for side in ["a", "b"] {
+            #expect((side == "a" ? t.a : t.b).first?["type"] as? String == "credentials")
+            #expect(t.lines(side, "done").first?["echoed"] as? Int == 5, "side \(side): \(side == "a" ? t.a : t.b)")
+            let connected = t.lines(side, "connected").first
+            let local = connected?["local"] as? [String: Any], remote = connected?["remote"] as? [String: Any]
+            #expect(local?["address"] as? String == "127.0.0.1" && remote?["address"] as? String == "127.0.0.1")
+            #expect(local?["type"] as? String == "host" && remote?["type"] as? String == "host")
+            if icestatSides.contains(side) {
+                #expect(((connected?["rtt_ms"] as? Double) ?? 0) > 0)
+                for candidate in t.lines(side, "candidate") {
+                    #expect((candidate["candidate"] as? String)?.contains(" 127.0.0.1 ") == true)
+                }
+            }
+        }
+    }
+
+    @Test func icestatWithItself() throws {
+        let t = try crosswire(icestat + ["--controlling"], icestat + ["--controlled"])
+        expectConnectedAndEchoed(t, icestatSides: ["a", "b"])
+    }
+
+    @Test func bothControllingResolveTheRoleConflict() throws {
+        let t = try crosswire(icestat + ["--controlling"], icestat + ["--controlling"])
+        #expect(t.status == [0, 0], "stderr: \(t.stderr)")
+        // Exactly one side keeps the controlling role and sends the pings; both print done.
+        #expect(t.lines("a", "done").count == 1 && t.lines("b", "done").count == 1)
+    }
+
+    @Test func icestatControllingWithAioice() throws {
+        let t = try crosswire(icestat + ["--controlling"], aioice + ["--controlled"])
+        expectConnectedAndEchoed(t, icestatSides: ["a"])
+    }
+
+    @Test func icestatControlledWithAioice() throws {
+        let t = try crosswire(aioice + ["--controlling"], icestat + ["--controlled"])
+        expectConnectedAndEchoed(t, icestatSides: ["b"])
+    }
+
+    func probeAgainstSilentRemote(keepInputOpenFor seconds: Int) throws -> (lines: [String], elapsed: Double) {
+        // The remote's credentials and candidate arrive, but nothing answers at that address.
+        let r = try Harness.run("/bin/sh", ["-c", """
+            { printf '%s\\n' '{"type":"credentials","ufrag":"abcd","pwd":"0123456789abcdefghijklmn"}' \
+              '{"type":"candidate","candidate":"candidate:1 1 udp 2130706431 127.0.0.1 9 typ host"}' \
+              '{"type":"end-of-candidates"}'; sleep \(seconds); } | \
+              { s=$(date +%s%N); \(Harness.binary) probe --controlling --interface lo --network udp4 --timeout 3; \
+                code=$?; echo "ms=$(( ($(date +%s%N) - s) / 1000000 ))"; echo "exit=$code"; }
+            """], timeout: 20)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let ms = lines.first { $0.hasPrefix("ms=") }.flatMap { Double($0.dropFirst(3)) } ?? .infinity
+        return (lines, ms / 1000)
+    }
+
+    @Test func silentRemoteFailsWithinTheTimeout() throws {
+        let (lines, elapsed) = try probeAgainstSilentRemote(keepInputOpenFor: 8)
+        #expect(lines.last == "exit=1")
+        #expect(lines.contains { $0.contains(#""type":"error""#) }, "\(lines)")
+        #expect(!lines.contains { $0.contains(#""type":"connected""#) })
+        #expect(elapsed >= 2.5 && elapsed < 6, "the probe should give up at its 3 s timeout, not wait for its input to close")
+    }
+
+    @Test func signallingClosedEarlyIsAnError() throws {
+        let (lines, _) = try probeAgainstSilentRemote(keepInputOpenFor: 0)
+        #expect(lines.last == "exit=1")
+        #expect(lines.contains { $0.contains("signalling closed before a pair was selected") }, "\(lines)")
+    }
+}
