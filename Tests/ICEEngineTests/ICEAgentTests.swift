@@ -65,6 +65,41 @@ struct ICEAgentTests {
         _ = try await (a.close().get(), b.close().get())
     }
 
+    @Test func consentLossDisconnectsAndRecoveryReconnects() async throws {
+        func configure(_ c: inout ICEAgentConfiguration) {
+            c.consentInterval = .milliseconds(200)
+            c.disconnectedTimeout = .milliseconds(800)
+            c.failedTimeout = .seconds(6)
+        }
+        let (a, logA) = AgentFactory.make(.controlling, configure: configure)
+        let (b, logB) = AgentFactory.make(.controlled, configure: configure)
+        let ca = try await a.gather().get()
+        let cb = try await b.gather().get()
+        // A reaches B only through a forwarder the test can cut; B answers through it as peer-reflexive.
+        let path = try UDPForwarder(to: try #require(cb.first).address)
+        defer { path.stop() }
+        a.setRemoteCredentials(b.localCredentials)
+        b.setRemoteCredentials(a.localCredentials)
+        a.addRemoteCandidate(Candidate(foundation: "fwd", priority: cb[0].priority, address: path.frontAddress, type: .host))
+        _ = ca
+        #expect(await logA.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(logA.selected?.remote.address == path.frontAddress)
+        #expect(logB.selected?.remote.type == .peerReflexive)
+        path.cut()
+        #expect(await logA.wait(seconds: 3) { $0.states.last == .disconnected })
+        #expect(await logB.wait(seconds: 3) { $0.states.last == .disconnected })
+        path.restore()
+        #expect(await logA.wait(seconds: 3) { $0.states.last == .connected })
+        #expect(await logB.wait(seconds: 3) { $0.states.last == .connected })
+        #expect(logA.states == [.checking, .connected, .disconnected, .connected])
+        // Cut for good: past the failed timeout the agent fails.
+        path.cut()
+        #expect(await logA.wait(seconds: 9) { $0.states.last == .failed })
+        #expect(logA.states.suffix(2) == [.disconnected, .failed])
+        _ = try await (a.close().get(), b.close().get())
+    }
+
     @Test func unreachablePeerFails() async throws {
         let (a, logA) = AgentFactory.make(.controlling) {
             $0.maxRetransmissions = 2

@@ -48,5 +48,20 @@ final class UDPProbe {
         }
     }
 
+    /// One datagram and its sender, or nil after `timeout` seconds.
+    func receiveOne(timeout: Double) -> ([UInt8], TransportAddress)? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, Int32(timeout * 1000)) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        var from = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let n = withUnsafeMutablePointer(to: &from) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &len) }
+        }
+        guard n > 0 else { return nil }
+        let ip = IPAddress(bytes: withUnsafeBytes(of: from.sin_addr) { Array($0) })!
+        return (Array(buffer[0..<n]), TransportAddress(ip: ip, port: UInt16(bigEndian: from.sin_port)))
+    }
+
     deinit { close(fd) }
 }
