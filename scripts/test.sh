@@ -7,6 +7,7 @@ need=()
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 dpkg -s libncurses-dev >/dev/null 2>&1 || need+=(libncurses-dev)
 dpkg -s ncurses-term >/dev/null 2>&1 || need+=(ncurses-term)
+command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -22,6 +22,9 @@ public final class ICEAgent: @unchecked Sendable {
     private var nextPairID = 0
     private var triggered: [(pairID: Int, useCandidate: Bool)] = []
     private var transactions: [STUNTransactionID: CheckTransaction] = [:]
+    private var gatherTransactions: [STUNTransactionID: GatherTransaction] = [:]
+    private var reflexiveCandidates: [Candidate] = []
+    private var gatheringDone = false
     private var state: ICEConnectionState = .new
     private var selectedPairID: Int?
     private var nominatingPairID: Int?
@@ -45,6 +48,16 @@ public final class ICEAgent: @unchecked Sendable {
         var useCandidate: Bool
         var isConsent: Bool
         var sentAsControlling: Bool
+        var timer: Scheduled<Void>?
+    }
+
+    /// A Binding request to a STUN server for one of our sockets (RFC 8489 §6.2.1 retransmissions).
+    private struct GatherTransaction {
+        var socketIndex: Int
+        var base: Candidate
+        var server: TransportAddress
+        var bytes: [UInt8]
+        var rto: Duration
         var timer: Scheduled<Void>?
     }
 
@@ -116,7 +129,9 @@ public final class ICEAgent: @unchecked Sendable {
             self.pacer?.cancel()
             self.consentTimer?.cancel()
             for t in self.transactions.values { t.timer?.cancel() }
+            for t in self.gatherTransactions.values { t.timer?.cancel() }
             self.transactions.removeAll()
+            self.gatherTransactions.removeAll()
             self.setState(.closed)
             let closes = self.sockets.map { $0.close() }
             self.sockets.removeAll()
@@ -161,10 +176,71 @@ public final class ICEAgent: @unchecked Sendable {
                 self.onEvent(.localCandidate(candidate))
                 for remote in self.remoteCandidates { self.addPair(local: candidate, socketIndex: index, remote: remote) }
             }
-            self.onEvent(.gatheringComplete)
             self.startChecksIfReady()
+            self.gatherServerReflexive()
             return self.localCandidates
         }
+    }
+
+    // MARK: Server-reflexive candidates
+
+    private func gatherServerReflexive() {
+        for (index, base) in localCandidates.enumerated() {
+            for server in configuration.stunServers where server.ip.isIPv4 == base.address.ip.isIPv4 {
+                var request = STUNMessageBuilder(type: .bindingRequest)
+                if let software = configuration.software { request.append(.software, string: software) }
+                request.appendFingerprint()
+                let id = request.transactionID
+                gatherTransactions[id] = GatherTransaction(socketIndex: index, base: base, server: server,
+                                                           bytes: request.encoded, rto: configuration.initialRTO)
+                sendGatherRequest(id)
+            }
+        }
+        guard !gatherTransactions.isEmpty else { return finishGathering() }
+        // A dead server costs at most the gathering timeout; checks on host candidates go on meanwhile.
+        eventLoop.scheduleTask(in: configuration.gatheringTimeout.timeAmount) { [self] in
+            for (_, t) in self.gatherTransactions {
+                t.timer?.cancel()
+                self.onEvent(.stunServerResult(server: t.server, mapped: nil))
+            }
+            self.gatherTransactions.removeAll()
+            self.finishGathering()
+        }
+    }
+
+    private func sendGatherRequest(_ id: STUNTransactionID) {
+        guard var t = gatherTransactions[id], state != .closed else { return }
+        write(t.bytes, socket: t.socketIndex, to: t.server, checkFilter: false)
+        let delay = t.rto
+        t.rto = min(t.rto * 2, configuration.maxRTO)
+        t.timer = eventLoop.scheduleTask(in: delay.timeAmount) { [self] in self.sendGatherRequest(id) }
+        gatherTransactions[id] = t
+    }
+
+    private func handleGatherResponse(_ response: STUNMessage, from: TransportAddress) {
+        guard let t = gatherTransactions[response.transactionID], from == t.server,
+              response.type.messageClass == .successResponse, let mapped = response.xorAddress() ?? response.mappedAddress else { return }
+        t.timer?.cancel()
+        gatherTransactions[response.transactionID] = nil
+        onEvent(.stunServerResult(server: t.server, mapped: mapped))
+        // A mapped address equal to the base (no NAT) or already known is redundant (RFC 8445 §5.1.3).
+        if mapped != t.base.address, !reflexiveCandidates.contains(where: { $0.address == mapped }) {
+            let localPreference = UInt16((t.base.priority >> 8) & 0xFFFF)
+            let candidate = Candidate(
+                foundation: Candidate.foundation(type: .serverReflexive, base: t.base.address.ip, server: t.server.description),
+                priority: Candidate.priority(type: .serverReflexive, localPreference: localPreference),
+                address: mapped, type: .serverReflexive, relatedAddress: t.base.address)
+            reflexiveCandidates.append(candidate)
+            // Signalled to the remote, not paired here: its pairs would repeat the host pairs (RFC 8445 §6.1.2.4).
+            onEvent(.localCandidate(candidate))
+        }
+        if gatherTransactions.isEmpty { finishGathering() }
+    }
+
+    private func finishGathering() {
+        guard !gatheringDone else { return }
+        gatheringDone = true
+        onEvent(.gatheringComplete)
     }
 
     // MARK: Pairs
@@ -335,8 +411,9 @@ public final class ICEAgent: @unchecked Sendable {
         write(t.bytes, socket: pair.socketIndex, to: pair.remote.address)
     }
 
-    private func write(_ bytes: [UInt8], socket: Int, to address: TransportAddress) {
-        guard socket < sockets.count, configuration.remoteAddressFilter(address.ip),
+    /// Sends from one of our sockets. Peers must pass the remote address filter; configured servers need not.
+    private func write(_ bytes: [UInt8], socket: Int, to address: TransportAddress, checkFilter: Bool = true) {
+        guard socket < sockets.count, !checkFilter || configuration.remoteAddressFilter(address.ip),
               let destination = try? address.socketAddress() else { return }
         let channel = sockets[socket]
         let buffer = channel.allocator.buffer(bytes: bytes)
@@ -360,6 +437,9 @@ public final class ICEAgent: @unchecked Sendable {
         if message.contains(.fingerprint), !message.hasValidFingerprint {
             droppedDatagrams += 1
             return
+        }
+        if message.type.messageClass != .request, gatherTransactions[message.transactionID] != nil {
+            return handleGatherResponse(message, from: from)
         }
         switch message.type.messageClass {
         case .request: handleRequest(message, socketIndex: socketIndex, from: from)

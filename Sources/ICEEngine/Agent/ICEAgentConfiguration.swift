@@ -23,6 +23,10 @@ public struct ICEAgentConfiguration: Sendable {
     public var checkingTimeout: Duration = .seconds(25)
     /// Upper bound on candidate pairs (RFC 8445 §6.1.2.5).
     public var maxPairs = 100
+    /// STUN servers for server-reflexive candidates (`stun:` URLs already resolved to addresses).
+    public var stunServers: [TransportAddress] = []
+    /// How long gathering may wait for STUN servers; a dead server costs at most this, never the connection.
+    public var gatheringTimeout: Duration = .seconds(3)
     /// SOFTWARE attribute in requests, or nil to omit it.
     public var software: String? = nil
 

@@ -9,6 +9,8 @@ public enum ICEAgentEvent: Sendable {
     case stateChanged(ICEConnectionState)
     /// A local candidate to signal to the remote (trickle).
     case localCandidate(Candidate)
+    /// A STUN server answered with the mapped address of one of our sockets, or (nil) did not answer in time.
+    case stunServerResult(server: TransportAddress, mapped: TransportAddress?)
     case gatheringComplete
     case selectedPairChanged(SelectedPair)
     /// Round-trip time of a binding request on the selected pair, from request to its response.

@@ -23,6 +23,9 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Gather host candidates only on this interface (repeatable).", valueName: "name"))
     var interface: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Gather a server-reflexive candidate through this STUN server (repeatable).", valueName: "stun:HOST:PORT"))
+    var stun: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Give up after this many seconds.", valueName: "seconds"))
     var timeout: Double = 30
 
@@ -44,6 +47,11 @@ struct ProbeCommand: AsyncParsableCommand {
         if network == .udp4 { filter.includeIPv6 = false }
         if network == .udp6 { filter.includeIPv4 = false }
         config.hostFilter = filter
+        do {
+            config.stunServers = try stun.map { try STUNServerURL.resolve($0) }
+        } catch {
+            throw ValidationError("--stun: \(error)")
+        }
         let session = ProbeSession(role: role == .controlling ? .controlling : .controlled, configuration: config,
                                    group: MultiThreadedEventLoopGroup.singleton)
         let code = await session.run(timeout: timeout)

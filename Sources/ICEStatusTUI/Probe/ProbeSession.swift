@@ -32,14 +32,7 @@ final class ProbeSession: Sendable {
         ProbeOutput.line(["type": "credentials", "ufrag": agent.localCredentials.ufrag, "pwd": agent.localCredentials.pwd])
         let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
             finished.withLock { $0 = continuation }
-            agent.gather().whenComplete { result in
-                switch result {
-                case .success:
-                    ProbeOutput.line(["type": "end-of-candidates"])
-                case .failure(let error):
-                    self.fail("gathering failed: \(error)")
-                }
-            }
+            agent.gather().whenFailure { error in self.fail("gathering failed: \(error)") }
             ProbeInput.start { line in self.apply(line) }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
                 self.fail("timed out after \(timeout) s")
@@ -119,6 +112,10 @@ final class ProbeSession: Sendable {
         switch event {
         case .localCandidate(let candidate):
             ProbeOutput.line(["type": "candidate", "candidate": candidate.sdpString])
+        case .gatheringComplete:
+            ProbeOutput.line(["type": "end-of-candidates"])
+        case .stunServerResult(let server, let mapped):
+            ProbeOutput.log("icestat probe: STUN \(server): " + (mapped.map { "mapped address \($0)" } ?? "no answer"))
         case .selectedPairChanged(let pair):
             state.withLock { $0.selected = pair }
         case .roundTrip(let rtt):
