@@ -118,6 +118,11 @@ public final class ICEAgent: @unchecked Sendable {
         return pairs
     }
 
+    /// The current role: a role conflict may have changed the one the agent started with.
+    public func currentRole() -> EventLoopFuture<ICERole> {
+        eventLoop.submit { self.role }
+    }
+
     /// The current state.
     public func currentState() -> EventLoopFuture<ICEConnectionState> {
         eventLoop.submit { self.state }

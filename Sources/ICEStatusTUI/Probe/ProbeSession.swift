@@ -8,7 +8,6 @@ import Synchronization
 final class ProbeSession: Sendable {
     static let pings = 5
 
-    private let role: ICERole
     private let agent: ICEAgent
     private let finished = Mutex<CheckedContinuation<Int32, Never>?>(nil)
     private let state = Mutex(State())
@@ -16,12 +15,13 @@ final class ProbeSession: Sendable {
     private struct State {
         var selected: SelectedPair?
         var announced = false
+        /// The role once connected (after any role conflict): the controlling side sends the pings.
+        var role: ICERole?
         var echoed = Set<String>()
         var finished = false
     }
 
     init(role: ICERole, configuration: ICEAgentConfiguration, group: EventLoopGroup) {
-        self.role = role
         let box = EventBox()
         agent = ICEAgent(role: role, configuration: configuration, eventLoop: group.next()) { box.session?.handle($0) }
         box.session = self
@@ -68,7 +68,8 @@ final class ProbeSession: Sendable {
         }
         guard first else { return }
         ProbeOutput.line(["type": "done", "echoed": echoed])
-        finish(0)
+        // Linger briefly: the last echoes must leave, and a ping the other side sends again still gets its echo.
+        agent.eventLoop.scheduleTask(in: .milliseconds(500)) { self.finish(0) }
     }
 
     // MARK: Remote lines
@@ -141,7 +142,10 @@ final class ProbeSession: Sendable {
         }
         ProbeOutput.line(["type": "connected", "local": end(pair.local), "remote": end(pair.remote),
                           "rtt_ms": rtt.map { Double($0.nanoseconds) / 1e6 } ?? NSNull()])
-        if role == .controlling { sendPings(attempt: 0) }
+        agent.currentRole().whenSuccess { role in
+            self.state.withLock { $0.role = role }
+            if role == .controlling { self.sendPings(attempt: 0) }
+        }
     }
 
     private func sendPings(attempt: Int) {
@@ -159,7 +163,10 @@ final class ProbeSession: Sendable {
         guard text.hasPrefix("ping-") else { return }
         // Data flows only on a selected pair; if no round trip was measured yet, say connected without one.
         announceConnected(rtt: nil)
-        if role == .controlled { agent.send(bytes) }
+        // Only the side that ended up controlled echoes; it may see a ping before its role is cached.
+        agent.currentRole().whenSuccess { role in
+            if role == .controlled { self.agent.send(bytes) }
+        }
         let count = state.withLock { s -> Int in
             s.echoed.insert(text)
             return s.echoed.count
