@@ -100,20 +100,9 @@ struct ServerReflexiveTests {
     }
 
     @Test func bindingThroughCoturn() async throws {
-        let turnserver = try #require(["/usr/bin/turnserver", "/usr/sbin/turnserver"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                      "coturn is not installed: scripts/test.sh installs it")
-        let port = Int.random(in: 20000...30000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: turnserver)
-        process.arguments = ["-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
-                             "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout", "--simple-log",
-                             "--lt-cred-mech", "--user", "test:secret", "--realm", "icestat.test", "--fingerprint"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        try await Task.sleep(for: .milliseconds(500))
-        let server = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port))
+        let coturn = try await Coturn()
+        defer { coturn.stop() }
+        let server = coturn.address
         let (agent, log) = AgentFactory.make(.controlling) { $0.stunServers = [server] }
         let hosts = try await agent.gather().get()
         #expect(await log.wait(seconds: 4) { $0.gatheringCompleted })

@@ -1,0 +1,327 @@
+import NIOCore
+import NIOPosix
+
+/// The result of a TURN Allocate.
+public struct TURNAllocation: Sendable, Hashable {
+    /// The address peers send to; it becomes a relayed candidate.
+    public var relayed: TransportAddress
+    /// Our address as the server sees it (a server-reflexive address).
+    public var mapped: TransportAddress?
+    public var lifetimeSeconds: UInt32
+}
+
+/// A TURN client over UDP (RFC 8656) on its own socket: Allocate with long-term credentials (401 then a retry
+/// with REALM and NONCE, 438 stale nonce), Refresh before the lifetime ends, permissions and channel bindings
+/// kept fresh, Send/Data indications and ChannelData, and a Refresh with LIFETIME 0 on close.
+///
+/// All state lives on `eventLoop`; `onData` is called there with each datagram a peer sent through the relay.
+public final class TURNClient: @unchecked Sendable {
+    public let server: TransportAddress
+    public let eventLoop: EventLoop
+    private let username: String
+    private let password: String
+    private let onData: @Sendable (TransportAddress, [UInt8]) -> Void
+
+    // Confined to `eventLoop`.
+    private var channel: Channel?
+    private var realm: String?
+    private var nonce: String?
+    private var key: [UInt8]?
+    private var allocation: TURNAllocation?
+    private var pending: [STUNTransactionID: Pending] = [:]
+    private var permissions: [IPAddress: Scheduled<Void>] = [:]
+    private var channels: [TransportAddress: UInt16] = [:]
+    private var channelPeers: [UInt16: TransportAddress] = [:]
+    private var channelTimers: [UInt16: Scheduled<Void>] = [:]
+    private var nextChannel: UInt16 = ChannelData.validChannels.lowerBound
+    private var refreshTimer: Scheduled<Void>?
+    private var closed = false
+
+    /// Counters, for tests and status.
+    public private(set) var refreshes = 0
+
+    private struct Pending {
+        var method: STUNMethod
+        var attributes: [(STUNAttributeType, [UInt8])]
+        var bytes: [UInt8]
+        var attempt: Int
+        var rto: TimeAmount
+        var authenticated: Bool
+        var staleRetries: Int
+        var promise: EventLoopPromise<STUNMessage>
+        var timer: Scheduled<Void>?
+    }
+
+    public init(server: TransportAddress, username: String, password: String, eventLoop: EventLoop,
+                onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) {
+        self.server = server
+        self.username = username
+        self.password = password
+        self.eventLoop = eventLoop
+        self.onData = onData
+    }
+
+    // MARK: Public API
+
+    /// Binds a local socket (`localAddress`, port 0) and allocates a relayed address.
+    public func allocate(localAddress: IPAddress, lifetimeSeconds: UInt32 = 600) -> EventLoopFuture<TURNAllocation> {
+        DatagramBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TURNDatagramHandler(client: self))
+                }
+            }
+            .bind(host: localAddress.description, port: 0)
+            .flatMap { channel in
+                self.channel = channel
+                return self.request(.allocate, [
+                    (.requestedTransport, [17, 0, 0, 0]),
+                    (.lifetime, Self.uint32(lifetimeSeconds)),
+                ])
+            }
+            .flatMapThrowing { response in
+                guard let relayed = response.xorAddress(.xorRelayedAddress) else {
+                    throw TURNError.malformedResponse("Allocate")
+                }
+                let allocation = TURNAllocation(relayed: relayed, mapped: response.xorAddress(.xorMappedAddress),
+                                                lifetimeSeconds: response.lifetime ?? lifetimeSeconds)
+                self.allocation = allocation
+                self.scheduleRefresh(lifetime: allocation.lifetimeSeconds)
+                return allocation
+            }
+    }
+
+    /// The local socket's address (the base of the relayed candidate).
+    public var localAddress: TransportAddress? { channel?.localAddress.flatMap(TransportAddress.init) }
+
+    /// Refreshes the allocation now (it is also refreshed on its own before it expires).
+    public func refresh(lifetimeSeconds: UInt32 = 600) -> EventLoopFuture<UInt32> {
+        eventLoop.flatSubmit {
+            guard self.allocation != nil else { return self.eventLoop.makeFailedFuture(TURNError.notAllocated) }
+            return self.request(.refresh, [(.lifetime, Self.uint32(lifetimeSeconds))]).map { response in
+                let lifetime = response.lifetime ?? lifetimeSeconds
+                self.refreshes += 1
+                self.allocation?.lifetimeSeconds = lifetime
+                self.scheduleRefresh(lifetime: lifetime)
+                return lifetime
+            }
+        }
+    }
+
+    /// Lets `peer` send to the relayed address; kept fresh every 4 minutes (permissions last 5).
+    public func createPermission(peer: IPAddress) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            self.request(.createPermission, [(.xorPeerAddress, self.xorPeer(TransportAddress(ip: peer, port: 0)))]).map { _ in
+                self.permissions[peer]?.cancel()
+                self.permissions[peer] = self.eventLoop.scheduleTask(in: .seconds(240)) {
+                    _ = self.createPermission(peer: peer)
+                }
+            }
+        }
+    }
+
+    /// Binds a channel to `peer` (which also installs a permission); later data to that peer uses ChannelData.
+    public func bindChannel(peer: TransportAddress) -> EventLoopFuture<UInt16> {
+        eventLoop.flatSubmit {
+            let number = self.channels[peer] ?? self.nextChannel
+            if self.channels[peer] == nil {
+                guard self.nextChannel < ChannelData.validChannels.upperBound else {
+                    return self.eventLoop.makeFailedFuture(TURNError.rejected(code: 508, reason: "no free channel"))
+                }
+                self.nextChannel += 1
+            }
+            return self.request(.channelBind, [(.channelNumber, [UInt8(number >> 8), UInt8(number & 0xFF), 0, 0]),
+                                               (.xorPeerAddress, self.xorPeer(peer))]).map { _ in
+                self.channels[peer] = number
+                self.channelPeers[number] = peer
+                self.channelTimers[number]?.cancel()
+                // Bindings last 10 minutes; refresh at 9.
+                self.channelTimers[number] = self.eventLoop.scheduleTask(in: .seconds(540)) { _ = self.bindChannel(peer: peer) }
+                return number
+            }
+        }
+    }
+
+    /// Sends to `peer` through the relay: ChannelData when a channel is bound, else a Send indication.
+    public func send(_ data: [UInt8], to peer: TransportAddress) {
+        eventLoop.execute {
+            guard self.allocation != nil, !self.closed else { return }
+            if let number = self.channels[peer] {
+                self.write(ChannelData.encode(channel: number, data: data))
+            } else {
+                var indication = STUNMessageBuilder(type: STUNMessageType(method: .send, messageClass: .indication))
+                indication.append(.xorPeerAddress, STUNAddressCoding.encode(peer, xorKey: STUNAddressCoding.xorKey(indication.transactionID)))
+                indication.append(.data, data)
+                indication.appendFingerprint()
+                self.write(indication.encoded)
+            }
+        }
+    }
+
+    /// Deletes the allocation (Refresh with LIFETIME 0) and closes the socket.
+    public func close() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            guard !self.closed else { return self.eventLoop.makeSucceededVoidFuture() }
+            let deletion: EventLoopFuture<Void> = self.allocation == nil
+                ? self.eventLoop.makeSucceededVoidFuture()
+                : self.request(.refresh, [(.lifetime, Self.uint32(0))]).map { _ in () }.recover { _ in () }
+            return deletion.flatMap {
+                self.closed = true
+                self.allocation = nil
+                self.refreshTimer?.cancel()
+                self.permissions.values.forEach { $0.cancel() }
+                self.channelTimers.values.forEach { $0.cancel() }
+                self.pending.values.forEach { $0.timer?.cancel(); $0.promise.fail(TURNError.notAllocated) }
+                self.pending.removeAll()
+                return self.channel?.close() ?? self.eventLoop.makeSucceededVoidFuture()
+            }
+        }
+    }
+
+    // MARK: Requests
+
+    private static func uint32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+    }
+
+    private func xorPeer(_ peer: TransportAddress) -> [UInt8] {
+        // The transaction id part of the key only matters for IPv6, and the builder re-encodes with its own id.
+        STUNAddressCoding.encode(peer, xorKey: nil)
+    }
+
+    private func request(_ method: STUNMethod, _ attributes: [(STUNAttributeType, [UInt8])]) -> EventLoopFuture<STUNMessage> {
+        let promise = eventLoop.makePromise(of: STUNMessage.self)
+        var p = Pending(method: method, attributes: attributes, bytes: [], attempt: 0, rto: .milliseconds(250),
+                        authenticated: key != nil, staleRetries: 0, promise: promise)
+        let id = STUNTransactionID.random()
+        p.bytes = encode(p, id: id)
+        pending[id] = p
+        transmit(id)
+        return promise.futureResult
+    }
+
+    private func encode(_ p: Pending, id: STUNTransactionID) -> [UInt8] {
+        var b = STUNMessageBuilder(type: STUNMessageType(method: p.method, messageClass: .request), transactionID: id)
+        for (type, value) in p.attributes {
+            if type == .xorPeerAddress, let peer = STUNAddressCoding.decode(value, xorKey: nil) {
+                b.appendXORAddress(.xorPeerAddress, peer)
+            } else {
+                b.append(type, value)
+            }
+        }
+        if let key, let realm, let nonce {
+            b.append(.username, string: username)
+            b.append(.realm, string: realm)
+            b.append(.nonce, string: nonce)
+            b.appendMessageIntegrity(key: key)
+        }
+        b.appendFingerprint()
+        return b.encoded
+    }
+
+    private func transmit(_ id: STUNTransactionID) {
+        guard var p = pending[id] else { return }
+        if p.attempt >= 7 {
+            pending[id] = nil
+            p.promise.fail(TURNError.timedOut("\(STUNMessageType(method: p.method, messageClass: .request))"))
+            return
+        }
+        write(p.bytes)
+        p.attempt += 1
+        let wait = p.rto
+        p.rto = min(p.rto * 2, .milliseconds(1600))
+        p.timer = eventLoop.scheduleTask(in: wait) { self.transmit(id) }
+        pending[id] = p
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        guard let channel, let destination = try? server.socketAddress() else { return }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
+
+    private func scheduleRefresh(lifetime: UInt32) {
+        refreshTimer?.cancel()
+        guard lifetime > 0 else { return }
+        // Refresh a minute early, or at half the lifetime when it is short.
+        let seconds = lifetime > 120 ? Int64(lifetime) - 60 : Int64(lifetime) / 2
+        refreshTimer = eventLoop.scheduleTask(in: .seconds(max(1, seconds))) { _ = self.refresh(lifetimeSeconds: lifetime) }
+    }
+
+    // MARK: Receiving
+
+    func receive(from: TransportAddress, bytes: [UInt8]) {
+        guard from == server, !closed else { return }
+        if ChannelData.looksLikeChannelData(bytes) {
+            if let (number, data) = ChannelData.decode(bytes), let peer = channelPeers[number] { onData(peer, data) }
+            return
+        }
+        guard let message = try? STUNMessage(decoding: bytes) else { return }
+        if message.contains(.fingerprint), !message.hasValidFingerprint { return }
+        if message.type.messageClass == .indication {
+            if message.type.method == .data, let peer = message.xorAddress(.xorPeerAddress), let data = message.data {
+                onData(peer, data)
+            }
+            return
+        }
+        guard var p = pending[message.transactionID] else { return }
+        // Responses to authenticated requests must carry valid integrity, except 401 and 438, which a server
+        // cannot sign when it rejects our key or nonce (RFC 8489 §9.2.5); unsigned others are ignored.
+        let code = message.type.messageClass == .errorResponse ? message.errorCode?.code : nil
+        let unsignedAllowed = code == STUNErrorCode.unauthorized || code == STUNErrorCode.staleNonce
+        if p.authenticated, let key, !unsignedAllowed, !message.verifyMessageIntegrity(key: key) { return }
+        p.timer?.cancel()
+        pending[message.transactionID] = nil
+        if message.type.messageClass == .successResponse {
+            p.promise.succeed(message)
+            return
+        }
+        let error = message.errorCode ?? STUNErrorCode(code: 0, reason: "no error code")
+        switch error.code {
+        case STUNErrorCode.unauthorized where !p.authenticated:
+            // First contact: learn realm and nonce, derive the long-term key, send again.
+            guard let realm = message.realm, let nonce = message.nonce else {
+                return p.promise.fail(TURNError.malformedResponse("401"))
+            }
+            self.realm = realm
+            self.nonce = nonce
+            key = STUNCredentials.longTermKey(username: username, realm: realm, password: password)
+            resend(p)
+        case STUNErrorCode.unauthorized:
+            p.promise.fail(TURNError.unauthorized(server: server.description, realm: realm))
+        case STUNErrorCode.staleNonce where p.staleRetries < 2:
+            if let nonce = message.nonce { self.nonce = nonce }
+            if let realm = message.realm { self.realm = realm }
+            p.staleRetries += 1
+            resend(p)
+        default:
+            p.promise.fail(TURNError.rejected(code: error.code, reason: error.reason))
+        }
+    }
+
+    private func resend(_ old: Pending) {
+        var p = old
+        p.authenticated = true
+        p.attempt = 0
+        p.rto = .milliseconds(250)
+        let id = STUNTransactionID.random()
+        p.bytes = encode(p, id: id)
+        pending[id] = p
+        transmit(id)
+    }
+}
+
+/// Hands the TURN socket's datagrams to its client.
+final class TURNDatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let client: TURNClient
+
+    init(client: TURNClient) { self.client = client }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let from = TransportAddress(envelope.remoteAddress) else { return }
+        client.receive(from: from, bytes: envelope.data.getBytes(at: envelope.data.readerIndex, length: envelope.data.readableBytes) ?? [])
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}

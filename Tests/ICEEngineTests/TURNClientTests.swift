@@ -1,0 +1,101 @@
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+@testable import ICEEngine
+
+/// Our TURN client against a real coturn on loopback.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct TURNClientTests {
+    final class Received: Sendable {
+        let items = Mutex<[(TransportAddress, [UInt8])]>([])
+        func add(_ from: TransportAddress, _ data: [UInt8]) { items.withLock { $0.append((from, data)) } }
+        func wait(count: Int, seconds: Double = 3) async -> [(TransportAddress, [UInt8])] {
+            for _ in 0..<Int(seconds * 50) {
+                let now = items.withLock { $0 }
+                if now.count >= count { return now }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return items.withLock { $0 }
+        }
+    }
+
+    @Test func allocatePermissionChannelDataBothWaysRefreshAndDelete() async throws {
+        let coturn = try await Coturn()
+        defer { coturn.stop() }
+        let received = Received()
+        let client = TURNClient(server: coturn.address, username: Coturn.user, password: Coturn.password,
+                                eventLoop: AgentFactory.group.next()) { received.add($0, $1) }
+        let allocation = try await client.allocate(localAddress: IPAddress("127.0.0.1")!, lifetimeSeconds: 300).get()
+        #expect(allocation.relayed.ip == IPAddress("127.0.0.1"))
+        #expect(allocation.relayed.port != coturn.address.port)
+        #expect(allocation.mapped == client.localAddress)
+        // Below the default of 10 minutes the server grants the default (RFC 8656 §7.2).
+        #expect(allocation.lifetimeSeconds == 600)
+
+        let peer = try UDPProbe()
+        // Without a permission the relay drops what the peer sends.
+        peer.send(Array("too early".utf8), to: allocation.relayed)
+        #expect(await received.wait(count: 1, seconds: 0.5).isEmpty)
+
+        // Permission, then Data indications in and Send indications out.
+        try await client.createPermission(peer: peer.address.ip).get()
+        peer.send(Array("hello via data indication".utf8), to: allocation.relayed)
+        let first = await received.wait(count: 1)
+        #expect(first.count == 1 && first.first?.0 == peer.address && first.first?.1 == Array("hello via data indication".utf8))
+        client.send(Array("hello via send indication".utf8), to: peer.address)
+        let out1 = try #require(peer.receiveOne(timeout: 2))
+        #expect(out1.0 == Array("hello via send indication".utf8) && out1.1 == allocation.relayed)
+
+        // A channel: ChannelData both ways.
+        let number = try await client.bindChannel(peer: peer.address).get()
+        #expect(ChannelData.validChannels.contains(number))
+        client.send(Array("over the channel".utf8), to: peer.address)
+        let out2 = try #require(peer.receiveOne(timeout: 2))
+        #expect(out2.0 == Array("over the channel".utf8) && out2.1 == allocation.relayed)
+        peer.send(Array("back over the channel".utf8), to: allocation.relayed)
+        let second = await received.wait(count: 2)
+        #expect(second.count == 2 && second.last?.0 == peer.address && second.last?.1 == Array("back over the channel".utf8))
+
+        // Refresh keeps it; close deletes it (the relay forwards nothing afterwards).
+        #expect(try await client.refresh(lifetimeSeconds: 900).get() == 900)
+        #expect(client.refreshes == 1)
+        try await client.close().get()
+        peer.send(Array("after delete".utf8), to: allocation.relayed)
+        #expect(await received.wait(count: 3, seconds: 0.5).count == 2)
+    }
+
+    @Test func wrongPasswordIsAClearError() async throws {
+        let coturn = try await Coturn()
+        defer { coturn.stop() }
+        let client = TURNClient(server: coturn.address, username: Coturn.user, password: "not-the-password",
+                                eventLoop: AgentFactory.group.next()) { _, _ in }
+        await #expect(throws: TURNError.unauthorized(server: coturn.address.description, realm: Coturn.realm)) {
+            try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
+        }
+        let message = TURNError.unauthorized(server: coturn.address.description, realm: Coturn.realm).description
+        #expect(message.contains("refused the credentials") && message.contains("icestat.test"))
+        try await client.close().get()
+    }
+
+    @Test func deadServerTimesOut() async throws {
+        let silent = try UDPProbe()
+        let client = TURNClient(server: silent.address, username: "u", password: "p", eventLoop: AgentFactory.group.next()) { _, _ in }
+        await #expect(throws: TURNError.timedOut("Allocate request")) {
+            try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
+        }
+        // 7 transmissions with backoff, then the error; nothing more.
+        #expect(silent.receiveAll(timeout: 0.2).count == 7)
+        try await client.close().get()
+    }
+
+    @Test func channelDataCodec() {
+        let encoded = ChannelData.encode(channel: 0x4001, data: [1, 2, 3])
+        #expect(encoded == [0x40, 0x01, 0x00, 0x03, 1, 2, 3])
+        #expect(ChannelData.decode(encoded)?.channel == 0x4001)
+        #expect(ChannelData.decode(encoded + [0])?.data == [1, 2, 3]) // UDP padding accepted
+        #expect(ChannelData.decode([0x40, 0x01, 0x00, 0x09, 1]) == nil) // length past the end
+        #expect(ChannelData.decode([0x30, 0x01, 0x00, 0x00]) == nil) // not a client channel
+        #expect(ChannelData.looksLikeChannelData(encoded) && !ChannelData.looksLikeChannelData([0, 1, 0, 0]))
+    }
+}
