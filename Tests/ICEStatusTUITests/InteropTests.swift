@@ -18,8 +18,9 @@ struct InteropTests {
         }
     }
 
-    func crosswire(_ a: [String], _ b: [String]) throws -> Transcript {
-        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25", "--"] + a + ["--"] + b, timeout: 40)
+    func crosswire(_ a: [String], _ b: [String], coturn: Bool = false) throws -> Transcript {
+        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25"] + (coturn ? ["--coturn"] : []) + ["--"] + a + ["--"] + b,
+                                timeout: 40)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
         return Transcript(a: doc["a"] as! [[String: Any]], b: doc["b"] as! [[String: Any]], status: doc["status"] as! [Int],
                           stderr: doc["stderr"] as! [String])
@@ -28,8 +29,9 @@ struct InteropTests {
     var icestat: [String] { [Harness.binary, "probe", "--interface", "lo", "--network", "udp4"] }
     var aioice: [String] { ["python3", "\(Self.interop)/aioice_probe.py"] }
 
-    /// Both sides connected over host candidates on 127.0.0.1 and echoed five datagrams.
-    func expectConnectedAndEchoed(_ t: Transcript, icestatSides: [String]) {
+    /// Both sides connected on 127.0.0.1 and echoed five datagrams; `types` are each side's (local, remote) types.
+    func expectConnectedAndEchoed(_ t: Transcript, icestatSides: [String],
+                                  types: [String: (String, String)] = ["a": ("host", "host"), "b": ("host", "host")]) {
         #expect(t.status == [0, 0], "stderr: \(t.stderr)")
         for side in ["a", "b"] {
             #expect((side == "a" ? t.a : t.b).first?["type"] as? String == "credentials")
@@ -37,11 +39,16 @@ struct InteropTests {
             let connected = t.lines(side, "connected").first
             let local = connected?["local"] as? [String: Any], remote = connected?["remote"] as? [String: Any]
             #expect(local?["address"] as? String == "127.0.0.1" && remote?["address"] as? String == "127.0.0.1")
-            #expect(local?["type"] as? String == "host" && remote?["type"] as? String == "host")
+            #expect(local?["type"] as? String == types[side]?.0 && remote?["type"] as? String == types[side]?.1,
+                    "side \(side): \(String(describing: connected))")
             if icestatSides.contains(side) {
                 #expect(((connected?["rtt_ms"] as? Double) ?? 0) > 0)
                 for candidate in t.lines(side, "candidate") {
                     #expect((candidate["candidate"] as? String)?.contains(" 127.0.0.1 ") == true)
+                }
+                if types[side]?.0 == "relay" {
+                    // Relay-only: nothing but relayed candidates is offered.
+                    #expect(t.lines(side, "candidate").allSatisfy { ($0["candidate"] as? String)?.contains("typ relay") == true })
                 }
             }
         }
@@ -67,6 +74,31 @@ struct InteropTests {
     @Test func icestatControlledWithAioice() throws {
         let t = try crosswire(aioice + ["--controlling"], icestat + ["--controlled"])
         expectConnectedAndEchoed(t, icestatSides: ["b"])
+    }
+
+    var turn: [String] { ["--turn", "{TURN}", "--turn-user", "test", "--turn-pass", "secret"] }
+
+    @Test func icestatRelayOnlyWithAioice() throws {
+        let t = try crosswire(icestat + ["--controlling", "--relay-only"] + turn, aioice + ["--controlled"], coturn: true)
+        expectConnectedAndEchoed(t, icestatSides: ["a"], types: ["a": ("relay", "host"), "b": ("host", "relay")])
+    }
+
+    @Test func aioiceRelayOnlyWithIcestatControlled() throws {
+        let t = try crosswire(aioice + ["--controlling", "--relay-only"] + turn, icestat + ["--controlled"], coturn: true)
+        expectConnectedAndEchoed(t, icestatSides: ["b"], types: ["a": ("relay", "host"), "b": ("host", "relay")])
+    }
+
+    @Test func bothRelayOnly() throws {
+        let t = try crosswire(icestat + ["--controlling", "--relay-only"] + turn, icestat + ["--controlled", "--relay-only"] + turn,
+                              coturn: true)
+        expectConnectedAndEchoed(t, icestatSides: ["a", "b"], types: ["a": ("relay", "relay"), "b": ("relay", "relay")])
+    }
+
+    @Test func directPathPreferredOverRelay() throws {
+        // Both may relay, but the direct pair works: it is the one chosen.
+        let t = try crosswire(icestat + ["--controlling"] + turn, icestat + ["--controlled"] + turn, coturn: true)
+        expectConnectedAndEchoed(t, icestatSides: ["a", "b"])
+        #expect(t.lines("a", "candidate").contains { ($0["candidate"] as? String)?.contains("typ relay") == true })
     }
 
     func probeAgainstSilentRemote(keepInputOpenFor seconds: Int) throws -> (lines: [String], elapsed: Double) {

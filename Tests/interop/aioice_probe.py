@@ -32,9 +32,15 @@ async def read_lines(queue):
             await queue.put(json.loads(line))
 
 
-async def main(controlling, timeout):
+async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only):
     ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # keep aioice on loopback
-    conn = aioice.Connection(ice_controlling=controlling, use_ipv6=False)
+    options = {}
+    if turn:
+        host, port = turn[len("turn:"):].split("?")[0].rsplit(":", 1)
+        options = {"turn_server": (host, int(port)), "turn_username": turn_user, "turn_password": turn_pass}
+        if relay_only:
+            options["transport_policy"] = ice.TransportPolicy.RELAY
+    conn = aioice.Connection(ice_controlling=controlling, use_ipv6=False, **options)
     await conn.gather_candidates()
     emit({"type": "credentials", "ufrag": conn.local_username, "pwd": conn.local_password})
     for c in conn.local_candidates:
@@ -98,9 +104,14 @@ if __name__ == "__main__":
     role.add_argument("--controlling", action="store_true")
     role.add_argument("--controlled", action="store_true")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--turn")
+    parser.add_argument("--turn-user")
+    parser.add_argument("--turn-pass")
+    parser.add_argument("--relay-only", action="store_true")
     args = parser.parse_args()
     try:
-        asyncio.run(asyncio.wait_for(main(args.controlling, args.timeout), args.timeout))
+        asyncio.run(asyncio.wait_for(main(args.controlling, args.timeout, args.turn, args.turn_user, args.turn_pass,
+                                          args.relay_only), args.timeout))
     except Exception as exc:  # report, as the protocol asks
         emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
         sys.exit(1)

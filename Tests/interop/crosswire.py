@@ -2,9 +2,13 @@
 """Run two probe-protocol peers with each one's stdout wired to the other's stdin; print both transcripts as
 JSON and exit 0 only if both printed `done`. Used by the interop tests.
 
-usage: crosswire.py TIMEOUT -- CMD_A ... -- CMD_B ...
+usage: crosswire.py TIMEOUT [--coturn] -- CMD_A ... -- CMD_B ...
+With --coturn, a coturn on 127.0.0.1 (user test, password secret) runs for the session, and {TURN} in the
+commands becomes its turn: URL.
 """
 import json
+import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -14,7 +18,21 @@ import time
 def main():
     args = sys.argv[1:]
     timeout = float(args[0])
-    rest = args[2:]
+    coturn = None
+    rest = args[1:]
+    if rest[0] == "--coturn":
+        rest = rest[1:]
+        port = random.randint(31000, 39000)
+        turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
+        coturn = subprocess.Popen([turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
+                                   "--relay-ip", "127.0.0.1", "--min-port", str(port + 1), "--max-port", str(port + 300),
+                                   "--no-tls", "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
+                                   "--lt-cred-mech", "--user", "test:secret", "--realm", "icestat.test", "--fingerprint",
+                                   "--allow-loopback-peers", "--no-multicast-peers"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        rest = [a.replace("{TURN}", f"turn:127.0.0.1:{port}") for a in rest]
+    rest = rest[1:]  # the "--" before the first command
     split = rest.index("--")
     cmd_a, cmd_b = rest[:split], rest[split + 1:]
     a = subprocess.Popen(cmd_a, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -49,6 +67,9 @@ def main():
             p.wait()
     for t in threads:
         t.join(1)
+    if coturn:
+        coturn.kill()
+        coturn.wait()
     result = {"a": transcripts["a"], "b": transcripts["b"], "status": [a.returncode, b.returncode],
               "stderr": [a.stderr.read().decode(errors="replace")[-2000:], b.stderr.read().decode(errors="replace")[-2000:]]}
     print(json.dumps(result))

@@ -1,6 +1,12 @@
 import NIOCore
 import NIOPosix
 
+/// Which socket index a TURN client's data belongs to, known only once its allocation succeeds.
+private final class RelaySlot: @unchecked Sendable {
+    // Written and read on the agent's event loop only.
+    var socketIndex: Int?
+}
+
 /// One ICE session with one remote agent, over real UDP sockets (RFC 8445, one component, UDP).
 ///
 /// All state lives on `eventLoop`; public methods may be called from anywhere and hop onto it.
@@ -24,6 +30,11 @@ public final class ICEAgent: @unchecked Sendable {
     private var transactions: [STUNTransactionID: CheckTransaction] = [:]
     private var gatherTransactions: [STUNTransactionID: GatherTransaction] = [:]
     private var reflexiveCandidates: [Candidate] = []
+    /// TURN clients with an allocation; relay `i` sends for socket index `sockets.count + i`.
+    private var relays: [TURNClient] = []
+    private var relayPermissions: Set<String> = []
+    /// STUN transactions and TURN allocations still running.
+    private var outstandingGathers = 0
     private var gatheringDone = false
     private var state: ICEConnectionState = .new
     private var selectedPairID: Int?
@@ -138,8 +149,9 @@ public final class ICEAgent: @unchecked Sendable {
             self.transactions.removeAll()
             self.gatherTransactions.removeAll()
             self.setState(.closed)
-            let closes = self.sockets.map { $0.close() }
+            let closes = self.sockets.map { $0.close() } + self.relays.map { $0.close() }
             self.sockets.removeAll()
+            self.relays.removeAll()
             return EventLoopFuture.andAllComplete(closes, on: self.eventLoop)
         }
     }
@@ -153,7 +165,7 @@ public final class ICEAgent: @unchecked Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        let binds = addresses.enumerated().map { index, entry in
+        let binds = (configuration.relayOnly ? [] : addresses).enumerated().map { index, entry in
             DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
@@ -183,6 +195,20 @@ public final class ICEAgent: @unchecked Sendable {
             }
             self.startChecksIfReady()
             self.gatherServerReflexive()
+            self.gatherRelayed(localAddresses: addresses.map(\.address))
+            if self.outstandingGathers == 0 {
+                self.finishGathering()
+            } else {
+                // A dead server costs at most the gathering timeout; checks on host candidates go on meanwhile.
+                self.eventLoop.scheduleTask(in: self.configuration.gatheringTimeout.timeAmount) { [self] in
+                    for (_, t) in self.gatherTransactions {
+                        t.timer?.cancel()
+                        self.onEvent(.stunServerResult(server: t.server, mapped: nil))
+                    }
+                    self.gatherTransactions.removeAll()
+                    self.finishGathering()
+                }
+            }
             return self.localCandidates
         }
     }
@@ -201,16 +227,51 @@ public final class ICEAgent: @unchecked Sendable {
                 sendGatherRequest(id)
             }
         }
-        guard !gatherTransactions.isEmpty else { return finishGathering() }
-        // A dead server costs at most the gathering timeout; checks on host candidates go on meanwhile.
-        eventLoop.scheduleTask(in: configuration.gatheringTimeout.timeAmount) { [self] in
-            for (_, t) in self.gatherTransactions {
-                t.timer?.cancel()
-                self.onEvent(.stunServerResult(server: t.server, mapped: nil))
+        outstandingGathers += gatherTransactions.count
+    }
+
+    // MARK: Relayed candidates
+
+    private func gatherRelayed(localAddresses: [IPAddress]) {
+        for server in configuration.turnServers {
+            guard let local = localAddresses.first(where: { $0.isIPv4 == server.address.ip.isIPv4 }) else { continue }
+            let slot = RelaySlot()
+            let client = TURNClient(server: server.address, username: server.username, password: server.password,
+                                    eventLoop: eventLoop) { [weak self] peer, bytes in
+                guard let self, let index = slot.socketIndex else { return }
+                self.receive(socketIndex: index, from: peer, bytes: bytes)
             }
-            self.gatherTransactions.removeAll()
-            self.finishGathering()
+            outstandingGathers += 1
+            client.allocate(localAddress: local).whenComplete { [self] result in
+                self.outstandingGathers -= 1
+                switch result {
+                case .success(let allocation) where self.state != .closed:
+                    let index = self.sockets.count + self.relays.count
+                    slot.socketIndex = index
+                    self.relays.append(client)
+                    let candidate = Candidate(
+                        foundation: Candidate.foundation(type: .relayed, base: local, server: server.address.description),
+                        priority: Candidate.priority(type: .relayed, localPreference: UInt16(65535 - self.relays.count)),
+                        address: allocation.relayed, type: .relayed, relatedAddress: allocation.mapped)
+                    self.localCandidates.append(candidate)
+                    self.onEvent(.relayAllocated(server: server.address, relayed: allocation.relayed))
+                    self.onEvent(.localCandidate(candidate))
+                    for remote in self.remoteCandidates { self.addPair(local: candidate, socketIndex: index, remote: remote) }
+                    self.startChecksIfReady()
+                case .success:
+                    _ = client.close()
+                case .failure(let error):
+                    self.onEvent(.relayFailed(server: server.address, reason: "\(error)"))
+                    _ = client.close()
+                }
+                if self.outstandingGathers == 0, self.gatherTransactions.isEmpty { self.finishGathering() }
+            }
         }
+    }
+
+    private func relay(for socketIndex: Int) -> TURNClient? {
+        let i = socketIndex - sockets.count
+        return i >= 0 && i < relays.count ? relays[i] : nil
     }
 
     private func sendGatherRequest(_ id: STUNTransactionID) {
@@ -239,7 +300,8 @@ public final class ICEAgent: @unchecked Sendable {
             // Signalled to the remote, not paired here: its pairs would repeat the host pairs (RFC 8445 §6.1.2.4).
             onEvent(.localCandidate(candidate))
         }
-        if gatherTransactions.isEmpty { finishGathering() }
+        outstandingGathers -= 1
+        if outstandingGathers == 0 { finishGathering() }
     }
 
     private func finishGathering() {
@@ -286,6 +348,10 @@ public final class ICEAgent: @unchecked Sendable {
         if let existing = pairs.first(where: { $0.socketIndex == socketIndex && $0.remote.address == remote.address }) {
             return existing.id
         }
+        if let relay = relay(for: socketIndex), relayPermissions.insert("\(socketIndex)|\(remote.address.ip)").inserted {
+            // The relay forwards only from peers with a permission: install it before the first check.
+            _ = relay.createPermission(peer: remote.address.ip)
+        }
         let pair = CandidatePair(id: nextPairID, local: local, remote: remote, socketIndex: socketIndex, role: role)
         nextPairID += 1
         pairs.append(pair)
@@ -328,6 +394,11 @@ public final class ICEAgent: @unchecked Sendable {
         // Nominate at once if the best possible pair already works, else give better pairs a short while.
         let bestIsTop = pairs.first?.id == best.id
         guard bestIsTop || !pending || now - first >= configuration.nominationDelay.timeAmount else { return }
+        // Prefer direct paths: a relayed pair waits a while for a direct one still being checked.
+        let relayed = best.local.type == .relayed || best.remote.type == .relayed
+        let directPending = pairs.contains { ($0.state == .waiting || $0.state == .inProgress || $0.state == .frozen)
+            && $0.local.type != .relayed && $0.remote.type != .relayed }
+        if relayed, directPending, now - first < configuration.relayNominationDelay.timeAmount { return }
         nominatingPairID = best.id
         triggered.insert((best.id, true), at: 0)
     }
@@ -418,6 +489,10 @@ public final class ICEAgent: @unchecked Sendable {
 
     /// Sends from one of our sockets. Peers must pass the remote address filter; configured servers need not.
     private func write(_ bytes: [UInt8], socket: Int, to address: TransportAddress, checkFilter: Bool = true) {
+        if let relay = relay(for: socket) {
+            guard !checkFilter || configuration.remoteAddressFilter(address.ip) else { return }
+            return relay.send(bytes, to: address)
+        }
         guard socket < sockets.count, !checkFilter || configuration.remoteAddressFilter(address.ip),
               let destination = try? address.socketAddress() else { return }
         let channel = sockets[socket]
@@ -582,6 +657,10 @@ public final class ICEAgent: @unchecked Sendable {
         updatePair(pairID) { $0.nominated = true }
         lastConsentResponseAt = .now()
         triggered.removeAll()
+        if let relay = relay(for: p.socketIndex) {
+            // The chosen relayed path uses a channel: 4 bytes of overhead instead of a Send indication's 36.
+            _ = relay.bindChannel(peer: p.remote.address)
+        }
         onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
         setState(.connected)
         // The pair's last check already measured a round trip: report it with the selection.

@@ -25,7 +25,13 @@ public struct ICEAgentConfiguration: Sendable {
     public var maxPairs = 100
     /// STUN servers for server-reflexive candidates (`stun:` URLs already resolved to addresses).
     public var stunServers: [TransportAddress] = []
-    /// How long gathering may wait for STUN servers; a dead server costs at most this, never the connection.
+    /// TURN servers for relayed candidates.
+    public var turnServers: [TURNServer] = []
+    /// Offer and use only relayed candidates (host sockets are not opened).
+    public var relayOnly = false
+    /// Before nominating a relayed pair, wait this long for a direct one to work (NetBird waits about 2 s).
+    public var relayNominationDelay: Duration = .seconds(2)
+    /// How long gathering may wait for STUN and TURN servers; a dead server costs at most this, never the connection.
     public var gatheringTimeout: Duration = .seconds(3)
     /// SOFTWARE attribute in requests, or nil to omit it.
     public var software: String? = nil
@@ -38,5 +44,18 @@ public struct ICEAgentConfiguration: Sendable {
         c.hostFilter = .loopback()
         c.remoteAddressFilter = { $0.isLoopback }
         return c
+    }
+}
+
+/// A TURN server and its long-term credentials.
+public struct TURNServer: Sendable, Hashable {
+    public var address: TransportAddress
+    public var username: String
+    public var password: String
+
+    public init(address: TransportAddress, username: String, password: String) {
+        self.address = address
+        self.username = username
+        self.password = password
     }
 }

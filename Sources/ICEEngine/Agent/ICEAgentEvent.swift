@@ -11,6 +11,9 @@ public enum ICEAgentEvent: Sendable {
     case localCandidate(Candidate)
     /// A STUN server answered with the mapped address of one of our sockets, or (nil) did not answer in time.
     case stunServerResult(server: TransportAddress, mapped: TransportAddress?)
+    /// A TURN server allocated a relayed address, or refused or did not answer.
+    case relayAllocated(server: TransportAddress, relayed: TransportAddress)
+    case relayFailed(server: TransportAddress, reason: String)
     case gatheringComplete
     case selectedPairChanged(SelectedPair)
     /// Round-trip time of a binding request on the selected pair, from request to its response.

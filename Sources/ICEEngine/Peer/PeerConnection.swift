@@ -154,7 +154,7 @@ public final class PeerConnection: @unchecked Sendable {
         switch event {
         case .localCandidate(let candidate):
             signaling.send(.candidate(candidate.sdpString, session: session), from: localKey, to: remoteKey)
-        case .gatheringComplete, .stunServerResult:
+        case .gatheringComplete, .stunServerResult, .relayAllocated, .relayFailed:
             break
         case .stateChanged(let state):
             handleAgentState(state)

@@ -26,12 +26,26 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Gather a server-reflexive candidate through this STUN server (repeatable).", valueName: "stun:HOST:PORT"))
     var stun: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Gather a relayed candidate through this TURN server (UDP).", valueName: "turn:HOST:PORT"))
+    var turn: String?
+
+    @Option(name: .customLong("turn-user"), help: "TURN user name.")
+    var turnUser: String?
+
+    @Option(name: .customLong("turn-pass"), help: "TURN password.")
+    var turnPass: String?
+
+    @Flag(name: .customLong("relay-only"), help: "Offer and use only relayed candidates.")
+    var relayOnly = false
+
     @Option(name: .long, help: ArgumentHelp("Give up after this many seconds.", valueName: "seconds"))
     var timeout: Double = 30
 
     func validate() throws {
         guard role != nil else { throw ValidationError("choose --controlling or --controlled") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        if turn != nil, turnUser == nil || turnPass == nil { throw ValidationError("--turn needs --turn-user and --turn-pass") }
+        if relayOnly, turn == nil { throw ValidationError("--relay-only needs --turn") }
     }
 
     func run() async throws {
@@ -51,6 +65,13 @@ struct ProbeCommand: AsyncParsableCommand {
             config.stunServers = try stun.map { try STUNServerURL.resolve($0) }
         } catch {
             throw ValidationError("--stun: \(error)")
+        }
+        if let turn {
+            guard turn.hasPrefix("turn:"), let address = try? STUNServerURL.resolve("stun:" + turn.dropFirst(5).split(separator: "?")[0]) else {
+                throw ValidationError("--turn: '\(turn)' is not a turn:HOST:PORT URL")
+            }
+            config.turnServers = [TURNServer(address: address, username: turnUser ?? "", password: turnPass ?? "")]
+            config.relayOnly = relayOnly
         }
         let session = ProbeSession(role: role == .controlling ? .controlling : .controlled, configuration: config,
                                    group: MultiThreadedEventLoopGroup.singleton)

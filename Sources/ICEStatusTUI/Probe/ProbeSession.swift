@@ -115,6 +115,10 @@ final class ProbeSession: Sendable {
             ProbeOutput.line(["type": "candidate", "candidate": candidate.sdpString])
         case .gatheringComplete:
             ProbeOutput.line(["type": "end-of-candidates"])
+        case .relayAllocated(let server, let relayed):
+            ProbeOutput.log("icestat probe: TURN \(server): relayed address \(relayed)")
+        case .relayFailed(let server, let reason):
+            ProbeOutput.log("icestat probe: TURN \(server): \(reason)")
         case .stunServerResult(let server, let mapped):
             ProbeOutput.log("icestat probe: STUN \(server): " + (mapped.map { "mapped address \($0)" } ?? "no answer"))
         case .selectedPairChanged(let pair):
