@@ -76,6 +76,13 @@ struct EndToEndTests {
         #expect(help.status == 0 && help.stdout.contains("--peers") && help.stdout.contains("--headless"))
     }
 
+    @Test func shortFuzzRunOfTheDecoders() throws {
+        // The CI share of scripts/fuzz.sh: a crash or trap in the decoders fails it.
+        let r = try Harness.icestat(["bench", "fuzz", "--inputs", "100000", "--seed", "\(UInt32.random(in: 1...UInt32.max))"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("fuzzed 100000 inputs") && r.stdout.contains("no crash"))
+    }
+
     @Test func badArgumentsAreClearErrors() throws {
         let r = try Harness.icestat(["demo", "--peers", "0"])
         #expect(r.status == 64)

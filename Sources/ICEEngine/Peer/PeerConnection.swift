@@ -161,10 +161,13 @@ public final class PeerConnection: @unchecked Sendable {
             reportCandidatePairs()
         case .selectedPairChanged(let pair):
             let relayed = pair.local.type == .relayed || pair.remote.type == .relayed
+            // Our relay when the local end is relayed; the remote's relay is its own business.
+            let server = pair.local.type == .relayed ? configuration.turnServers.first.map { "turn:\($0.address)" } : nil
             recorder?.updatePath(
                 id: remoteKey, type: relayed ? .relayed : .p2p,
                 local: CandidateEndpoint(type: pair.local.type.rawValue, address: pair.local.address.description),
-                remote: CandidateEndpoint(type: pair.remote.type.rawValue, address: pair.remote.address.description))
+                remote: CandidateEndpoint(type: pair.remote.type.rawValue, address: pair.remote.address.description),
+                relayServer: server)
             reportCandidatePairs()
         case .roundTrip(let rtt):
             recorder?.updateLatency(id: remoteKey, nanoseconds: rtt.nanoseconds)
