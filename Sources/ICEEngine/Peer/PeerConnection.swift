@@ -24,6 +24,8 @@ public final class PeerConnection: @unchecked Sendable {
     private var attempt = 0
     private var retryTimer: Scheduled<Void>?
     private var connected = false
+    /// During an ICE restart: the previous session's agent, still carrying data until the new one connects.
+    private var draining: ICEAgent?
 
     /// Backoff between attempts after a failure: from 3 s, doubling, capped at 30 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
@@ -72,9 +74,19 @@ public final class PeerConnection: @unchecked Sendable {
     /// Sends application data over the selected path; counted in the recorder.
     public func send(_ bytes: [UInt8]) {
         eventLoop.execute {
-            guard self.connected, let agent = self.agent else { return }
+            // During a restart the old path carries data until the new one is selected.
+            guard let agent = self.connected ? self.agent : self.draining else { return }
             agent.send(bytes)
             self.recorder?.addTraffic(id: self.remoteKey, sent: UInt64(bytes.count))
+        }
+    }
+
+    /// ICE restart: a new session with new credentials, while the current path keeps carrying data (and the
+    /// peer stays Connected) until the new session selects a pair. Starts a plain new session if not connected.
+    public func restart() {
+        eventLoop.execute {
+            guard self.isOpen else { return }
+            self.startSession(sendOffer: true, keepingPath: self.connected)
         }
     }
 
@@ -90,9 +102,15 @@ public final class PeerConnection: @unchecked Sendable {
 
     // MARK: Sessions
 
-    private func startSession(sendOffer: Bool) {
+    private func startSession(sendOffer: Bool, keepingPath: Bool = false) {
         retryTimer?.cancel()
-        agent?.close().whenComplete { _ in }
+        _ = draining?.close()
+        draining = nil
+        if keepingPath, connected {
+            draining = agent
+        } else {
+            agent?.close().whenComplete { _ in }
+        }
         var rng = SystemRandomNumberGenerator()
         session = rng.next()
         remoteSession = nil
@@ -102,7 +120,9 @@ public final class PeerConnection: @unchecked Sendable {
             self?.handleAgentEvent(event, session: mySession)
         }
         agent = newAgent
-        recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? nil : "retrying (attempt \(attempt + 1))")
+        if draining == nil {
+            recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? nil : "retrying (attempt \(attempt + 1))")
+        }
         newAgent.gather().whenFailure { [weak self] error in
             self?.recorder?.updateReason(id: self?.remoteKey ?? "", "gathering failed: \(error)")
         }
@@ -115,10 +135,11 @@ public final class PeerConnection: @unchecked Sendable {
         switch message {
         case .offer(let credentials, let theirSession):
             if theirSession == remoteSession { return }
-            // A new remote session: a fresh agent here too unless ours has not met a remote yet.
+            // A new remote session: a fresh agent here too unless ours has not met a remote yet. If we are
+            // connected this is the remote's ICE restart: keep our path until the new session connects.
             if !isOpen || agent == nil || remoteSession != nil {
                 isOpen = true
-                startSession(sendOffer: false)
+                startSession(sendOffer: false, keepingPath: connected)
             }
             acceptRemote(credentials, session: theirSession)
             if let agent {
@@ -150,7 +171,15 @@ public final class PeerConnection: @unchecked Sendable {
     }
 
     private func handleAgentEvent(_ event: ICEAgentEvent, session eventSession: UInt64) {
-        guard eventSession == session, isOpen else { return }
+        guard isOpen else { return }
+        if eventSession != session {
+            // The draining session still delivers data (and it still counts) until it is closed.
+            if case .data(let bytes) = event {
+                recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
+                onData(bytes)
+            }
+            return
+        }
         switch event {
         case .localCandidate(let candidate):
             signaling.send(.candidate(candidate.sdpString, session: session), from: localKey, to: remoteKey)
@@ -195,16 +224,21 @@ public final class PeerConnection: @unchecked Sendable {
         case .new, .closed:
             break
         case .checking:
-            recorder?.updateState(id: remoteKey, .connecting, reason: nil)
+            if draining == nil { recorder?.updateState(id: remoteKey, .connecting, reason: nil) }
         case .connected:
             connected = true
             attempt = 0
             recorder?.updateState(id: remoteKey, .connected, reason: nil)
+            // A restart is complete: the old path is no longer needed.
+            _ = draining?.close()
+            draining = nil
         case .disconnected:
             connected = false
             recorder?.updateState(id: remoteKey, .connecting, reason: "no consent response for \(configuration.disconnectedTimeout)")
         case .failed:
             connected = false
+            _ = draining?.close()
+            draining = nil
             scheduleRetry(reason: "ICE checks failed")
         }
     }
