@@ -26,7 +26,17 @@ final class Coturn {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        try await Task.sleep(for: .milliseconds(500))
+        // Ready when it answers a Binding request (it takes a moment to start, longer on a busy machine).
+        let probe = try UDPProbe()
+        for _ in 0..<50 {
+            let request = STUNMessageBuilder(type: .bindingRequest)
+            probe.send(request.encoded, to: address)
+            if let (bytes, _) = probe.receiveOne(timeout: 0.2), (try? STUNMessage(decoding: bytes))?.transactionID == request.transactionID {
+                return
+            }
+        }
+        stop()
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "coturn did not start on \(address)"])
     }
 
     /// SIGKILL: the child may have inherited a mask that blocks SIGTERM from a dispatch thread.

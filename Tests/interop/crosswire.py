@@ -7,12 +7,30 @@ With --coturn, a coturn on 127.0.0.1 (user test, password secret) runs for the s
 commands becomes its turn: URL.
 """
 import json
+import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
+
+
+def wait_for_stun(port, seconds=10.0):
+    """Until coturn answers a STUN Binding request on 127.0.0.1:port (it takes a moment to start)."""
+    request = bytes([0, 1, 0, 0, 0x21, 0x12, 0xA4, 0x42]) + os.urandom(12)
+    deadline = time.time() + seconds
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.2)
+        while time.time() < deadline:
+            s.sendto(request, ("127.0.0.1", port))
+            try:
+                if s.recv(2048)[8:20] == request[8:20]:
+                    return
+            except socket.timeout:
+                pass
+    raise SystemExit("coturn did not start")
 
 
 def main():
@@ -30,7 +48,7 @@ def main():
                                    "--lt-cred-mech", "--user", "test:secret", "--realm", "icestat.test", "--fingerprint",
                                    "--allow-loopback-peers", "--no-multicast-peers"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        wait_for_stun(port)
         rest = [a.replace("{TURN}", f"turn:127.0.0.1:{port}") for a in rest]
     rest = rest[1:]  # the "--" before the first command
     split = rest.index("--")

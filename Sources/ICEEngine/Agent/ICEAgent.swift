@@ -663,8 +663,13 @@ public final class ICEAgent: @unchecked Sendable {
         }
         onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
         setState(.connected)
-        // The pair's last check already measured a round trip: report it with the selection.
-        if let rtt = self.pair(pairID)?.lastRoundTrip { onEvent(.roundTrip(rtt)) }
+        // Report the round trip the pair's last check measured; without one (its checks were retransmitted),
+        // measure it now with a consent check rather than at the first scheduled one.
+        if let rtt = self.pair(pairID)?.lastRoundTrip {
+            onEvent(.roundTrip(rtt))
+        } else {
+            sendCheck(pairID: pairID, useCandidate: false, isConsent: true)
+        }
         scheduleConsent()
     }
 

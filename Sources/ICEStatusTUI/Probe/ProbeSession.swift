@@ -61,7 +61,13 @@ final class ProbeSession: Sendable {
         finish(1)
     }
 
-    private func succeed(echoed: Int) {
+    private func succeed(echoed: Int, waited: Int = 0) {
+        // `connected` comes first: give a round trip still in flight a moment to be measured.
+        if state.withLock({ !$0.announced }), waited < 50 {
+            agent.eventLoop.scheduleTask(in: .milliseconds(20)) { self.succeed(echoed: echoed, waited: waited + 1) }
+            return
+        }
+        announceConnected(rtt: nil)
         let first = state.withLock { s -> Bool in
             defer { s.finished = true }
             return !s.finished
@@ -165,8 +171,6 @@ final class ProbeSession: Sendable {
     private func receive(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix("ping-") else { return }
-        // Data flows only on a selected pair; if no round trip was measured yet, say connected without one.
-        announceConnected(rtt: nil)
         // Only the side that ended up controlled echoes; it may see a ping before its role is cached.
         agent.currentRole().whenSuccess { role in
             if role == .controlled { self.agent.send(bytes) }
