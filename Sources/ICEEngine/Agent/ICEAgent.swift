@@ -645,6 +645,14 @@ public final class ICEAgent: @unchecked Sendable {
                 select(pair.id)
             } else if role == .controlled, self.pair(pair.id)?.remoteNominated == true {
                 select(pair.id)
+            } else if role == .controlling, nominatingPairID == nil {
+                // When the best possible pair just succeeded, nominate it now rather than a Ta later: the
+                // nomination takes the place of the next paced check, so the check rate does not rise.
+                maybeNominate(now: now)
+                if let id = nominatingPairID, let first = triggered.first, first.pairID == id, first.useCandidate {
+                    triggered.removeFirst()
+                    sendCheck(pairID: id, useCandidate: true)
+                }
             }
         }
     }

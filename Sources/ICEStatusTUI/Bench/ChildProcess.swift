@@ -1,0 +1,47 @@
+import Foundation
+
+/// A child process for benchmarks, started with posix_spawn.
+struct ChildProcess {
+    let pid: pid_t
+    private var done = false
+
+    init(_ argv: [String], stdout: String = "/dev/null") throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // The child starts with no blocked signals and default handlers, whatever thread spawns it
+        // (dispatch worker threads block most signals, and a tmux server that inherits that mask cannot be stopped).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        guard rc == 0 else { throw BenchError.spawn(argv[0], rc) }
+        self.pid = pid
+    }
+
+    mutating func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        done = true
+        return status
+    }
+
+    mutating func stop() {
+        guard !done else { return }
+        kill(pid, SIGTERM)
+        _ = wait()
+    }
+}
