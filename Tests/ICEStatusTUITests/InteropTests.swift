@@ -96,6 +96,15 @@ struct InteropTests {
         expectConnectedAndEchoed(t, icestatSides: ["a", "b"], types: ["a": ("relay", "relay"), "b": ("relay", "relay")])
     }
 
+    @Test func stunThroughCoturnOnBothSides() throws {
+        // Both gather through coturn's STUN. On loopback there is no NAT, so the mapped address is the host
+        // address: icestat prunes the redundant srflx and says what the server answered.
+        let t = try crosswire(icestat + ["--controlling", "--stun", "{STUN}"], aioice + ["--controlled", "--stun", "{STUN}"], coturn: true)
+        expectConnectedAndEchoed(t, icestatSides: ["a"])
+        #expect(t.stderr[0].contains("mapped address 127.0.0.1:"), "\(t.stderr[0])")
+        #expect(!t.lines("a", "candidate").contains { ($0["candidate"] as? String)?.contains("typ srflx") == true })
+    }
+
     @Test func directPathPreferredOverRelay() throws {
         // Both may relay, but the direct pair works: it is the one chosen.
         let t = try crosswire(icestat + ["--controlling"] + turn, icestat + ["--controlled"] + turn, coturn: true)

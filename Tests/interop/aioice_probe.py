@@ -32,7 +32,7 @@ async def read_lines(queue):
             await queue.put(json.loads(line))
 
 
-async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only):
+async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only, stun):
     ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # keep aioice on loopback
     options = {}
     if turn:
@@ -40,6 +40,9 @@ async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only):
         options = {"turn_server": (host, int(port)), "turn_username": turn_user, "turn_password": turn_pass}
         if relay_only:
             options["transport_policy"] = ice.TransportPolicy.RELAY
+    if stun:
+        host, port = stun[len("stun:"):].rsplit(":", 1)
+        options["stun_server"] = (host, int(port))
     conn = aioice.Connection(ice_controlling=controlling, use_ipv6=False, **options)
     await conn.gather_candidates()
     emit({"type": "credentials", "ufrag": conn.local_username, "pwd": conn.local_password})
@@ -108,10 +111,11 @@ if __name__ == "__main__":
     parser.add_argument("--turn-user")
     parser.add_argument("--turn-pass")
     parser.add_argument("--relay-only", action="store_true")
+    parser.add_argument("--stun")
     args = parser.parse_args()
     try:
         asyncio.run(asyncio.wait_for(main(args.controlling, args.timeout, args.turn, args.turn_user, args.turn_pass,
-                                          args.relay_only), args.timeout))
+                                          args.relay_only, args.stun), args.timeout))
     except Exception as exc:  # report, as the protocol asks
         emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
         sys.exit(1)

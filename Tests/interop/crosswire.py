@@ -4,7 +4,7 @@ JSON and exit 0 only if both printed `done`. Used by the interop tests.
 
 usage: crosswire.py TIMEOUT [--coturn] -- CMD_A ... -- CMD_B ...
 With --coturn, a coturn on 127.0.0.1 (user test, password secret) runs for the session, and {TURN} in the
-commands becomes its turn: URL.
+commands becomes its turn: URL ({STUN}, its stun: URL).
 """
 import json
 import os
@@ -49,7 +49,7 @@ def main():
                                    "--allow-loopback-peers", "--no-multicast-peers"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_stun(port)
-        rest = [a.replace("{TURN}", f"turn:127.0.0.1:{port}") for a in rest]
+        rest = [a.replace("{TURN}", f"turn:127.0.0.1:{port}").replace("{STUN}", f"stun:127.0.0.1:{port}") for a in rest]
     rest = rest[1:]  # the "--" before the first command
     split = rest.index("--")
     cmd_a, cmd_b = rest[:split], rest[split + 1:]
