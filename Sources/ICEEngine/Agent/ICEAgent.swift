@@ -20,7 +20,12 @@ public final class ICEAgent: @unchecked Sendable {
     // Everything below is confined to `eventLoop`.
     private(set) var role: ICERole
     let tieBreaker: UInt64
-    private var remoteCredentials: ICECredentials?
+    private var remoteCredentials: ICECredentials? {
+        didSet { remoteKey = remoteCredentials.map { STUNIntegrityKey(STUNCredentials.shortTermKey(password: $0.pwd)) } }
+    }
+    /// Prepared integrity keys: ours signs responses and checks requests; the remote's the reverse.
+    private let localKey: STUNIntegrityKey
+    private var remoteKey: STUNIntegrityKey?
     private var sockets: [Channel] = []
     private var localCandidates: [Candidate] = []
     private var remoteCandidates: [Candidate] = []
@@ -80,6 +85,7 @@ public final class ICEAgent: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.onEvent = onEvent
         self.localCredentials = .random()
+        self.localKey = STUNIntegrityKey(STUNCredentials.shortTermKey(password: localCredentials.pwd))
         var rng = SystemRandomNumberGenerator()
         self.tieBreaker = rng.next()
     }
@@ -440,7 +446,7 @@ public final class ICEAgent: @unchecked Sendable {
             builder.append(.iceControlled, uint64: tieBreaker)
         }
         if let software = configuration.software { builder.append(.software, string: software) }
-        builder.appendMessageIntegrity(key: STUNCredentials.shortTermKey(password: remote.pwd))
+        builder.appendMessageIntegrity(key: remoteKey ?? STUNIntegrityKey(STUNCredentials.shortTermKey(password: remote.pwd)))
         builder.appendFingerprint()
         let bytes = builder.encoded
         var transaction = CheckTransaction(pairID: pairID, bytes: bytes, sentAt: .now(), retransmissions: 0,
@@ -532,7 +538,7 @@ public final class ICEAgent: @unchecked Sendable {
         // Only authenticated checks are answered (RFC 8445 §7.3, RFC 8489 §9.1.3); others are dropped silently.
         guard configuration.remoteAddressFilter(from.ip),
               let username = request.username, username.hasPrefix(localCredentials.ufrag + ":"),
-              request.verifyMessageIntegrity(key: STUNCredentials.shortTermKey(password: localCredentials.pwd)),
+              request.verifyMessageIntegrity(key: localKey),
               let priority = request.priority, request.unknownRequiredAttributes.isEmpty else {
             droppedDatagrams += 1
             return
@@ -559,7 +565,7 @@ public final class ICEAgent: @unchecked Sendable {
 
         var response = STUNMessageBuilder(type: .bindingSuccess, transactionID: request.transactionID)
         response.appendXORAddress(.xorMappedAddress, from)
-        response.appendMessageIntegrity(key: STUNCredentials.shortTermKey(password: localCredentials.pwd))
+        response.appendMessageIntegrity(key: localKey)
         response.appendFingerprint()
         write(response.encoded, socket: socketIndex, to: from)
 
@@ -589,7 +595,7 @@ public final class ICEAgent: @unchecked Sendable {
     private func respondRoleConflict(_ request: STUNMessage, socketIndex: Int, to: TransportAddress) {
         var response = STUNMessageBuilder(type: .bindingError, transactionID: request.transactionID)
         response.appendErrorCode(STUNErrorCode.roleConflict, reason: "Role Conflict")
-        response.appendMessageIntegrity(key: STUNCredentials.shortTermKey(password: localCredentials.pwd))
+        response.appendMessageIntegrity(key: localKey)
         response.appendFingerprint()
         write(response.encoded, socket: socketIndex, to: to)
     }
@@ -603,9 +609,9 @@ public final class ICEAgent: @unchecked Sendable {
     }
 
     private func handleResponse(_ response: STUNMessage, from: TransportAddress) {
-        guard let remote = remoteCredentials, let t = transactions[response.transactionID],
+        guard let remoteKey, let t = transactions[response.transactionID],
               let pair = pair(t.pairID) else { return }
-        guard response.verifyMessageIntegrity(key: STUNCredentials.shortTermKey(password: remote.pwd)) else {
+        guard response.verifyMessageIntegrity(key: remoteKey) else {
             droppedDatagrams += 1
             return
         }

@@ -1,15 +1,23 @@
 /// One attribute of a decoded STUN message: its type, its value and where it stood in the raw bytes.
+/// The value is a slice of the received message, not a copy.
 public struct STUNAttribute: Sendable, Hashable {
     public var type: STUNAttributeType
-    public var value: [UInt8]
     /// Offset of the attribute's header in the message it was decoded from (0 for built attributes).
     public var offset: Int
+    let bytes: ArraySlice<UInt8>
 
     public init(type: STUNAttributeType, value: [UInt8], offset: Int = 0) {
+        self.init(type: type, bytes: value[...], offset: offset)
+    }
+
+    init(type: STUNAttributeType, bytes: ArraySlice<UInt8>, offset: Int) {
         self.type = type
-        self.value = value
+        self.bytes = bytes
         self.offset = offset
     }
+
+    /// The value's bytes (without padding).
+    public var value: [UInt8] { Array(bytes) }
 }
 
 /// The ERROR-CODE attribute's content (RFC 8489 §14.8).

@@ -35,19 +35,62 @@ enum OpaqueString {
     }
 }
 
+/// A MESSAGE-INTEGRITY (HMAC-SHA1) key with its HMAC key schedule computed once: the hash states after the
+/// inner and outer padded key blocks (RFC 2104). An agent signs and checks every packet with the same two keys,
+/// so this saves two hash blocks and the key set-up per message.
+public struct STUNIntegrityKey: @unchecked Sendable {
+    // Value types from swift-crypto; copied (copy-on-write) for each message, never shared mutably.
+    private let inner: Insecure.SHA1
+    private let outer: Insecure.SHA1
+
+    public init(_ key: [UInt8]) {
+        var block = key.count > 64 ? Array(Insecure.SHA1.hash(data: key)) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        var inner = Insecure.SHA1()
+        inner.update(data: block.map { $0 ^ 0x36 })
+        var outer = Insecure.SHA1()
+        outer.update(data: block.map { $0 ^ 0x5C })
+        self.inner = inner
+        self.outer = outer
+    }
+
+    /// HMAC-SHA1 of `header` followed by `body`.
+    func mac(header: [UInt8], body: UnsafeRawBufferPointer) -> [UInt8] {
+        var i = inner
+        i.update(data: header)
+        i.update(data: body)
+        let innerDigest = i.finalize()
+        var o = outer
+        innerDigest.withUnsafeBytes { o.update(data: $0) }
+        return Array(o.finalize())
+    }
+}
+
 extension STUNMessage {
     /// True when MESSAGE-INTEGRITY is present and its HMAC-SHA1 over the received bytes matches `key`.
     public func verifyMessageIntegrity(key: [UInt8]) -> Bool {
+        verifyMessageIntegrity(key: STUNIntegrityKey(key))
+    }
+
+    /// The same with a prepared key, for agents that check many messages with one key.
+    public func verifyMessageIntegrity(key: STUNIntegrityKey) -> Bool {
         guard let attr = attribute(.messageIntegrity) else { return false }
-        let expected = Self.integrity(raw, upTo: attr.offset, valueLength: 20, key: key, sha256: false)
-        return Self.constantTimeEqual(expected, attr.value)
+        let expected = Self.integrity(raw, upTo: attr.offset, valueLength: 20, key: key)
+        return Self.constantTimeEqual(expected, attr.bytes)
+    }
+
+    /// HMAC-SHA1 over `raw[0..<offset]` with the length field adjusted, using a prepared key.
+    static func integrity(_ raw: [UInt8], upTo offset: Int, valueLength: Int, key: STUNIntegrityKey) -> [UInt8] {
+        let adjustedLength = offset - 20 + 4 + valueLength
+        let header = [raw[0], raw[1], UInt8(adjustedLength >> 8), UInt8(adjustedLength & 0xFF)]
+        return raw.withUnsafeBytes { key.mac(header: header, body: UnsafeRawBufferPointer(rebasing: $0[4..<offset])) }
     }
 
     /// True when MESSAGE-INTEGRITY-SHA256 is present and its (possibly truncated) HMAC-SHA256 matches `key`.
     public func verifyMessageIntegritySHA256(key: [UInt8]) -> Bool {
         guard let attr = attribute(.messageIntegritySHA256) else { return false }
-        let expected = Self.integrity(raw, upTo: attr.offset, valueLength: attr.value.count, key: key, sha256: true)
-        return Self.constantTimeEqual(Array(expected.prefix(attr.value.count)), attr.value)
+        let expected = Self.integritySHA256(raw, upTo: attr.offset, valueLength: attr.bytes.count, key: key)
+        return Self.constantTimeEqual(expected.prefix(attr.bytes.count), attr.bytes)
     }
 
     /// Verifies whichever integrity attribute the message carries, preferring SHA-256 (RFC 8489 §9.1.4).
@@ -60,33 +103,23 @@ extension STUNMessage {
     public var hasValidFingerprint: Bool {
         guard let attr = attribute(.fingerprint), attr.offset + 8 == raw.count else { return false }
         let crc = raw.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<attr.offset])) }
-        return crc ^ Self.fingerprintXOR == Self.uint32(attr.value)
+        return crc ^ Self.fingerprintXOR == Self.uint32(attr.bytes)
     }
 
-    /// HMAC over `raw[0..<offset]` with the header length field set as if the integrity attribute ended the message.
-    static func integrity(_ raw: [UInt8], upTo offset: Int, valueLength: Int, key: [UInt8], sha256: Bool) -> [UInt8] {
+    /// HMAC-SHA256 over `raw[0..<offset]` with the length field set as if the integrity attribute ended the message.
+    static func integritySHA256(_ raw: [UInt8], upTo offset: Int, valueLength: Int, key: [UInt8]) -> [UInt8] {
         let adjustedLength = offset - 20 + 4 + valueLength
-        var header = Array(raw[0..<4])
-        header[2] = UInt8(adjustedLength >> 8)
-        header[3] = UInt8(adjustedLength & 0xFF)
-        let symmetricKey = SymmetricKey(data: key)
-        if sha256 {
-            var mac = HMAC<SHA256>(key: symmetricKey)
-            mac.update(data: header)
-            raw.withUnsafeBytes { mac.update(data: UnsafeRawBufferPointer(rebasing: $0[4..<offset])) }
-            return Array(mac.finalize())
-        } else {
-            var mac = HMAC<Insecure.SHA1>(key: symmetricKey)
-            mac.update(data: header)
-            raw.withUnsafeBytes { mac.update(data: UnsafeRawBufferPointer(rebasing: $0[4..<offset])) }
-            return Array(mac.finalize())
-        }
+        let header = [raw[0], raw[1], UInt8(adjustedLength >> 8), UInt8(adjustedLength & 0xFF)]
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: key))
+        mac.update(data: header)
+        raw.withUnsafeBytes { mac.update(data: UnsafeRawBufferPointer(rebasing: $0[4..<offset])) }
+        return Array(mac.finalize())
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
-        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        for (x, y) in zip(a, b) { diff |= x ^ y }
         return diff == 0
     }
 }

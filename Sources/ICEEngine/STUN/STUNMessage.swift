@@ -40,6 +40,7 @@ public struct STUNMessage: Sendable {
         self.raw = bytes
 
         var attributes: [STUNAttribute] = []
+        attributes.reserveCapacity(8)
         var unknown: [UInt16] = []
         var offset = 20
         var sawIntegrity = false
@@ -64,10 +65,10 @@ public struct STUNMessage: Sendable {
             case .fingerprint: sawFingerprint = true
             default: break
             }
-            if type.isComprehensionRequired, !STUNAttributeType.knownRequired.contains(rawType) {
+            if type.isComprehensionRequired, !STUNAttributeType.isKnownRequired(rawType) {
                 unknown.append(rawType)
-            } else if type.isComprehensionRequired || Self.knownOptional.contains(rawType) {
-                attributes.append(STUNAttribute(type: type, value: Array(bytes[valueStart..<valueStart + valueLength]), offset: offset))
+            } else if type.isComprehensionRequired || Self.isKnownOptional(rawType) {
+                attributes.append(STUNAttribute(type: type, bytes: bytes[valueStart..<valueStart + valueLength], offset: offset))
             }
             offset = valueStart + padded
         }
@@ -75,7 +76,12 @@ public struct STUNMessage: Sendable {
         self.unknownRequiredAttributes = unknown
     }
 
-    private static let knownOptional: Set<UInt16> = [0x8002, 0x8003, 0x8022, 0x8023, 0x8028, 0x8029, 0x802A]
+    private static func isKnownOptional(_ type: UInt16) -> Bool {
+        switch type {
+        case 0x8002, 0x8003, 0x8022, 0x8023, 0x8028, 0x8029, 0x802A: true
+        default: false
+        }
+    }
 
     private static func checkLength(_ type: STUNAttributeType, _ length: Int) throws(STUNDecodingError) {
         let ok: Bool
@@ -102,22 +108,25 @@ public struct STUNMessage: Sendable {
 
     public func contains(_ type: STUNAttributeType) -> Bool { attribute(type) != nil }
 
-    public var username: String? { attribute(.username).map { String(decoding: $0.value, as: UTF8.self) } }
-    public var software: String? { attribute(.software).map { String(decoding: $0.value, as: UTF8.self) } }
-    public var realm: String? { attribute(.realm).map { String(decoding: $0.value, as: UTF8.self) } }
-    public var nonce: String? { attribute(.nonce).map { String(decoding: $0.value, as: UTF8.self) } }
-    public var priority: UInt32? { attribute(.priority).map { Self.uint32($0.value) } }
-    public var lifetime: UInt32? { attribute(.lifetime).map { Self.uint32($0.value) } }
-    public var iceControlling: UInt64? { attribute(.iceControlling).map { Self.uint64($0.value) } }
-    public var iceControlled: UInt64? { attribute(.iceControlled).map { Self.uint64($0.value) } }
+    public var username: String? { attribute(.username).map { String(decoding: $0.bytes, as: UTF8.self) } }
+    public var software: String? { attribute(.software).map { String(decoding: $0.bytes, as: UTF8.self) } }
+    public var realm: String? { attribute(.realm).map { String(decoding: $0.bytes, as: UTF8.self) } }
+    public var nonce: String? { attribute(.nonce).map { String(decoding: $0.bytes, as: UTF8.self) } }
+    public var priority: UInt32? { attribute(.priority).map { Self.uint32($0.bytes) } }
+    public var lifetime: UInt32? { attribute(.lifetime).map { Self.uint32($0.bytes) } }
+    public var iceControlling: UInt64? { attribute(.iceControlling).map { Self.uint64($0.bytes) } }
+    public var iceControlled: UInt64? { attribute(.iceControlled).map { Self.uint64($0.bytes) } }
     public var useCandidate: Bool { contains(.useCandidate) }
     public var data: [UInt8]? { attribute(.data)?.value }
-    public var channelNumber: UInt16? { attribute(.channelNumber).map { UInt16($0.value[0]) << 8 | UInt16($0.value[1]) } }
+    public var channelNumber: UInt16? {
+        attribute(.channelNumber).map { a in UInt16(a.bytes[a.bytes.startIndex]) << 8 | UInt16(a.bytes[a.bytes.startIndex + 1]) }
+    }
 
     public var errorCode: STUNErrorCode? {
-        guard let v = attribute(.errorCode)?.value, v.count >= 4 else { return nil }
-        let code = Int(v[2] & 0x07) * 100 + Int(v[3])
-        return STUNErrorCode(code: code, reason: String(decoding: v[4...], as: UTF8.self))
+        guard let v = attribute(.errorCode)?.bytes, v.count >= 4 else { return nil }
+        let s = v.startIndex
+        let code = Int(v[s + 2] & 0x07) * 100 + Int(v[s + 3])
+        return STUNErrorCode(code: code, reason: String(decoding: v[(s + 4)...], as: UTF8.self))
     }
 
     /// XOR-MAPPED-ADDRESS, XOR-PEER-ADDRESS or XOR-RELAYED-ADDRESS, un-XORed.
@@ -131,11 +140,12 @@ public struct STUNMessage: Sendable {
         attribute(.mappedAddress).flatMap { STUNAddressCoding.decode($0.value, xorKey: nil) }
     }
 
-    static func uint32(_ v: [UInt8]) -> UInt32 {
-        UInt32(v[0]) << 24 | UInt32(v[1]) << 16 | UInt32(v[2]) << 8 | UInt32(v[3])
+    static func uint32(_ v: ArraySlice<UInt8>) -> UInt32 {
+        let s = v.startIndex
+        return UInt32(v[s]) << 24 | UInt32(v[s + 1]) << 16 | UInt32(v[s + 2]) << 8 | UInt32(v[s + 3])
     }
 
-    static func uint64(_ v: [UInt8]) -> UInt64 {
+    static func uint64(_ v: ArraySlice<UInt8>) -> UInt64 {
         v.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 }

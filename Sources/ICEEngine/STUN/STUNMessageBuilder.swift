@@ -45,16 +45,20 @@ public struct STUNMessageBuilder: Sendable {
 
     /// Appends MESSAGE-INTEGRITY (HMAC-SHA1) computed with `key`.
     public mutating func appendMessageIntegrity(key: [UInt8]) {
+        appendMessageIntegrity(key: STUNIntegrityKey(key))
+    }
+
+    /// Appends MESSAGE-INTEGRITY (HMAC-SHA1) with a prepared key.
+    public mutating func appendMessageIntegrity(key: STUNIntegrityKey) {
         let offset = bytes.count
         setLength(offset - 20 + 24)
-        let mac = STUNMessage.integrity(bytes, upTo: offset, valueLength: 20, key: key, sha256: false)
-        append(.messageIntegrity, mac)
+        append(.messageIntegrity, STUNMessage.integrity(bytes, upTo: offset, valueLength: 20, key: key))
     }
 
     /// Appends MESSAGE-INTEGRITY-SHA256 (full 32 bytes) computed with `key`.
     public mutating func appendMessageIntegritySHA256(key: [UInt8]) {
         let offset = bytes.count
-        let mac = STUNMessage.integrity(bytes, upTo: offset, valueLength: 32, key: key, sha256: true)
+        let mac = STUNMessage.integritySHA256(bytes, upTo: offset, valueLength: 32, key: key)
         append(.messageIntegritySHA256, mac)
     }
 
