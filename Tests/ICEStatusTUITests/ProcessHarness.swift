@@ -1,4 +1,5 @@
 import Foundation
+@testable import ICEStatusTUI
 
 /// Runs the built `icestat` binary and tmux for end-to-end tests.
 enum Harness {
@@ -22,32 +23,8 @@ enum Harness {
         private(set) var status: Int32?
 
         init(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null", environment: [String: String] = [:]) throws {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-            // The child starts with no blocked signals and default handlers, whatever thread spawns it
-        // (dispatch worker threads block most signals, and a tmux server that inherits that mask cannot be stopped).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var cArgs = argv.map { strdup($0) } + [nil]
-            var cEnv = env.map { strdup($0) } + [nil]
-            defer { (cArgs + cEnv).forEach { free($0) } }
-            var pid: pid_t = 0
-            let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
-            guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
-            self.pid = pid
+            // icestat's own spawner: default signal handling whatever thread starts the child.
+            pid = try ChildProcess(argv, stdout: stdout, stderr: stderr, environment: environment).pid
         }
 
         var isRunning: Bool {

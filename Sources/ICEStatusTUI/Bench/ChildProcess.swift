@@ -1,17 +1,20 @@
 import Foundation
 
-/// A child process for benchmarks, started with posix_spawn.
+/// A child process started with posix_spawn, for the benchmarks and the end-to-end tests.
 struct ChildProcess {
     let pid: pid_t
     private var done = false
 
-    init(_ argv: [String], stdout: String = "/dev/null") throws {
+    /// Starts `argv` (looked up in PATH) with stdin from /dev/null and stdout/stderr to files;
+    /// `environment` adds to (or overrides) this process's environment.
+    init(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
+         environment: [String: String] = [:]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         // The child starts with no blocked signals and default handlers, whatever thread spawns it
         // (dispatch worker threads block most signals, and a tmux server that inherits that mask cannot be stopped).
         var attributes = posix_spawnattr_t()
@@ -25,9 +28,11 @@ struct ChildProcess {
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        var cEnv = env.map { strdup($0) } + [nil]
+        defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
         guard rc == 0 else { throw BenchError.spawn(argv[0], rc) }
         self.pid = pid
     }
