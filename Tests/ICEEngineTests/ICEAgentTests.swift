@@ -81,11 +81,14 @@ struct ICEAgentTests {
         a.setRemoteCredentials(b.localCredentials)
         b.setRemoteCredentials(a.localCredentials)
         a.addRemoteCandidate(Candidate(foundation: "fwd", priority: cb[0].priority, address: path.frontAddress, type: .host))
-        _ = ca
         #expect(await logA.wait(seconds: 5) { $0.states.last == .connected })
         #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
         #expect(logA.selected?.remote.address == path.frontAddress)
         #expect(logB.selected?.remote.type == .peerReflexive)
+        // The forwarder acts as a NAT: each side learns the address the other saw as a local peer-reflexive
+        // candidate, based on its host socket.
+        #expect(logA.selected?.local.type == .peerReflexive && logA.selected?.local.relatedAddress == ca.first?.address)
+        #expect(logB.selected?.local.type == .peerReflexive && logB.selected?.local.address == path.frontAddress)
         path.cut()
         #expect(await logA.wait(seconds: 3) { $0.states.last == .disconnected })
         #expect(await logB.wait(seconds: 3) { $0.states.last == .disconnected })

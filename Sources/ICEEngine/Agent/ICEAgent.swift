@@ -35,6 +35,8 @@ public final class ICEAgent: @unchecked Sendable {
     private var transactions: [STUNTransactionID: CheckTransaction] = [:]
     private var gatherTransactions: [STUNTransactionID: GatherTransaction] = [:]
     private var reflexiveCandidates: [Candidate] = []
+    /// Local addresses learned from check responses (behind a NAT), never signalled.
+    private var localPeerReflexive: [Candidate] = []
     /// TURN clients with an allocation; relay `i` sends for socket index `sockets.count + i`.
     private var relays: [TURNClient] = []
     private var relayPermissions: Set<String> = []
@@ -640,6 +642,9 @@ public final class ICEAgent: @unchecked Sendable {
             p.responsesReceived += 1
             if let rtt { p.lastRoundTrip = rtt }
         }
+        if !t.isConsent, let mapped = response.xorAddress(), mapped != pair.local.address, pair.local.type != .relayed {
+            learnLocalPeerReflexive(mapped, pairID: pair.id)
+        }
         if firstSuccessAt == nil { firstSuccessAt = now }
         if pair.id == selectedPairID {
             lastConsentResponseAt = now
@@ -661,6 +666,27 @@ public final class ICEAgent: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The remote saw our check come from another address (a NAT between us): that address is a
+    /// peer-reflexive local candidate with the same base, and the valid pair uses it (RFC 8445 §7.2.5.3.1).
+    private func learnLocalPeerReflexive(_ mapped: TransportAddress, pairID: Int) {
+        guard let pair = pair(pairID) else { return }
+        let candidate: Candidate
+        if let known = (localCandidates + reflexiveCandidates + localPeerReflexive).first(where: { $0.address == mapped }) {
+            candidate = known
+        } else {
+            candidate = Candidate(
+                foundation: Candidate.foundation(type: .peerReflexive, base: pair.local.address.ip),
+                priority: Candidate.priority(type: .peerReflexive, localPreference: UInt16((pair.local.priority >> 8) & 0xFFFF)),
+                address: mapped, type: .peerReflexive, relatedAddress: pair.local.address)
+            localPeerReflexive.append(candidate)
+        }
+        updatePair(pairID) { p in
+            p.local = candidate
+            p.updatePriority(role: role)
+        }
+        pairs.sort { $0.priority > $1.priority }
     }
 
     // MARK: Selection and consent (RFC 7675)
