@@ -24,6 +24,21 @@ struct ICEAgentTests {
         #expect(logA.states.last == .closed)
     }
 
+    @Test(.enabled(if: HostCandidateFilter.loopbackIPv6Available)) func twoAgentsConnectOverIPv6Loopback() async throws {
+        func v6(_ c: inout ICEAgentConfiguration) {
+            c.hostFilter = .loopback(ipv6: true)
+            c.hostFilter.includeIPv4 = false
+        }
+        let (a, logA) = AgentFactory.make(.controlling, configure: v6)
+        let (b, logB) = AgentFactory.make(.controlled, configure: v6)
+        try await AgentFactory.exchange(a, b)
+        #expect(await logA.wait(seconds: 5) { $0.states.last == .connected && !$0.roundTrips.isEmpty })
+        #expect(await logB.wait(seconds: 5) { $0.states.last == .connected })
+        #expect(logA.selected?.local.address.ip == IPAddress("::1") && logA.selected?.remote.address.ip == IPAddress("::1"))
+        #expect(logA.selected?.local.sdpString.contains(" ::1 ") == true)
+        _ = try await (a.close().get(), b.close().get())
+    }
+
     @Test func trickleInAnyOrder() async throws {
         let (a, logA) = AgentFactory.make(.controlling)
         let (b, logB) = AgentFactory.make(.controlled)

@@ -34,6 +34,11 @@ public struct HostCandidateFilter: Sendable {
         return HostCandidateFilter(excludedInterfacePrefixes: [], addresses: addresses, includeLoopback: true, includeIPv6: ipv6)
     }
 
+    /// Whether ::1 is configured here (some containers run without IPv6).
+    public static var loopbackIPv6Available: Bool {
+        ((try? HostAddressGatherer.addresses(filter: .loopback(ipv6: true))) ?? []).contains { $0.address.isIPv6 }
+    }
+
     public func allows(interface name: String, address: IPAddress) -> Bool {
         if let interfaces, !interfaces.contains(name) { return false }
         if excludedInterfacePrefixes.contains(where: { name.hasPrefix($0) }) { return false }
