@@ -11,6 +11,7 @@ enum Fixtures {
         alpha.localCandidate = CandidateEndpoint(type: "host", address: "127.0.0.1:40001")
         alpha.remoteCandidate = CandidateEndpoint(type: "host", address: "127.0.0.1:40002")
         alpha.latencyNanos = 142_400
+        alpha.smoothedLatencyNanos = 150_000
         alpha.bytesReceived = 2048
         alpha.bytesSent = 1000
         alpha.lastActivityMillis = now - 1_000

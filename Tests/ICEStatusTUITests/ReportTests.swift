@@ -46,7 +46,7 @@ struct ReportTests {
               Last connection update: 1 minute, 15 seconds ago
               Last activity: 1 second ago
               Transfer status (received/sent) 2.0 KiB/1000 B
-              Latency: 0.142 ms
+              Latency: 0.142 ms (smoothed 0.150 ms)
               Reason: -
               Next retry: -
 

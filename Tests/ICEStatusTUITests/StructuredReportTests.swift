@@ -34,9 +34,10 @@ struct StructuredReportTests {
         let peers = (doc["peers"] as! [String: Any])["details"] as! [[String: Any]]
         #expect(peers.count == 3)
         #expect(Set(peers[0].keys) == ["name", "publicKey", "status", "lastStatusUpdate", "connectionType", "iceCandidateType",
-                                       "iceCandidateEndpoint", "relayAddress", "latencyMs", "transferReceived", "transferSent",
+                                       "iceCandidateEndpoint", "relayAddress", "latencyMs", "latencySmoothedMs", "transferReceived", "transferSent",
                                        "lastActivity", "reason", "nextRetryAt"])
         #expect(peers[0]["latencyMs"] as? Double == 0.142)
+        #expect(peers[0]["latencySmoothedMs"] as? Double == 0.15)
         #expect(peers[0]["lastStatusUpdate"] as? String == "2023-11-14T22:13:45.000Z")
         #expect(peers[0]["transferReceived"] as? Int == 2048)
         #expect((peers[0]["iceCandidateType"] as! [String: Any])["local"] as? String == "host")
@@ -48,7 +49,7 @@ struct StructuredReportTests {
     @Test func yamlGolden() {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(33) == [
+        #expect(lines.prefix(34) == [
             "agent:",
             "  name: \"demo (loopback)\"",
             "  publicKey: \"TE9DQUw=\"",
@@ -76,6 +77,7 @@ struct StructuredReportTests {
             "        remote: \"127.0.0.1:40002\"",
             "      relayAddress: null",
             "      latencyMs: 0.142",
+            "      latencySmoothedMs: 0.150",
             "      transferReceived: 2048",
             "      transferSent: 1000",
             "      lastActivity: \"2023-11-14T22:14:59.000Z\"",

@@ -48,6 +48,18 @@ struct StatusRecorderTests {
         #expect(r.peer(id: "nobody") == nil)
     }
 
+    @Test func latencyIsSmoothedAndKeptInAShortHistory() {
+        let r = StatusRecorder()
+        r.addPeer(id: "k", name: "p")
+        r.updateLatency(id: "k", nanoseconds: 100)
+        #expect(r.peer(id: "k")?.smoothedLatencyNanos == 100) // the first sample seeds it
+        r.updateLatency(id: "k", nanoseconds: 900)
+        #expect(r.peer(id: "k")?.latencyNanos == 900)
+        #expect(r.peer(id: "k")?.smoothedLatencyNanos == 200) // 100 + (900 - 100) / 8
+        for n in 1...100 { r.updateLatency(id: "k", nanoseconds: Int64(n)) }
+        #expect(r.peer(id: "k")?.latencyHistoryNanos == (41...100).map(Int64.init)) // the last 60
+    }
+
     @Test func snapshotIsOrderedByName() {
         let r = StatusRecorder()
         for (id, name) in [("3", "charlie"), ("1", "alpha"), ("2", "bravo"), ("0", "alpha")] { r.addPeer(id: id, name: name) }

@@ -10,6 +10,8 @@ struct StatusWireFormatTests {
         p.remoteCandidate = CandidateEndpoint(type: "srflx", address: "[2001:db8::2]:5000")
         p.relayServer = "turn:198.51.100.1:3478"
         p.latencyNanos = 12_345_678
+        p.smoothedLatencyNanos = 11_000_000
+        p.nextRetryAtMillis = 77
         p.bytesReceived = UInt64.max
         p.bytesSent = 7
         p.lastActivityMillis = 99

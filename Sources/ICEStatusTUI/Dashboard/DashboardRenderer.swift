@@ -174,7 +174,8 @@ struct DashboardRenderer {
             ("Local candidate", StatusFormatting.candidate(p.localCandidate)),
             ("Remote candidate", StatusFormatting.candidate(p.remoteCandidate)),
             ("Relay server", p.relayServer ?? "-"),
-            ("Latency", StatusFormatting.latency(p.latencyNanos)),
+            ("Latency", StatusFormatting.latency(p.latencyNanos)
+                + (p.smoothedLatencyNanos.map { " (smoothed \(StatusFormatting.latency($0)))" } ?? "")),
             ("Last change", StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now)),
             ("Last activity", StatusFormatting.timeAgo(p.lastActivityMillis, now: now)),
             ("Transfer", "received \(StatusFormatting.bytes(p.bytesReceived)), sent \(StatusFormatting.bytes(p.bytesSent))"),

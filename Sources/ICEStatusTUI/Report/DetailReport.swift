@@ -25,6 +25,7 @@ enum DetailReport {
             put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
             put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
             put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
+            if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
             put("\n  Reason: "); put(p.reason ?? "-")
             put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, connected: connected, now: now)); put("\n")
         }

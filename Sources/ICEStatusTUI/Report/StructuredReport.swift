@@ -47,6 +47,7 @@ enum StructuredReport {
                 ("iceCandidateEndpoint", .object([("local", str(p.localCandidate?.address)), ("remote", str(p.remoteCandidate?.address))])),
                 ("relayAddress", str(p.relayServer)),
                 ("latencyMs", p.latencyNanos.map { .number(millis($0)) } ?? .null),
+                ("latencySmoothedMs", p.smoothedLatencyNanos.map { .number(millis($0)) } ?? .null),
                 ("transferReceived", .number(String(p.bytesReceived))),
                 ("transferSent", .number(String(p.bytesSent))),
                 ("lastActivity", time(p.lastActivityMillis)),

@@ -14,6 +14,8 @@ public struct PeerStatus: Sendable, Hashable {
     public var relayServer: String?
     /// Latest round-trip time from a binding response on the selected pair.
     public var latencyNanos: Int64?
+    /// Smoothed round-trip time (RFC 6298 weighting: 7/8 the previous value, 1/8 the new sample).
+    public var smoothedLatencyNanos: Int64?
     public var bytesReceived: UInt64 = 0
     public var bytesSent: UInt64 = 0
     /// Last time data crossed the connection.

@@ -83,10 +83,12 @@ public final class StatusRecorder: Sendable {
         }
     }
 
-    /// Records the latest round-trip time and appends it to the history.
+    /// Records the latest round-trip time, folds it into the smoothed one and appends it to the history.
     public func updateLatency(id: String, nanoseconds: Int64) {
         mutatePeer(id) { peer in
             peer?.latencyNanos = nanoseconds
+            let previous = peer?.smoothedLatencyNanos
+            peer?.smoothedLatencyNanos = previous.map { $0 + (nanoseconds - $0) / 8 } ?? nanoseconds
             peer?.latencyHistoryNanos.append(nanoseconds)
             if let n = peer?.latencyHistoryNanos.count, n > PeerStatus.historyLimit {
                 peer?.latencyHistoryNanos.removeFirst(n - PeerStatus.historyLimit)

@@ -75,6 +75,7 @@ public struct StatusWireDecoder: Sendable {
             p.lastActivityMillis = Int64(fields[14])
             p.reason = fields[15].isEmpty ? nil : fields[15]
             if fields.count > 16 { p.nextRetryAtMillis = Int64(fields[16]) }
+            if fields.count > 17 { p.smoothedLatencyNanos = Int64(fields[17]) }
             current.peers.append(p)
         case UInt8(ascii: "H"):
             guard fields.count >= 2, !current.peers.isEmpty else { throw bad() }

@@ -6,7 +6,7 @@
 /// - `L  publicKey  name  startedAtMillis  lazy(0|1)`: the local agent; followed by its `S` lines.
 /// - `S  kind  address  available(0|1)  error`: one server of the local agent.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
-///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis`: one peer.
+///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos`: one peer.
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
 /// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
 ///    one candidate pair of the peer before it (full batches only).
@@ -59,7 +59,7 @@ public enum StatusWireFormat {
             p.remoteCandidate?.type ?? "", p.remoteCandidate?.address ?? "",
             p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
             String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", p.reason ?? "",
-            p.nextRetryAtMillis.map { String($0) } ?? "",
+            p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
         ], to: &out)
         guard full else { return }
         if history, !p.latencyHistoryNanos.isEmpty {
