@@ -513,8 +513,12 @@ public final class ICEAgent: @unchecked Sendable {
     func receive(socketIndex: Int, from: TransportAddress, bytes: [UInt8]) {
         guard state != .closed else { return }
         guard STUNMessage.looksLikeSTUN(bytes) else {
-            if let id = selectedPairID, let p = pair(id), p.remote.address == from, p.socketIndex == socketIndex {
+            // Data is accepted from any remote candidate we pair with, even before selection: the remote may
+            // already have selected and started sending (RFC 8445 §12.1). Strangers' datagrams are dropped.
+            if pairs.contains(where: { $0.remote.address == from && $0.socketIndex == socketIndex }) {
                 onEvent(.data(bytes))
+            } else {
+                droppedDatagrams += 1
             }
             return
         }

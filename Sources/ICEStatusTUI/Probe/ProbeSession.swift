@@ -18,6 +18,8 @@ final class ProbeSession: Sendable {
         /// The role once connected (after any role conflict): the controlling side sends the pings.
         var role: ICERole?
         var echoed = Set<String>()
+        /// Pings that arrived before our pair was selected, echoed once it is.
+        var pendingEchoes: [[UInt8]] = []
         var finished = false
     }
 
@@ -129,6 +131,7 @@ final class ProbeSession: Sendable {
             ProbeOutput.log("icestat probe: STUN \(server): " + (mapped.map { "mapped address \($0)" } ?? "no answer"))
         case .selectedPairChanged(let pair):
             state.withLock { $0.selected = pair }
+            flushPendingEchoes()
         case .roundTrip(let rtt):
             announceConnected(rtt: rtt)
         case .stateChanged(.failed):
@@ -171,12 +174,37 @@ final class ProbeSession: Sendable {
     private func receive(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix("ping-") else { return }
-        // Only the side that ended up controlled echoes; it may see a ping before its role is cached.
+        // Only the side that ended up controlled echoes. A ping may arrive before this side has selected its
+        // pair (data is accepted from the remote's candidates at once); it is echoed once the pair is selected.
         agent.currentRole().whenSuccess { role in
-            if role == .controlled { self.agent.send(bytes) }
+            if role == .controlled {
+                let ready = self.state.withLock { s -> Bool in
+                    if s.selected == nil { s.pendingEchoes.append(bytes) }
+                    return s.selected != nil
+                }
+                if ready { self.echo(bytes) }
+            } else {
+                self.count(text)
+            }
         }
+    }
+
+    private func echo(_ bytes: [UInt8]) {
+        agent.send(bytes)
+        count(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private func flushPendingEchoes() {
+        let pending = state.withLock { s -> [[UInt8]] in
+            defer { s.pendingEchoes.removeAll() }
+            return s.pendingEchoes
+        }
+        pending.forEach(echo)
+    }
+
+    private func count(_ ping: String) {
         let count = state.withLock { s -> Int in
-            s.echoed.insert(text)
+            s.echoed.insert(ping)
             return s.echoed.count
         }
         if count == Self.pings { succeed(echoed: count) }
