@@ -135,25 +135,34 @@ struct DashboardModel {
     }
 
     private mutating func rebuild() {
-        let key = sortKey, reversed = sortReversed
-        // Ties fall back to name then id, so the order is stable while values move.
-        func ascending(_ a: PeerStatus, _ b: PeerStatus) -> Bool {
-            switch key {
-            case .name: break
-            case .state: if a.state != b.state { return a.state > b.state }
-            case .type:
-                let ta = a.state == .connected ? a.connectionType?.rawValue ?? "~" : "~"
-                let tb = b.state == .connected ? b.connectionType?.rawValue ?? "~" : "~"
-                if ta != tb { return ta < tb }
-            case .latency:
-                let la = a.latencyNanos ?? .max, lb = b.latencyNanos ?? .max
-                if la != lb { return la < lb }
-            case .changed: if a.stateChangedAtMillis != b.stateChangedAtMillis { return a.stateChangedAtMillis > b.stateChangedAtMillis }
-            }
-            return a.name != b.name ? a.name < b.name : a.id < b.id
-        }
         let filtered = isFiltered ? allPeers.filter(matches) : allPeers
-        peers = key == .name && !reversed ? filtered : filtered.sorted { reversed ? ascending($1, $0) : ascending($0, $1) }
+        guard sortKey != .name || sortReversed else {
+            peers = filtered
+            return reselectIfGone()
+        }
+        // Sort integer keys, not the records: the snapshot is in name-then-id order, so the index breaks ties
+        // by name and keeps the order stable while values move.
+        let key: (PeerStatus) -> Int64
+        switch sortKey {
+        case .name: key = { _ in 0 }
+        case .state: key = { p in p.state == .connected ? 0 : p.state == .connecting ? 1 : 2 }
+        case .type: key = { p in p.state != .connected ? 2 : p.connectionType == .relayed ? 1 : p.connectionType == .p2p ? 0 : 2 }
+        case .latency: key = { p in p.latencyNanos ?? .max }
+        case .changed: key = { p in -p.stateChangedAtMillis }
+        }
+        var keyed: [(key: Int64, index: Int)] = []
+        keyed.reserveCapacity(filtered.count)
+        for i in filtered.indices { keyed.append((key(filtered[i]), i)) }
+        if sortReversed {
+            keyed.sort { $0.key != $1.key ? $0.key > $1.key : $0.index > $1.index }
+        } else {
+            keyed.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
+        }
+        peers = keyed.map { filtered[$0.index] }
+        reselectIfGone()
+    }
+
+    private mutating func reselectIfGone() {
         if selectedID == nil || selectedIndexIfPresent == nil { selectedID = peers.first?.id }
     }
 
