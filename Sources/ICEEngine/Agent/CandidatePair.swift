@@ -11,7 +11,8 @@ public struct CandidatePair: Sendable, Hashable, Identifiable {
     /// Index of the local socket (host candidate base) the pair sends from.
     var socketIndex: Int
     public var priority: UInt64
-    public var state: CandidatePairState = .waiting
+    /// New pairs start Frozen; one per foundation is unfrozen at a time (RFC 8445 §6.1.2.6).
+    public var state: CandidatePairState = .frozen
     public var nominated = false
     /// Set on the controlled side when a check with USE-CANDIDATE arrived on this pair.
     var remoteNominated = false
@@ -34,6 +35,9 @@ public struct CandidatePair: Sendable, Hashable, Identifiable {
         let g = UInt64(g), d = UInt64(d)
         return (min(g, d) << 32) + 2 * max(g, d) + (g > d ? 1 : 0)
     }
+
+    /// Pairs with the same foundations share a fate: one success unfreezes the others.
+    var foundation: String { local.foundation + "|" + remote.foundation }
 
     mutating func updatePriority(role: ICERole) {
         priority = role == .controlling

@@ -364,6 +364,8 @@ public final class ICEAgent: @unchecked Sendable {
         nextPairID += 1
         pairs.append(pair)
         pairs.sort { $0.priority > $1.priority }
+        // Trickled pairs join the checklist by the same rule (RFC 8838 §10).
+        unfreezeOnePerFoundation()
         return pair.id
     }
 
@@ -389,7 +391,9 @@ public final class ICEAgent: @unchecked Sendable {
             return
         }
         guard selectedPairID == nil else { return }
-        if let next = pairs.first(where: { $0.state == .waiting || $0.state == .frozen }) {
+        unfreezeOnePerFoundation()
+        // Waiting pairs first, by priority; with none left, the best frozen pair (RFC 8445 §6.1.4.2).
+        if let next = pairs.first(where: { $0.state == .waiting }) ?? pairs.first(where: { $0.state == .frozen }) {
             sendCheck(pairID: next.id, useCandidate: false)
         }
     }
@@ -431,6 +435,22 @@ public final class ICEAgent: @unchecked Sendable {
         default:
             break
         }
+    }
+
+    /// For each foundation with no pair waiting, in progress or succeeded, the highest-priority frozen pair
+    /// becomes Waiting (RFC 8445 §6.1.2.6): one check per foundation goes first, the rest follow its fate.
+    private func unfreezeOnePerFoundation() {
+        var active = Set<String>()
+        for p in pairs where p.state == .waiting || p.state == .inProgress || p.state == .succeeded { active.insert(p.foundation) }
+        for i in pairs.indices where pairs[i].state == .frozen && !active.contains(pairs[i].foundation) {
+            pairs[i].state = .waiting // pairs are sorted by priority, so this is the foundation's best
+            active.insert(pairs[i].foundation)
+        }
+    }
+
+    /// A success unfreezes the pairs that share its foundation (RFC 8445 §7.2.5.3.3).
+    private func unfreeze(foundation: String) {
+        for i in pairs.indices where pairs[i].state == .frozen && pairs[i].foundation == foundation { pairs[i].state = .waiting }
     }
 
     // MARK: Sending checks
@@ -646,6 +666,7 @@ public final class ICEAgent: @unchecked Sendable {
             p.responsesReceived += 1
             if let rtt { p.lastRoundTrip = rtt }
         }
+        unfreeze(foundation: pair.foundation)
         if !t.isConsent, let mapped = response.xorAddress(), mapped != pair.local.address, pair.local.type != .relayed {
             learnLocalPeerReflexive(mapped, pairID: pair.id)
         }
