@@ -177,6 +177,7 @@ struct ICEAgentTests {
         tampered[tampered.count - 1] ^= 1 // fingerprint broken
         probe.send(tampered, to: target)
         #expect(probe.receiveAll(timeout: 0.3).isEmpty)
+        #expect(try await a.eventLoop.submit { a.droppedDatagrams }.get() == 5) // each one counted as dropped
         // A valid check gets one response, no larger than the request, with the right mapped address.
         let valid = request(user: "\(creds.ufrag):x", password: creds.pwd)
         probe.send(valid, to: target)

@@ -40,9 +40,15 @@ public final class TURNClient: @unchecked Sendable {
     /// Counters, for tests and status.
     public private(set) var refreshes = 0
 
+    /// An attribute of a request; peer addresses are XORed with each transmission's own transaction id.
+    private enum RequestAttribute {
+        case value(STUNAttributeType, [UInt8])
+        case peer(TransportAddress)
+    }
+
     private struct Pending {
         var method: STUNMethod
-        var attributes: [(STUNAttributeType, [UInt8])]
+        var attributes: [RequestAttribute]
         var bytes: [UInt8]
         var attempt: Int
         var rto: TimeAmount
@@ -75,8 +81,8 @@ public final class TURNClient: @unchecked Sendable {
             .flatMap { channel in
                 self.channel = channel
                 return self.request(.allocate, [
-                    (.requestedTransport, [17, 0, 0, 0]),
-                    (.lifetime, Self.uint32(lifetimeSeconds)),
+                    .value(.requestedTransport, [17, 0, 0, 0]),
+                    .value(.lifetime, Self.uint32(lifetimeSeconds)),
                 ])
             }
             .flatMapThrowing { response in
@@ -98,7 +104,7 @@ public final class TURNClient: @unchecked Sendable {
     public func refresh(lifetimeSeconds: UInt32 = 600) -> EventLoopFuture<UInt32> {
         eventLoop.flatSubmit {
             guard self.allocation != nil else { return self.eventLoop.makeFailedFuture(TURNError.notAllocated) }
-            return self.request(.refresh, [(.lifetime, Self.uint32(lifetimeSeconds))]).map { response in
+            return self.request(.refresh, [.value(.lifetime, Self.uint32(lifetimeSeconds))]).map { response in
                 let lifetime = response.lifetime ?? lifetimeSeconds
                 self.refreshes += 1
                 self.allocation?.lifetimeSeconds = lifetime
@@ -111,7 +117,7 @@ public final class TURNClient: @unchecked Sendable {
     /// Lets `peer` send to the relayed address; kept fresh every 4 minutes (permissions last 5).
     public func createPermission(peer: IPAddress) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
-            self.request(.createPermission, [(.xorPeerAddress, self.xorPeer(TransportAddress(ip: peer, port: 0)))]).map { _ in
+            self.request(.createPermission, [.peer(TransportAddress(ip: peer, port: 0))]).map { _ in
                 self.permissions[peer]?.cancel()
                 self.permissions[peer] = self.eventLoop.scheduleTask(in: .seconds(240)) {
                     _ = self.createPermission(peer: peer)
@@ -130,8 +136,8 @@ public final class TURNClient: @unchecked Sendable {
                 }
                 self.nextChannel += 1
             }
-            return self.request(.channelBind, [(.channelNumber, [UInt8(number >> 8), UInt8(number & 0xFF), 0, 0]),
-                                               (.xorPeerAddress, self.xorPeer(peer))]).map { _ in
+            return self.request(.channelBind, [.value(.channelNumber, [UInt8(number >> 8), UInt8(number & 0xFF), 0, 0]),
+                                               .peer(peer)]).map { _ in
                 self.channels[peer] = number
                 self.channelPeers[number] = peer
                 self.channelTimers[number]?.cancel()
@@ -150,7 +156,7 @@ public final class TURNClient: @unchecked Sendable {
                 self.write(ChannelData.encode(channel: number, data: data))
             } else {
                 var indication = STUNMessageBuilder(type: STUNMessageType(method: .send, messageClass: .indication))
-                indication.append(.xorPeerAddress, STUNAddressCoding.encode(peer, xorKey: STUNAddressCoding.xorKey(indication.transactionID)))
+                indication.appendXORAddress(.xorPeerAddress, peer)
                 indication.append(.data, data)
                 indication.appendFingerprint()
                 self.write(indication.encoded)
@@ -164,7 +170,7 @@ public final class TURNClient: @unchecked Sendable {
             guard !self.closed else { return self.eventLoop.makeSucceededVoidFuture() }
             let deletion: EventLoopFuture<Void> = self.allocation == nil
                 ? self.eventLoop.makeSucceededVoidFuture()
-                : self.request(.refresh, [(.lifetime, Self.uint32(0))]).map { _ in () }.recover { _ in () }
+                : self.request(.refresh, [.value(.lifetime, Self.uint32(0))]).map { _ in () }.recover { _ in () }
             return deletion.flatMap {
                 self.closed = true
                 self.allocation = nil
@@ -184,12 +190,7 @@ public final class TURNClient: @unchecked Sendable {
         [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
     }
 
-    private func xorPeer(_ peer: TransportAddress) -> [UInt8] {
-        // The transaction id part of the key only matters for IPv6, and the builder re-encodes with its own id.
-        STUNAddressCoding.encode(peer, xorKey: nil)
-    }
-
-    private func request(_ method: STUNMethod, _ attributes: [(STUNAttributeType, [UInt8])]) -> EventLoopFuture<STUNMessage> {
+    private func request(_ method: STUNMethod, _ attributes: [RequestAttribute]) -> EventLoopFuture<STUNMessage> {
         let promise = eventLoop.makePromise(of: STUNMessage.self)
         var p = Pending(method: method, attributes: attributes, bytes: [], attempt: 0, rto: .milliseconds(250),
                         authenticated: key != nil, staleRetries: 0, promise: promise)
@@ -202,11 +203,10 @@ public final class TURNClient: @unchecked Sendable {
 
     private func encode(_ p: Pending, id: STUNTransactionID) -> [UInt8] {
         var b = STUNMessageBuilder(type: STUNMessageType(method: p.method, messageClass: .request), transactionID: id)
-        for (type, value) in p.attributes {
-            if type == .xorPeerAddress, let peer = STUNAddressCoding.decode(value, xorKey: nil) {
-                b.appendXORAddress(.xorPeerAddress, peer)
-            } else {
-                b.append(type, value)
+        for attribute in p.attributes {
+            switch attribute {
+            case .value(let type, let value): b.append(type, value)
+            case .peer(let peer): b.appendXORAddress(.xorPeerAddress, peer)
             }
         }
         if let key, let realm, let nonce {
