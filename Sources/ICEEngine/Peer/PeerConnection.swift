@@ -5,7 +5,21 @@ import StatusRecorder
 /// offer/answer/candidates through signaling, retries with backoff, and reports every change to the recorder.
 ///
 /// The controlling side is the one with the greater public key. All state lives on `eventLoop`.
+///
+/// Paths: the ICE session holds direct (host, srflx, prflx) and relayed (TURN) pairs and prefers direct ones.
+/// When it settles on a relayed pair, the controlling side keeps retrying the direct path with ICE restarts
+/// (backoff from 3 s, doubling, capped at a random 30–45 s, as NetBird); the relayed path carries data until a
+/// restart selects a direct pair, so the switch loses nothing.
 public final class PeerConnection: @unchecked Sendable {
+    /// Lifecycle changes the owner may act on (lazy connections, buffered data), on `eventLoop`.
+    public enum Lifecycle: Sendable, Equatable {
+        /// Started trying: by `open()` or woken by the remote's offer.
+        case opened
+        case connected(relayed: Bool)
+        /// Stopped trying: closed here or told by the remote.
+        case closed
+    }
+
     public let localKey: String
     public let remoteKey: String
     public let name: String
@@ -14,6 +28,7 @@ public final class PeerConnection: @unchecked Sendable {
     private let signaling: SignalingTransport
     private let configuration: ICEAgentConfiguration
     private let onData: @Sendable ([UInt8]) -> Void
+    private let onLifecycle: @Sendable (Lifecycle) -> Void
 
     // Confined to `eventLoop`.
     private var agent: ICEAgent?
@@ -26,13 +41,18 @@ public final class PeerConnection: @unchecked Sendable {
     private var connected = false
     /// During an ICE restart: the previous session's agent, still carrying data until the new one connects.
     private var draining: ICEAgent?
+    /// Set while the selected pair is relayed: why, shown as the peer's reason.
+    private var relayedReason: String?
+    private var directAttempt = 0
+    private var directRetryTimer: Scheduled<Void>?
 
     /// Backoff between attempts after a failure: from 3 s, doubling, capped at 30 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
 
     public init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
                 signaling: SignalingTransport, configuration: ICEAgentConfiguration, eventLoop: EventLoop,
-                onData: @escaping @Sendable ([UInt8]) -> Void = { _ in }) {
+                onData: @escaping @Sendable ([UInt8]) -> Void = { _ in },
+                onLifecycle: @escaping @Sendable (Lifecycle) -> Void = { _ in }) {
         self.localKey = localKey
         self.remoteKey = remoteKey
         self.name = name
@@ -41,6 +61,7 @@ public final class PeerConnection: @unchecked Sendable {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.onData = onData
+        self.onLifecycle = onLifecycle
         recorder?.addPeer(id: remoteKey, name: name)
     }
 
@@ -53,6 +74,8 @@ public final class PeerConnection: @unchecked Sendable {
         eventLoop.execute {
             guard !self.isOpen else { return }
             self.isOpen = true
+            self.attempt = 0
+            self.onLifecycle(.opened)
             self.startSession(sendOffer: true)
         }
     }
@@ -60,14 +83,22 @@ public final class PeerConnection: @unchecked Sendable {
     /// Stops trying and releases the session: → Idle.
     public func close(reason: String? = nil) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
+            let wasOpen = self.isOpen
             self.isOpen = false
             self.retryTimer?.cancel()
+            self.directRetryTimer?.cancel()
             self.connected = false
+            self.relayedReason = nil
             self.recorder?.updateState(id: self.remoteKey, .idle, reason: reason)
+            self.recorder?.updateNextRetry(id: self.remoteKey, atMillis: nil)
+            self.recorder?.updateCandidatePairs(id: self.remoteKey, [])
             let closing = self.agent?.close() ?? self.eventLoop.makeSucceededVoidFuture()
+            let drained = self.draining?.close() ?? self.eventLoop.makeSucceededVoidFuture()
             self.agent = nil
+            self.draining = nil
             self.remoteSession = nil
-            return closing
+            if wasOpen { self.onLifecycle(.closed) }
+            return closing.and(drained).map { _ in }
         }
     }
 
@@ -87,6 +118,17 @@ public final class PeerConnection: @unchecked Sendable {
         eventLoop.execute {
             guard self.isOpen else { return }
             self.startSession(sendOffer: true, keepingPath: self.connected)
+        }
+    }
+
+    /// Whether the connection is trying or connected (not Idle).
+    public func isActive() -> EventLoopFuture<Bool> { eventLoop.submit { self.isOpen } }
+
+    /// Starts the next direct attempt from the shortest backoff again (signal reconnected, network changed).
+    public func resetDirectBackoff() {
+        eventLoop.execute {
+            self.directAttempt = 0
+            if self.relayedReason != nil, self.directRetryTimer != nil { self.scheduleDirectRetry() }
         }
     }
 
@@ -138,7 +180,11 @@ public final class PeerConnection: @unchecked Sendable {
             // A new remote session: a fresh agent here too unless ours has not met a remote yet. If we are
             // connected this is the remote's ICE restart: keep our path until the new session connects.
             if !isOpen || agent == nil || remoteSession != nil {
-                isOpen = true
+                if !isOpen {
+                    isOpen = true
+                    attempt = 0
+                    onLifecycle(.opened)
+                }
                 startSession(sendOffer: false, keepingPath: connected)
             }
             acceptRemote(credentials, session: theirSession)
@@ -157,6 +203,7 @@ public final class PeerConnection: @unchecked Sendable {
                 pendingCandidates[theirSession, default: []].append(candidate)
             }
         case .goIdle:
+            guard isOpen else { return }
             _ = close(reason: "remote went idle")
         }
     }
@@ -183,8 +230,14 @@ public final class PeerConnection: @unchecked Sendable {
         switch event {
         case .localCandidate(let candidate):
             signaling.send(.candidate(candidate.sdpString, session: session), from: localKey, to: remoteKey)
-        case .gatheringComplete, .stunServerResult, .relayAllocated, .relayFailed:
+        case .gatheringComplete:
             break
+        case .stunServerResult(let server, let mapped):
+            reportServer(.stun, "stun:\(server)", available: mapped != nil, error: mapped == nil ? "no response" : nil)
+        case .relayAllocated(let server, _):
+            reportServer(.turn, "turn:\(server)", available: true, error: nil)
+        case .relayFailed(let server, let reason):
+            reportServer(.turn, "turn:\(server)", available: false, error: reason)
         case .stateChanged(let state):
             handleAgentState(state)
             reportCandidatePairs()
@@ -192,6 +245,7 @@ public final class PeerConnection: @unchecked Sendable {
             let relayed = pair.local.type == .relayed || pair.remote.type == .relayed
             // Our relay when the local end is relayed; the remote's relay is its own business.
             let server = pair.local.type == .relayed ? configuration.turnServers.first.map { "turn:\($0.address)" } : nil
+            pathSelected(relayed: relayed)
             recorder?.updatePath(
                 id: remoteKey, type: relayed ? .relayed : .p2p,
                 local: CandidateEndpoint(type: pair.local.type.rawValue, address: pair.local.address.description),
@@ -204,6 +258,15 @@ public final class PeerConnection: @unchecked Sendable {
         case .data(let bytes):
             recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
             onData(bytes)
+        }
+    }
+
+    /// The latest outcome of a STUN or TURN server the agent has listed in the local status.
+    private func reportServer(_ kind: ServerStatus.Kind, _ address: String, available: Bool, error: String?) {
+        recorder?.updateLocal { local in
+            guard let i = local.servers.firstIndex(where: { $0.kind == kind && $0.address == address }) else { return }
+            local.servers[i].available = available
+            local.servers[i].error = error
         }
     }
 
@@ -228,25 +291,82 @@ public final class PeerConnection: @unchecked Sendable {
         case .connected:
             connected = true
             attempt = 0
-            recorder?.updateState(id: remoteKey, .connected, reason: nil)
+            recorder?.updateState(id: remoteKey, .connected, reason: relayedReason)
+            if relayedReason != nil, let at = directRetryAt { recorder?.updateNextRetry(id: remoteKey, atMillis: at) }
+            onLifecycle(.connected(relayed: relayedReason != nil))
             // A restart is complete: the old path is no longer needed.
             _ = draining?.close()
             draining = nil
         case .disconnected:
             connected = false
+            directRetryTimer?.cancel()
+            relayedReason = nil
             recorder?.updateState(id: remoteKey, .connecting, reason: "no consent response for \(configuration.disconnectedTimeout)")
         case .failed:
             connected = false
+            directRetryTimer?.cancel()
+            relayedReason = nil
             _ = draining?.close()
             draining = nil
             scheduleRetry(reason: "ICE checks failed")
         }
     }
 
+    // MARK: Relay fallback
+
+    private var directRetryAt: Int64?
+
+    /// A pair was selected: a direct one ends the fallback; a relayed one (on the controlling side, which
+    /// decides) schedules the next direct attempt.
+    private func pathSelected(relayed: Bool) {
+        guard relayed else {
+            relayedReason = nil
+            directAttempt = 0
+            directRetryTimer?.cancel()
+            directRetryTimer = nil
+            directRetryAt = nil
+            recorder?.updateNextRetry(id: remoteKey, atMillis: nil)
+            if connected { recorder?.updateReason(id: remoteKey, nil) }
+            return
+        }
+        let canTryDirect = !configuration.relayOnly && role == .controlling
+        relayedReason = configuration.relayOnly ? "relayed: direct paths disabled (relay only)"
+            : "direct checks timed out, relayed"
+        if canTryDirect {
+            scheduleDirectRetry()
+        } else if connected {
+            recorder?.updateReason(id: remoteKey, relayedReason)
+        }
+    }
+
+    private func scheduleDirectRetry() {
+        directRetryTimer?.cancel()
+        let delay = backoff(attempt: directAttempt)
+        directAttempt += 1
+        let seconds = (delay + 500_000_000) / 1_000_000_000
+        relayedReason = "direct checks timed out, relayed; next direct attempt in \(seconds) s"
+        directRetryAt = currentTimeMillis() + delay / 1_000_000
+        if connected {
+            recorder?.updateReason(id: remoteKey, relayedReason)
+            recorder?.updateNextRetry(id: remoteKey, atMillis: directRetryAt)
+        }
+        directRetryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
+            guard let self, self.isOpen, self.connected, self.relayedReason != nil else { return }
+            self.directRetryTimer = nil
+            self.startSession(sendOffer: true, keepingPath: true)
+        }
+    }
+
+    /// NetBird's guard backoff: from `initialRetryDelay`, doubling, capped at a random 30–45 s.
+    private func backoff(attempt: Int) -> Int64 {
+        let base = initialRetryDelay.nanoseconds
+        let cap = Int64.random(in: 30_000_000_000...45_000_000_000)
+        return min(base << min(attempt, 5), cap)
+    }
+
     private func scheduleRetry(reason: String) {
         attempt += 1
-        let base = initialRetryDelay.nanoseconds
-        let delay = min(base << min(attempt - 1, 4), 30_000_000_000)
+        let delay = backoff(attempt: attempt - 1)
         let seconds = (delay + 500_000_000) / 1_000_000_000
         recorder?.updateState(id: remoteKey, .connecting, reason: "\(reason); retrying every \(seconds) s")
         recorder?.updateNextRetry(id: remoteKey, atMillis: currentTimeMillis() + delay / 1_000_000)

@@ -14,7 +14,7 @@ struct ICEStat: AsyncParsableCommand {
             (q quits, ? lists the keys). With --detail it prints every peer once and exits.
             Start an agent on loopback with `icestat demo`.
             """,
-        subcommands: [DemoCommand.self, ProbeCommand.self, BenchCommand.self])
+        subcommands: [DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self, ProbeCommand.self, BenchCommand.self])
 
     @OptionGroup var socket: SocketOptions
 

@@ -1,0 +1,182 @@
+import NIOCore
+import NIOPosix
+import StatusRecorder
+
+/// One peer of a mesh agent: its ``PeerConnection`` plus the local UDP port that feeds it (the data plane)
+/// and, with lazy connections, the activity and inactivity rules that open and close it.
+///
+/// Datagrams that arrive on the local port while the peer is not connected are kept (bounded) and sent once
+/// it is; datagrams from the remote go to the last local sender, else to the configured service. All state
+/// lives on the connection's event loop.
+final class MeshPeer: @unchecked Sendable {
+    let configuration: MeshPeerConfiguration
+    let connection: PeerConnection
+    private let lazy: Bool
+    private let inactivityThreshold: Duration
+    private let pendingLimit: Int
+    private let recorder: StatusRecorder
+    private let signaling: SignalingTransport
+    private let localKey: String
+    var eventLoop: EventLoop { connection.eventLoop }
+
+    // Confined to `eventLoop`.
+    private var socket: Channel?
+    private var active = false
+    private var connected = false
+    private var remoteOnline = false
+    private var pending: [[UInt8]] = []
+    private(set) var droppedDatagrams = 0
+    private var lastAppSender: SocketAddress?
+    private var lastActivity = NIODeadline.now()
+    private var inactivityTimer: RepeatedTask?
+
+    init(configuration: MeshPeerConfiguration, mesh: MeshConfiguration, recorder: StatusRecorder,
+         signaling: SignalingTransport, eventLoop: EventLoop) {
+        self.configuration = configuration
+        lazy = mesh.lazy
+        inactivityThreshold = mesh.inactivityThreshold
+        pendingLimit = mesh.pendingLimit
+        self.recorder = recorder
+        self.signaling = signaling
+        localKey = mesh.key.publicKeyBase64
+        let box = MeshPeerBox()
+        connection = PeerConnection(localKey: mesh.key.publicKeyBase64, remoteKey: configuration.publicKey,
+                                    name: configuration.name, recorder: recorder, signaling: signaling,
+                                    configuration: mesh.ice, eventLoop: eventLoop,
+                                    onData: { box.peer?.fromRemote($0) },
+                                    onLifecycle: { box.peer?.lifecycle($0) })
+        box.peer = self
+        recorder.updateReason(id: configuration.publicKey, "remote offline")
+    }
+
+    /// Binds the local port.
+    func bind(host: String) -> EventLoopFuture<Void> {
+        DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MeshPortHandler(peer: self))
+                }
+            }
+            .bind(host: host, port: configuration.localPort)
+            .map { self.socket = $0 }
+    }
+
+    /// Presence from the signal server.
+    func remotePresence(online: Bool) {
+        eventLoop.execute {
+            self.remoteOnline = online
+            if !online {
+                if self.active { _ = self.connection.close(reason: "remote offline") }
+                else { self.recorder.updateReason(id: self.configuration.publicKey, "remote offline") }
+            } else if !self.active {
+                if self.lazy {
+                    self.recorder.updateReason(id: self.configuration.publicKey, "lazy: idle until traffic")
+                } else {
+                    self.connection.open()
+                }
+            }
+        }
+    }
+
+    /// Tells the remote we stop, and releases the connection and the local port.
+    func shutdown() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            self.inactivityTimer?.cancel()
+            if self.active { self.signaling.send(.goIdle, from: self.localKey, to: self.configuration.publicKey) }
+            let closed = self.connection.close(reason: "agent stopped")
+            let socket = self.socket?.close() ?? self.eventLoop.makeSucceededVoidFuture()
+            return closed.and(socket.recover { _ in }).map { _ in }
+        }
+    }
+
+    // MARK: Data plane
+
+    /// A datagram from a local application, for the remote.
+    fileprivate func fromApp(_ bytes: [UInt8], sender: SocketAddress) {
+        lastAppSender = sender
+        lastActivity = .now()
+        if connected {
+            connection.send(bytes)
+            return
+        }
+        if pending.count >= pendingLimit {
+            pending.removeFirst()
+            droppedDatagrams += 1
+        }
+        pending.append(bytes)
+        if !active { connection.open() }
+    }
+
+    /// A datagram from the remote, for the local application or service.
+    private func fromRemote(_ bytes: [UInt8]) {
+        eventLoop.assertInEventLoop()
+        lastActivity = .now()
+        guard let socket, let destination = lastAppSender ?? configuration.service else { return }
+        var buffer = socket.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        socket.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+    }
+
+    // MARK: Lifecycle
+
+    private func lifecycle(_ change: PeerConnection.Lifecycle) {
+        switch change {
+        case .opened:
+            active = true
+            lastActivity = .now()
+            if lazy { startInactivityTimer() }
+        case .connected:
+            connected = true
+            for bytes in pending { connection.send(bytes) }
+            pending.removeAll()
+        case .closed:
+            active = false
+            connected = false
+            inactivityTimer?.cancel()
+            inactivityTimer = nil
+            droppedDatagrams += pending.count
+            pending.removeAll()
+        }
+    }
+
+    private func startInactivityTimer() {
+        inactivityTimer?.cancel()
+        let period = TimeAmount.nanoseconds(max(200_000_000, inactivityThreshold.nanoseconds / 10))
+        inactivityTimer = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
+            guard let self, self.active else { return }
+            let idleFor = NIODeadline.now() - self.lastActivity
+            guard idleFor.nanoseconds >= self.inactivityThreshold.nanoseconds else { return }
+            self.signaling.send(.goIdle, from: self.localKey, to: self.configuration.publicKey)
+            _ = self.connection.close(reason: "lazy: idle after \(formatDuration(self.inactivityThreshold)) without traffic")
+        }
+    }
+}
+
+private func formatDuration(_ d: Duration) -> String {
+    let s = d.components.seconds
+    return s % 60 == 0 && s >= 60 ? "\(s / 60) min" : "\(s) s"
+}
+
+/// Lets the connection's callbacks reach the peer that owns the connection (created after it).
+private final class MeshPeerBox: @unchecked Sendable {
+    // Written once in MeshPeer.init, before any callback can run.
+    weak var peer: MeshPeer?
+}
+
+/// Hands datagrams from local applications to the peer.
+private final class MeshPortHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let peer: MeshPeer
+
+    init(peer: MeshPeer) { self.peer = peer }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        peer.fromApp(Array(envelope.data.readableBytesView), sender: envelope.remoteAddress)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // ICMP errors (a closed local service) must not close the port.
+    }
+}

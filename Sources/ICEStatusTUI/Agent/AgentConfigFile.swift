@@ -1,0 +1,47 @@
+import Foundation
+import Yams
+
+/// The YAML file of `icestat up --config FILE`, as written; ``AgentConfigLoader`` checks it and turns it into
+/// a `MeshConfiguration`. The commented example is `examples/agent.yaml`.
+struct AgentConfigFile: Decodable {
+    struct TURN: Decodable {
+        var url: String
+        var username: String
+        var password: String
+    }
+
+    struct ICE: Decodable {
+        var check_interval: String?
+        var consent_interval: String?
+        var disconnected_timeout: String?
+        var failed_timeout: String?
+        var checking_timeout: String?
+        var gathering_timeout: String?
+        var relay_nomination_delay: String?
+        var relay_only: Bool?
+        var interfaces: [String]?
+        var exclude_interface_prefixes: [String]?
+        var addresses: [String]?
+        var include_loopback: Bool?
+        var ipv6: Bool?
+    }
+
+    struct Peer: Decodable {
+        var name: String
+        var public_key: String
+        var local_port: Int
+        var service: String?
+    }
+
+    var name: String?
+    var key_file: String
+    var signal: String
+    var stun: [String]?
+    var turn: [TURN]?
+    var listen: String?
+    var lazy: Bool?
+    var inactivity_threshold: String?
+    var status_socket: String?
+    var ice: ICE?
+    var peers: [Peer]
+}
