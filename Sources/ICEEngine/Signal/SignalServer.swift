@@ -133,9 +133,18 @@ final class SignalServerRegistry: Sendable {
             return false
         }
         guard destination.isWritable else {
-            count { $0.droppedSlowClients += 1 }
-            logger.warning("\(SignalServerRegistry.name(receiver)): dropped: send buffer full (client not reading)")
-            destination.close(promise: nil)
+            // Dropped at once, so the rest of its traffic is refused here rather than queued.
+            let watchers = state.withLock { s -> Set<[UInt8]>? in
+                guard s.sessions[receiver] === destination else { return nil }
+                s.sessions[receiver] = nil
+                s.counters.droppedSlowClients += 1
+                return s.watchers[receiver] ?? []
+            }
+            if let watchers {
+                logger.warning("\(SignalServerRegistry.name(receiver)): dropped: send buffer full (client not reading)")
+                destination.close(promise: nil)
+                notify(watchers, about: receiver, online: false)
+            }
             return false
         }
         count { $0.delivered += 1 }
