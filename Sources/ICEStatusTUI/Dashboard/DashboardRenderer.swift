@@ -165,7 +165,7 @@ struct DashboardRenderer {
     }
 
     static func detailLines(_ p: PeerStatus, now: Int64) -> [(String, String)] {
-        let retry = StatusFormatting.retry(p.nextRetryAtMillis, connected: p.state == .connected, now: now)
+        let retry = StatusFormatting.retry(p.nextRetryAtMillis, now: now)
         return [
             ("Peer", p.name),
             ("Public key", p.id),

@@ -27,7 +27,7 @@ enum DetailReport {
             put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
             if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
             put("\n  Reason: "); put(p.reason ?? "-")
-            put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, connected: connected, now: now)); put("\n")
+            put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, now: now)); put("\n")
         }
         line("")
         let local = snapshot.local

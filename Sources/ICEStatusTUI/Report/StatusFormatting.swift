@@ -57,8 +57,9 @@ enum StatusFormatting {
     }
 
     /// `in 6 s`, `now`, or `-` when connected or nothing is scheduled.
-    static func retry(_ atMillis: Int64?, connected: Bool, now: Int64) -> String {
-        guard let at = atMillis, !connected else { return "-" }
+    /// When the next attempt is due: a reconnection, or (for a relayed peer) the next direct attempt.
+    static func retry(_ atMillis: Int64?, now: Int64) -> String {
+        guard let at = atMillis else { return "-" }
         return at > now ? "in \((at - now + 999) / 1000) s" : "now"
     }
 

@@ -52,7 +52,7 @@ enum StructuredReport {
                 ("transferSent", .number(String(p.bytesSent))),
                 ("lastActivity", time(p.lastActivityMillis)),
                 ("reason", str(p.reason)),
-                ("nextRetryAt", connected ? .null : time(p.nextRetryAtMillis)),
+                ("nextRetryAt", time(p.nextRetryAtMillis)),
             ])
         }
         let servers: [Value] = s.local.servers.map { server in

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// `icestat signal` and several `icestat up` agents as separate processes on loopback.
+@Suite("Mesh agent", .serialized, .timeLimit(.minutes(3)))
+struct MeshAgentTests {
+    static let names = ["ann", "bob", "cat"]
+    var allPairs: [(String, String)] { Self.names.flatMap { a in Self.names.filter { $0 != a }.map { (a, $0) } } }
+
+    @Test func threeEagerAgentsConnectCarryDataAndSurviveASignalRestart() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(Self.names, lazy: false)
+        try mesh.startSignal()
+        for name in Self.names { try mesh.startAgent(name) }
+        #expect(mesh.waitAll(allPairs, "Connected", seconds: 15), "\(mesh.dump())")
+        let peer = mesh.peers("ann")["bob"]
+        #expect(peer?["connectionType"] as? String == "P2P")
+        #expect((peer?["iceCandidateType"] as? [String: Any])?["local"] as? String == "host")
+
+        // A datagram to ann's port for bob reaches bob's service for ann; its reply comes back to the sender.
+        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        app.send("ping 1", to: mesh.port("ann", "bob"))
+        let got = service.receive(seconds: 5)
+        #expect(got?.0 == "ping 1" && got?.1 == mesh.port("bob", "ann"), "\(mesh.dump())")
+        service.send("pong 1", to: mesh.port("bob", "ann"))
+        #expect(app.receive(seconds: 5)?.0 == "pong 1")
+        #expect(Harness.eventually(seconds: 3) { (mesh.peers("ann")["bob"]?["transferSent"] as? Int ?? 0) >= 6 })
+
+        // The signal server goes away: connections stay up, the agents say the signal is down.
+        mesh.stopSignal()
+        Thread.sleep(forTimeInterval: 1)
+        #expect(mesh.waitAll(allPairs, "Connected", seconds: 1))
+        // Back: the agents re-register, and a restarted agent connects again through it.
+        try mesh.startSignal()
+        mesh.kill("cat")
+        try mesh.startAgent("cat")
+        #expect(mesh.waitAll(allPairs, "Connected", seconds: 15), "\(mesh.dump())")
+        #expect(mesh.log("ann").components(separatedBy: "registered with").count - 1 == 2)
+    }
+
+    @Test func lazyPeersStayIdleUntilTrafficThenGoIdleAgainOnBothSides() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(Self.names, lazy: true, inactivity: "2s")
+        try mesh.startSignal()
+        for name in Self.names { try mesh.startAgent(name) }
+        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" }, "\(mesh.dump())")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(allPairs.allSatisfy { mesh.status($0.0, $0.1) == "Idle" }, "\(mesh.dump())")
+
+        // The first datagrams start the connection and are delivered once it is up, in order, none lost.
+        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("cat", "ann"))
+        for i in 1...3 { app.send("early \(i)", to: mesh.port("ann", "cat")) }
+        let received = (1...3).compactMap { _ in service.receive(seconds: 5)?.0 }
+        #expect(received == ["early 1", "early 2", "early 3"], "\(mesh.dump())")
+        #expect(mesh.status("ann", "cat") == "Connected" && mesh.status("cat", "ann") == "Connected")
+        // Only that pair woke up.
+        #expect(mesh.status("ann", "bob") == "Idle" && mesh.status("bob", "cat") == "Idle")
+
+        // No traffic for 2 s: Idle again on both sides, each with its reason, and the port listens again.
+        #expect(Harness.eventually(seconds: 8) { mesh.status("ann", "cat") == "Idle" && mesh.status("cat", "ann") == "Idle" }, "\(mesh.dump())")
+        let reasons = Set([mesh.peers("ann")["cat"]?["reason"] as? String, mesh.peers("cat")["ann"]?["reason"] as? String])
+        #expect(reasons.contains("lazy: idle after 2 s without traffic"), "\(reasons)")
+        app.send("again", to: mesh.port("ann", "cat"))
+        #expect(service.receive(seconds: 5)?.0 == "again", "\(mesh.dump())")
+    }
+
+    @Test func aKilledAgentShowsAwayAndReconnectsWhenBack() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(["ann", "bob"], lazy: false)
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        try mesh.startAgent("bob")
+        #expect(mesh.waitAll([("ann", "bob"), ("bob", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
+        let start = Date()
+        mesh.kill("bob")
+        // Within the consent timeout (3 s here): the signal server sees the connection drop at once.
+        #expect(Harness.eventually(seconds: 3) { mesh.status("ann", "bob") == "Idle" }, "\(mesh.dump())")
+        #expect(Date().timeIntervalSince(start) < 3.5)
+        #expect(mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline")
+        try mesh.startAgent("bob")
+        #expect(mesh.waitAll([("ann", "bob"), ("bob", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
+    }
+
+    @Test func aStoppedAgentTellsItsPeersAndRemovesItsSocket() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(["ann", "bob"], lazy: false)
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        try mesh.startAgent("bob")
+        #expect(mesh.waitAll([("ann", "bob"), ("bob", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
+        mesh.kill("bob", signal: SIGTERM)
+        #expect(mesh.log("bob").hasSuffix("icestat up: stopped\n"), "\(mesh.log("bob"))")
+        #expect(!FileManager.default.fileExists(atPath: mesh.agents["bob"]!.socket))
+        #expect(Harness.eventually(seconds: 2) { mesh.status("ann", "bob") == "Idle" })
+        #expect(["remote went idle", "remote offline"].contains(mesh.peers("ann")["bob"]?["reason"] as? String ?? ""))
+    }
+
+    @Test func badConfigsFailAtStartNamingTheField() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(["ann", "bob"], lazy: false)
+        let path = mesh.agents["ann"]!.config
+        let good = try String(contentsOfFile: path, encoding: .utf8)
+        let cases: [(String, String)] = [
+            (good.replacingOccurrences(of: "signal: 127.0.0.1:\(mesh.signalPort)", with: "signal: nowhere"), "signal: expected HOST:PORT, got 'nowhere'"),
+            (good.replacingOccurrences(of: "lazy: false", with: "lazy: maybe"), "lazy: expected true or false"),
+            (good.replacingOccurrences(of: "key_file: ann.key", with: "key_file: missing.key"), "key_file: cannot read"),
+            (good.replacingOccurrences(of: "public_key: \(mesh.agents["bob"]!.publicKey)", with: "public_key: c2hvcnQ="), "peers[0].public_key: not a base64 32-byte key"),
+            (good.replacingOccurrences(of: "consent_interval: 1s", with: "consent_interval: soon"), "ice.consent_interval: expected a duration like 50ms, 6s or 2m, got 'soon'"),
+            (good.replacingOccurrences(of: "peers:", with: "peerz:"), "peers: missing"),
+            ("name: [unclosed", "not valid YAML"),
+        ]
+        for (text, message) in cases {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try Harness.icestat(["up", "--config", path], timeout: 10)
+            #expect(r.status == 2 && r.stderr.contains("icestat up: config \(path): ") && r.stderr.contains(message), "\(message): \(r.stderr)")
+        }
+        // keygen writes a 0600 key and will not overwrite one.
+        let keyPath = mesh.directory + "/k.key"
+        let r = try Harness.icestat(["keygen", keyPath])
+        #expect(r.status == 0 && r.stdout.count == 45)
+        let mode = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try Harness.icestat(["keygen", keyPath]).status == 1)
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+/// A signal server and several `icestat up` agents as separate processes on loopback, with their configs,
+/// keys and status sockets in a private directory. Optionally everything runs inside one network namespace
+/// (`netns`), whose loopback the fixture may firewall.
+final class MeshFixture {
+    struct Agent {
+        var name: String
+        var publicKey: String
+        var config: String
+        var socket: String
+        var process: Harness.Child?
+    }
+
+    let directory: String
+    let signalPort: Int
+    let netns: String?
+    private(set) var signal: Harness.Child?
+    private(set) var agents: [String: Agent] = [:]
+    /// local_port of peer `to` on agent `from`; the service port is local_port + 1000.
+    private var ports: [String: Int] = [:]
+    private let basePort = Int.random(in: 30000...38000) / 10 * 10
+
+    init(netns: String? = nil) throws {
+        directory = NSTemporaryDirectory() + "icestat-mesh-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        signalPort = basePort + 9
+        self.netns = netns
+    }
+
+    /// argv prefixed to run inside the namespace, if any.
+    func wrap(_ argv: [String]) -> [String] { netns.map { ["ip", "netns", "exec", $0] + argv } ?? argv }
+
+    func startSignal() throws {
+        signal = try Harness.Child(wrap([Harness.binary, "signal", "--listen", "127.0.0.1:\(signalPort)"]),
+                                   stderr: "\(directory)/signal.log")
+        #expect(Harness.eventually(seconds: 10) { self.log("signal").contains("listening") }, "signal did not start")
+    }
+
+    func stopSignal() {
+        signal?.terminate()
+        signal?.wait(seconds: 5)
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
+    }
+
+    func port(_ from: String, _ to: String) -> Int { ports["\(from)>\(to)"]! }
+    func servicePort(_ from: String, _ to: String) -> Int { port(from, to) + 1000 }
+
+    /// Writes keys and configs for `names`, each peering with all the others. `extra` is appended YAML.
+    func configure(_ names: [String], lazy: Bool, inactivity: String = "15m", extra: [String: String] = [:],
+                   ice: String = "{addresses: [127.0.0.1], consent_interval: 1s, disconnected_timeout: 3s, failed_timeout: 6s}") throws {
+        for name in names where agents[name] == nil {
+            let r = try Harness.icestat(["keygen", "\(directory)/\(name).key"])
+            #expect(r.status == 0, "\(r.stderr)")
+            agents[name] = Agent(name: name, publicKey: r.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                                 config: "\(directory)/\(name).yaml", socket: "\(directory)/\(name)/status.sock")
+        }
+        for (i, name) in names.enumerated() {
+            for (j, other) in names.enumerated() where other != name { ports["\(name)>\(other)"] = basePort + 100 + i * 10 + j }
+            var yaml = """
+                name: \(name)
+                key_file: \(name).key
+                signal: 127.0.0.1:\(signalPort)
+                lazy: \(lazy)
+                inactivity_threshold: \(inactivity)
+                status_socket: \(agents[name]!.socket)
+                ice: \(extra["ice-\(name)"] ?? ice)
+
+                """
+            if let more = extra[name] { yaml += more + "\n" }
+            yaml += "peers:\n"
+            for other in names where other != name {
+                yaml += "  - {name: \(other), public_key: \(agents[other]!.publicKey), local_port: \(port(name, other)), service: 127.0.0.1:\(servicePort(name, other))}\n"
+            }
+            try yaml.write(toFile: agents[name]!.config, atomically: true, encoding: .utf8)
+        }
+    }
+
+    func startAgent(_ name: String) throws {
+        let child = try Harness.Child(wrap([Harness.binary, "up", "--config", agents[name]!.config]),
+                                      stderr: "\(directory)/\(name).log")
+        agents[name]!.process = child
+        #expect(Harness.eventually(seconds: 10) { self.log(name).contains("status socket") }, "\(name) did not start: \(log(name))")
+    }
+
+    func kill(_ name: String, signal: Int32 = SIGKILL) {
+        guard let p = agents[name]?.process else { return }
+        Foundation.kill(p.pid, signal)
+        p.wait(seconds: 10)
+        agents[name]!.process = nil
+    }
+
+    /// `icestat --detail --json` of an agent: peers by name.
+    func peers(_ name: String) -> [String: [String: Any]] {
+        guard let r = try? Harness.icestat(["--detail", "--json", "--socket", agents[name]!.socket], timeout: 10), r.status == 0,
+              let doc = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+              let peers = (doc["peers"] as? [String: Any])?["details"] as? [[String: Any]] else { return [:] }
+        return Dictionary(uniqueKeysWithValues: peers.map { ($0["name"] as! String, $0) })
+    }
+
+    func status(_ name: String, _ peer: String) -> String? { peers(name)[peer]?["status"] as? String }
+
+    /// Waits until every listed (agent, peer) pair is in `state`.
+    func waitAll(_ pairs: [(String, String)], _ state: String, seconds: Double) -> Bool {
+        Harness.eventually(seconds: seconds) { pairs.allSatisfy { status($0.0, $0.1) == state } }
+    }
+
+    /// Everything an assertion failure should show.
+    func dump() -> String {
+        agents.keys.sorted().map { name in
+            let r = try? Harness.icestat(["--detail", "--socket", agents[name]!.socket], timeout: 10)
+            return "== \(name) ==\n\(r?.stdout ?? "")\n-- log --\n\(log(name).suffix(3000))"
+        }.joined(separator: "\n") + "\n== signal ==\n\(log("signal").suffix(2000))"
+    }
+
+    deinit {
+        for name in agents.keys { kill(name, signal: SIGTERM) }
+        stopSignal()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// A UDP socket on 127.0.0.1 (or in a namespace through the same loopback) for playing apps and services.
+final class UDPEndpoint {
+    let fd: Int32
+    let port: Int
+
+    init(port: Int = 0) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard r == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL) }
+        var bound = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.port = Int(UInt16(bigEndian: bound.sin_port))
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String, to port: Int) {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bytes = Array(text.utf8)
+        _ = withUnsafePointer(to: &addr) { a in
+            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    /// The next datagram within `seconds`, with its source port.
+    func receive(seconds: Double) -> (String, Int)? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while Date() < deadline {
+            var from = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let n = withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &len) } }
+            if n >= 0 { return (String(decoding: buffer[..<n], as: UTF8.self), Int(UInt16(bigEndian: from.sin_port))) }
+        }
+        return nil
+    }
+
+    deinit { close(fd) }
+}
