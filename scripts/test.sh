@@ -8,6 +8,9 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 dpkg -s libncurses-dev >/dev/null 2>&1 || need+=(libncurses-dev)
 dpkg -s ncurses-term >/dev/null 2>&1 || need+=(ncurses-term)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+# iproute2 and iptables build the network namespaces of the relay-fallback and NAT-lab tests.
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -39,6 +39,19 @@ struct ICEAgentTests {
         _ = try await (a.close().get(), b.close().get())
     }
 
+    @Test func anAgentWithNoCandidatePairFailsAfterTheCheckingTimeout() async throws {
+        // No local address passes the filter, so no pair can ever form.
+        let (agent, log) = AgentFactory.make(.controlling) {
+            $0.hostFilter.addresses = [IPAddress("192.0.2.1")!]
+            $0.checkingTimeout = .milliseconds(300)
+        }
+        #expect(try await agent.gather().get().isEmpty)
+        agent.setRemoteCredentials(ICECredentials(ufrag: "abcdefgh", pwd: "abcdefghijklmnopqrstuvwx"))
+        #expect(await log.wait(seconds: 3) { $0.states.contains(.failed) })
+        #expect(log.states == [.failed])
+        _ = try await agent.close().get()
+    }
+
     @Test func trickleInAnyOrder() async throws {
         let (a, logA) = AgentFactory.make(.controlling)
         let (b, logB) = AgentFactory.make(.controlled)

@@ -103,8 +103,17 @@ public final class ICEAgent: @unchecked Sendable {
     public func setRemoteCredentials(_ credentials: ICECredentials) {
         eventLoop.execute {
             guard self.state != .closed else { return }
+            let first = self.remoteCredentials == nil
             self.remoteCredentials = credentials
             self.startChecksIfReady()
+            if first {
+                // Without a single pair (no usable local address, no remote candidate) checks never start:
+                // fail after the same time a checklist would have had, rather than wait for ever.
+                self.eventLoop.scheduleTask(in: self.configuration.checkingTimeout.timeAmount) { [weak self] in
+                    guard let self, self.pacer == nil, self.state == .new else { return }
+                    self.setState(.failed)
+                }
+            }
         }
     }
 

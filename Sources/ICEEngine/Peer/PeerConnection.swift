@@ -308,7 +308,8 @@ public final class PeerConnection: @unchecked Sendable {
             relayedReason = nil
             _ = draining?.close()
             draining = nil
-            scheduleRetry(reason: "ICE checks failed")
+            let noPairs = agent?.checklistOnLoop.isEmpty ?? true
+            scheduleRetry(reason: noPairs ? "no candidate pair (no usable local address or remote candidate)" : "ICE checks failed")
         }
     }
 

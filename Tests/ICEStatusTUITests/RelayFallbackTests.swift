@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// Relay fallback between two `icestat up` agents and back, with a real coturn, inside a network namespace
+/// whose loopback the test firewalls: the agents use 127.0.0.2 and 127.0.0.3 as host addresses, coturn and
+/// the signal server 127.0.0.1, and iptables drops what goes directly between the two agents.
+@Suite("Relay fallback", .serialized, .timeLimit(.minutes(2)),
+       .enabled(if: NetworkNamespace.unavailableReason == nil, "\(NetworkNamespace.unavailableReason ?? "")"))
+struct RelayFallbackTests {
+    @Test func directBlockedGivesRelayedWithAReasonThenP2PWhenUnblocked() throws {
+        let ns = try NetworkNamespace("relay")
+        // The whole of 127/8 is local; the agents' host candidates need these addresses on an interface.
+        for address in ["127.0.0.2/8", "127.0.0.3/8"] { try ns.exec(["ip", "addr", "add", address, "dev", "lo"]) }
+        let mesh = try MeshFixture(netns: ns.name)
+        let turnPort = mesh.signalPort - 1
+        let coturn = try Harness.Child(ns.wrap([
+            "turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(turnPort)", "--relay-ip", "127.0.0.1",
+            "--min-port", "49152", "--max-port", "49352", "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout",
+            "--lt-cred-mech", "--user", "icestat:secret", "--realm", "icestat.test", "--fingerprint", "--allow-loopback-peers",
+            "--no-multicast-peers"]), stdout: mesh.directory + "/coturn.log")
+        defer { kill(coturn.pid, SIGKILL); coturn.wait(seconds: 5) }
+        #expect(ns.waitForUDP(port: turnPort, seconds: 10), "coturn did not start")
+        let turn = "turn:\n  - {url: \"turn:127.0.0.1:\(turnPort)?transport=udp\", username: icestat, password: secret}"
+        let ice = "{addresses: [%@], consent_interval: 1s, disconnected_timeout: 3s, failed_timeout: 6s, relay_nomination_delay: 1s}"
+        try mesh.configure(["ann", "bob"], lazy: false, extra: [
+            "ann": turn, "bob": turn,
+            "ice-ann": ice.replacingOccurrences(of: "%@", with: "127.0.0.2"),
+            "ice-bob": ice.replacingOccurrences(of: "%@", with: "127.0.0.3"),
+        ])
+        let block = [["-s", "127.0.0.2", "-d", "127.0.0.3"], ["-s", "127.0.0.3", "-d", "127.0.0.2"]]
+        for rule in block { try ns.exec(["iptables", "-A", "INPUT"] + rule + ["-j", "DROP"]) }
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        try mesh.startAgent("bob")
+        let both = [("ann", "bob"), ("bob", "ann")]
+        #expect(Harness.eventually(seconds: 20) {
+            both.allSatisfy { mesh.status($0.0, $0.1) == "Connected" && mesh.peers($0.0)[$0.1]?["connectionType"] as? String == "Relayed" }
+        }, "\(mesh.dump())")
+        let reasons = both.compactMap { mesh.peers($0.0)[$0.1]?["reason"] as? String }
+        #expect(reasons.count == 2 && reasons.allSatisfy { $0.hasPrefix("direct checks timed out, relayed") }, "\(reasons)")
+        // The side that decides retries the direct path and says when.
+        #expect(reasons.contains { $0.contains("; next direct attempt in 3 s") }, "\(reasons)")
+        #expect(both.contains { mesh.peers($0.0)[$0.1]?["nextRetryAt"] is String })
+
+        for rule in block { try ns.exec(["iptables", "-D", "INPUT"] + rule + ["-j", "DROP"]) }
+        #expect(Harness.eventually(seconds: 15) {
+            both.allSatisfy { mesh.peers($0.0)[$0.1]?["connectionType"] as? String == "P2P" }
+        }, "\(mesh.dump())")
+        let peer = mesh.peers("ann")["bob"]
+        #expect(peer?["status"] as? String == "Connected")
+        #expect(peer?["reason"] as? String == nil)
+        let local = (peer?["iceCandidateEndpoint"] as? [String: Any])?["local"] as? String
+        #expect(local?.hasPrefix("127.0.0.2:") == true, "\(String(describing: local))")
+    }
+}
