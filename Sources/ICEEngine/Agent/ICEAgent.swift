@@ -184,7 +184,6 @@ public final class ICEAgent: @unchecked Sendable {
         }
         let binds = (configuration.relayOnly ? [] : addresses).enumerated().map { index, entry in
             DatagramBootstrap(group: eventLoop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ICEDatagramHandler(socketIndex: index, agent: self))

@@ -88,6 +88,7 @@ public final class MeshAgent: Sendable {
                 logger.warning("signal: dropped a message from \(from.prefix(8)), not a configured peer")
                 return
             }
+            logger.trace("signal: \(message.kindName) from \(peer.configuration.name)")
             peer.connection.handleSignal(message)
         case .presence(let key, let online):
             peers[key]?.remotePresence(online: online)

@@ -52,7 +52,6 @@ final class MeshPeer: @unchecked Sendable {
     /// Binds the local port.
     func bind(host: String) -> EventLoopFuture<Void> {
         DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MeshPortHandler(peer: self))

@@ -17,3 +17,15 @@ public enum SignalMessage: Sendable, Hashable {
 public protocol SignalingTransport: Sendable {
     func send(_ message: SignalMessage, from senderKey: String, to peerKey: String)
 }
+
+extension SignalMessage {
+    /// The message's kind and session, for logs (never the credentials).
+    public var kindName: String {
+        switch self {
+        case .offer(_, let session): "offer \(String(session, radix: 16))"
+        case .answer(_, let session): "answer \(String(session, radix: 16))"
+        case .candidate(_, let session): "candidate \(String(session, radix: 16))"
+        case .goIdle: "go-idle"
+        }
+    }
+}
