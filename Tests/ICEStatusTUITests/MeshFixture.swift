@@ -16,13 +16,20 @@ final class MeshFixture {
     let directory: String
     let signalPort: Int
     let netns: String?
+    /// Where the signal server runs and listens, if not with everything else on 127.0.0.1.
+    let signalNamespace: String?
+    let signalHost: String
+    /// Agents that run in a namespace of their own (the NAT lab's hosts).
+    var agentNamespaces: [String: String] = [:]
     private(set) var signal: Harness.Child?
     private(set) var agents: [String: Agent] = [:]
     /// local_port of peer `to` on agent `from`; the service port is local_port + 1000.
     private var ports: [String: Int] = [:]
     private let basePort = Int.random(in: 30000...38000) / 10 * 10
 
-    init(netns: String? = nil) throws {
+    init(netns: String? = nil, signalNamespace: String? = nil, signalHost: String = "127.0.0.1") throws {
+        self.signalNamespace = signalNamespace
+        self.signalHost = signalHost
         directory = NSTemporaryDirectory() + "icestat-mesh-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         signalPort = basePort + 9
@@ -33,7 +40,8 @@ final class MeshFixture {
     func wrap(_ argv: [String]) -> [String] { netns.map { ["ip", "netns", "exec", $0] + argv } ?? argv }
 
     func startSignal() throws {
-        signal = try Harness.Child(wrap([Harness.binary, "signal", "--listen", "127.0.0.1:\(signalPort)"]),
+        let argv = [Harness.binary, "signal", "--listen", "\(signalHost):\(signalPort)"]
+        signal = try Harness.Child(signalNamespace.map { ["ip", "netns", "exec", $0] + argv } ?? wrap(argv),
                                    stderr: "\(directory)/signal.log")
         #expect(Harness.eventually(seconds: 10) { self.log("signal").contains("listening") }, "signal did not start")
     }
@@ -64,7 +72,7 @@ final class MeshFixture {
             var yaml = """
                 name: \(name)
                 key_file: \(name).key
-                signal: 127.0.0.1:\(signalPort)
+                signal: \(signalHost):\(signalPort)
                 lazy: \(lazy)
                 inactivity_threshold: \(inactivity)
                 status_socket: \(agents[name]!.socket)
@@ -81,7 +89,8 @@ final class MeshFixture {
     }
 
     func startAgent(_ name: String) throws {
-        let child = try Harness.Child(wrap([Harness.binary, "up", "--config", agents[name]!.config]),
+        let argv = [Harness.binary, "up", "--config", agents[name]!.config]
+        let child = try Harness.Child(agentNamespaces[name].map { ["ip", "netns", "exec", $0] + argv } ?? wrap(argv),
                                       stderr: "\(directory)/\(name).log")
         agents[name]!.process = child
         #expect(Harness.eventually(seconds: 10) { self.log(name).contains("status socket") }, "\(name) did not start: \(log(name))")

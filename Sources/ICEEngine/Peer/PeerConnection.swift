@@ -45,6 +45,10 @@ public final class PeerConnection: @unchecked Sendable {
     private var relayedReason: String?
     private var directAttempt = 0
     private var directRetryTimer: Scheduled<Void>?
+    /// Refreshes the recorded candidate pairs while checks run (their states change without events).
+    private var pairsReporter: RepeatedTask?
+    /// Why the current session's TURN allocation failed, if it did.
+    private var relayFailure: String?
 
     /// Backoff between attempts after a failure: from 3 s, doubling, capped at 30 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
@@ -87,6 +91,7 @@ public final class PeerConnection: @unchecked Sendable {
             self.isOpen = false
             self.retryTimer?.cancel()
             self.directRetryTimer?.cancel()
+            self.pairsReporter?.cancel()
             self.connected = false
             self.relayedReason = nil
             self.recorder?.updateState(id: self.remoteKey, .idle, reason: reason)
@@ -155,6 +160,7 @@ public final class PeerConnection: @unchecked Sendable {
         }
         var rng = SystemRandomNumberGenerator()
         session = rng.next()
+        relayFailure = nil
         remoteSession = nil
         connected = false
         let mySession = session
@@ -162,6 +168,11 @@ public final class PeerConnection: @unchecked Sendable {
             self?.handleAgentEvent(event, session: mySession)
         }
         agent = newAgent
+        pairsReporter?.cancel()
+        pairsReporter = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .seconds(1)) { [weak self] task in
+            guard let self, self.agent === newAgent, self.isOpen else { task.cancel(); return }
+            self.reportCandidatePairs()
+        }
         if draining == nil {
             recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? nil : "retrying (attempt \(attempt + 1))")
         }
@@ -224,6 +235,15 @@ public final class PeerConnection: @unchecked Sendable {
             if case .data(let bytes) = event {
                 recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
                 onData(bytes)
+            } else if case .stateChanged(let state) = event, state == .disconnected || state == .failed, draining != nil {
+                // The path kept during a restart stopped answering before the new session connected: the peer
+                // is no longer connected, whatever the new session will do.
+                _ = draining?.close()
+                draining = nil
+                directRetryTimer?.cancel()
+                relayedReason = nil
+                recorder?.updateState(id: remoteKey, .connecting,
+                                      reason: "no consent response for \(seconds(configuration.disconnectedTimeout)); reconnecting")
             }
             return
         }
@@ -237,6 +257,7 @@ public final class PeerConnection: @unchecked Sendable {
         case .relayAllocated(let server, _):
             reportServer(.turn, "turn:\(server)", available: true, error: nil)
         case .relayFailed(let server, let reason):
+            relayFailure = "turn:\(server): \(reason)"
             reportServer(.turn, "turn:\(server)", available: false, error: reason)
         case .stateChanged(let state):
             handleAgentState(state)
@@ -298,10 +319,14 @@ public final class PeerConnection: @unchecked Sendable {
             _ = draining?.close()
             draining = nil
         case .disconnected:
-            connected = false
+            // The path stopped answering: look for another one now (the relay, if the direct path is gone) in a
+            // new session, rather than wait for this one to fail; the old agent keeps trying meanwhile.
             directRetryTimer?.cancel()
             relayedReason = nil
-            recorder?.updateState(id: remoteKey, .connecting, reason: "no consent response for \(configuration.disconnectedTimeout)")
+            startSession(sendOffer: true, keepingPath: true)
+            connected = false
+            recorder?.updateState(id: remoteKey, .connecting,
+                                  reason: "no consent response for \(seconds(configuration.disconnectedTimeout)); reconnecting")
         case .failed:
             connected = false
             directRetryTimer?.cancel()
@@ -309,8 +334,19 @@ public final class PeerConnection: @unchecked Sendable {
             _ = draining?.close()
             draining = nil
             let noPairs = agent?.checklistOnLoop.isEmpty ?? true
-            scheduleRetry(reason: noPairs ? "no candidate pair (no usable local address or remote candidate)" : "ICE checks failed")
+            var reason = noPairs ? "no candidate pair (no usable local address or remote candidate)" : "ICE checks failed"
+            if configuration.turnServers.isEmpty {
+                reason += "; no TURN server configured to relay through"
+            } else if let relayFailure {
+                reason += "; relay unavailable: \(relayFailure)"
+            }
+            scheduleRetry(reason: reason)
         }
+    }
+
+    private func seconds(_ d: Duration) -> String {
+        let ms = d.nanoseconds / 1_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000) s" : String(format: "%.1f s", Double(ms) / 1000)
     }
 
     // MARK: Relay fallback

@@ -1,0 +1,272 @@
+import Foundation
+import Testing
+
+/// A lab run: a NAT lab with coturn and `icestat signal` on the server, and `icestat up` agents on its hosts.
+final class LabScenario {
+    let lab: NATLab
+    let mesh: MeshFixture
+    private(set) var coturn: Harness.Child?
+    static let turnPort = 3478
+    static let ice = "{consent_interval: 1s, disconnected_timeout: 3s, failed_timeout: 6s, checking_timeout: 10s, relay_nomination_delay: 1s}"
+
+    init() throws {
+        lab = try NATLab()
+        mesh = try MeshFixture(signalNamespace: lab.server, signalHost: NATLab.serverIP)
+    }
+
+    func startCoturn() throws {
+        coturn = try Harness.Child(lab.wrap(lab.server, [
+            "turnserver", "-n", "--listening-ip", NATLab.serverIP, "--listening-port", "\(Self.turnPort)",
+            "--relay-ip", NATLab.serverIP, "--min-port", "49152", "--max-port", "49652", "--no-tls", "--no-dtls",
+            "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret", "--realm", "icestat.lab",
+            "--fingerprint", "--no-multicast-peers", "--verbose"]), stdout: mesh.directory + "/coturn.log")
+        #expect(lab.waitForListener(lab.server, port: Self.turnPort, udp: true), "coturn did not start")
+    }
+
+    func stopCoturn() {
+        guard let coturn else { return }
+        kill(coturn.pid, SIGKILL)
+        coturn.wait(seconds: 5)
+        self.coturn = nil
+    }
+
+    /// Configures agents `names` (each on the given host namespace) as one mesh, with STUN always and TURN if asked.
+    func configure(_ hosts: [(name: String, namespace: String)], turn: Bool, lazy: Bool = false, inactivity: String = "15m") throws {
+        var servers = "stun: [\"stun:\(NATLab.serverIP):\(Self.turnPort)\"]"
+        if turn {
+            servers += "\nturn:\n  - {url: \"turn:\(NATLab.serverIP):\(Self.turnPort)?transport=udp\", username: icestat, password: secret}"
+        }
+        var extra: [String: String] = [:]
+        for host in hosts {
+            extra[host.name] = servers
+            mesh.agentNamespaces[host.name] = host.namespace
+        }
+        try mesh.configure(hosts.map(\.name), lazy: lazy, inactivity: inactivity, extra: extra, ice: Self.ice)
+    }
+
+    func start(_ names: [String]) throws {
+        if mesh.signal == nil { try mesh.startSignal() }
+        for name in names { try mesh.startAgent(name) }
+    }
+
+    func peer(_ agent: String, _ peer: String) -> [String: Any] { mesh.peers(agent)[peer] ?? [:] }
+
+    /// (local, remote) candidate types of a connected peer.
+    func types(_ agent: String, _ peer: String) -> (String?, String?) {
+        let t = self.peer(agent, peer)["iceCandidateType"] as? [String: Any]
+        return (t?["local"] as? String, t?["remote"] as? String)
+    }
+
+    /// Seconds until `condition` holds (polled every 100 ms), or nil after `seconds`.
+    func time(within seconds: Double, _ condition: () -> Bool) -> Double? {
+        let start = Date()
+        return Harness.eventually(seconds: seconds, condition) ? Date().timeIntervalSince(start) : nil
+    }
+
+    func connected(_ a: String, _ b: String, type: String) -> Bool {
+        [(a, b), (b, a)].allSatisfy {
+            let p = peer($0.0, $0.1)
+            return p["status"] as? String == "Connected" && p["connectionType"] as? String == type
+        }
+    }
+
+    /// What a failing scenario prints: the namespaces, then both agents' detail and logs.
+    var explanation: String { lab.describe() + "\n" + mesh.dump() }
+
+    static func report(_ line: String) { print("NAT lab: \(line)") }
+
+    deinit {
+        // For a person debugging a scenario: ICESTAT_LAB_HOLD=SECONDS keeps the lab up that long before teardown.
+        if let hold = ProcessInfo.processInfo.environment["ICESTAT_LAB_HOLD"].flatMap(Double.init) {
+            print("NAT lab held for \(hold) s: \(mesh.directory)")
+            Thread.sleep(forTimeInterval: hold)
+        }
+    }
+}
+
+private func seconds(_ t: Double?) -> String { t.map { String(format: "%.2f s", $0) } ?? "never" }
+
+/// ICE across real NATs made of network namespaces; each scenario asserts the outcome `icestat --detail --json`
+/// shows on the hosts, and prints its measured times.
+@Suite("NAT lab", .serialized, .timeLimit(.minutes(3)),
+       .enabled(if: NetworkNamespace.unavailableReason == nil, "\(NetworkNamespace.unavailableReason ?? "")"))
+struct NATLabTests {
+    @Test func twoHostsOnTheSameLANConnectHostToHost() throws {
+        let s = try LabScenario()
+        let hosts = try s.lab.addSite("a", nat: .portRestricted, hosts: 2)
+        try s.startCoturn()
+        try s.configure([("a1", hosts[0]), ("a2", hosts[1])], turn: true)
+        try s.start(["a1", "a2"])
+        let t = s.time(within: 15) { s.connected("a1", "a2", type: "P2P") }
+        #expect(t != nil, "\(s.explanation)")
+        #expect(s.types("a1", "a2") == ("host", "host"), "\(s.explanation)")
+        let endpoints = s.peer("a1", "a2")["iceCandidateEndpoint"] as? [String: Any]
+        #expect((endpoints?["local"] as? String)?.hasPrefix("10.0.1.2:") == true && (endpoints?["remote"] as? String)?.hasPrefix("10.0.1.3:") == true)
+        LabScenario.report("same LAN: Connected P2P host/host in \(seconds(t))")
+    }
+
+    @Test func coneToConeConnectsDirectlyThroughServerReflexiveCandidates() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .fullCone)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        let t = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
+        #expect(t != nil, "\(s.explanation)")
+        let seen = [s.types("a1", "b1"), s.types("b1", "a1")]
+        #expect(seen.contains { $0.0 == "srflx" || $0.1 == "srflx" }, "\(seen)\n\(s.explanation)")
+        LabScenario.report("full cone <-> full cone: Connected P2P \(seen) in \(seconds(t))")
+    }
+
+    @Test func portRestrictedToPortRestrictedPunchesThroughBoth() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .portRestricted)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        let t = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
+        #expect(t != nil, "\(s.explanation)")
+        let seen = [s.types("a1", "b1"), s.types("b1", "a1")]
+        LabScenario.report("port-restricted <-> port-restricted: Connected P2P \(seen) in \(seconds(t))")
+    }
+
+    @Test func symmetricToFullConeConnectsDirectlyThroughAPeerReflexiveCandidate() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .fullCone)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        // The symmetric side's checks reach the cone's public port from a mapping made for that destination,
+        // which the cone side learns as a peer-reflexive candidate: a direct path, no relay needed.
+        let t = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
+        #expect(t != nil, "\(s.explanation)")
+        let fromCone = s.types("b1", "a1")
+        #expect(fromCone.1 == "prflx", "\(fromCone)\n\(s.explanation)")
+        LabScenario.report("symmetric <-> full cone: Connected P2P, cone side sees \(fromCone) in \(seconds(t))")
+    }
+
+    @Test func symmetricToSymmetricIsRelayedThroughCoturnWithTheReason() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .symmetric)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        let t = s.time(within: 20) { s.connected("a1", "b1", type: "Relayed") }
+        #expect(t != nil, "\(s.explanation)")
+        for (x, y) in [("a1", "b1"), ("b1", "a1")] {
+            #expect((s.peer(x, y)["reason"] as? String)?.hasPrefix("direct checks timed out, relayed") == true, "\(s.explanation)")
+        }
+        let relays = [s.peer("a1", "b1")["relayAddress"], s.peer("b1", "a1")["relayAddress"]].compactMap { $0 as? String }
+        #expect(relays.contains("turn:\(NATLab.serverIP):\(LabScenario.turnPort)"), "\(relays)")
+        LabScenario.report("symmetric <-> symmetric: Connected Relayed via coturn in \(seconds(t))")
+    }
+
+    @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .symmetric)
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: false)
+        try s.start(["a1", "b1"])
+        let t = s.time(within: 25) {
+            (s.peer("a1", "b1")["reason"] as? String)?.contains("no TURN server configured") == true
+        }
+        #expect(t != nil, "\(s.explanation)")
+        let peer = s.peer("a1", "b1")
+        #expect(peer["status"] as? String == "Connecting")
+        #expect((peer["reason"] as? String)?.hasPrefix("ICE checks failed; no TURN server configured to relay through; retrying every") == true, "\(peer)")
+        #expect(peer["nextRetryAt"] is String)
+        #expect(s.mesh.agents["a1"]!.process!.isRunning && s.mesh.agents["b1"]!.process!.isRunning)
+        LabScenario.report("symmetric <-> symmetric, no TURN: Connecting with \"\(peer["reason"] as? String ?? "")\" after \(seconds(t))")
+    }
+
+    @Test func aCutLinkFallsBackToTheRelayAndHealsToP2P() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .portRestricted)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        let connect = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
+        #expect(connect != nil, "\(s.explanation)")
+
+        try s.lab.cut("a", from: "b")
+        let detect = s.time(within: 10) { s.peer("a1", "b1")["status"] as? String != "Connected" }
+        #expect(detect != nil && detect! <= 6, "left Connected after \(seconds(detect))\n\(s.explanation)")
+        let relayed = s.time(within: 20) { s.connected("a1", "b1", type: "Relayed") }
+        #expect(relayed != nil, "\(s.explanation)")
+
+        try s.lab.restore("a", from: "b")
+        let heal = s.time(within: 25) { s.connected("a1", "b1", type: "P2P") }
+        #expect(heal != nil, "\(s.explanation)")
+        LabScenario.report("link cut: connect \(seconds(connect)), left Connected \(seconds(detect)) after the cut, "
+                           + "relayed \(seconds(relayed)) later; restored: P2P again \(seconds(heal)) later")
+    }
+
+    @Test func coturnKilledKeepsDirectPeersUpAndRelayedPeersSaySo() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .fullCone)
+        let c = try s.lab.addSite("c", nat: .symmetric), d = try s.lab.addSite("d", nat: .symmetric)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.configure([("c1", c[0]), ("d1", d[0])], turn: true)
+        try s.start(["a1", "b1", "c1", "d1"])
+        #expect(s.time(within: 20) { s.connected("a1", "b1", type: "P2P") && s.connected("c1", "d1", type: "Relayed") } != nil,
+                "\(s.explanation)")
+        s.stopCoturn()
+        let lost = s.time(within: 10) { s.peer("c1", "d1")["status"] as? String != "Connected" }
+        #expect(lost != nil, "\(s.explanation)")
+        let reason = s.peer("c1", "d1")["reason"] as? String ?? ""
+        #expect(reason.hasPrefix("no consent response") || reason.contains("relay unavailable"), "\(reason)")
+        // The direct peers never noticed.
+        Thread.sleep(forTimeInterval: 4)
+        #expect(s.connected("a1", "b1", type: "P2P"), "\(s.explanation)")
+        // Once the relayed session gives up, the reason names the relay.
+        let named = s.time(within: 25) { (s.peer("c1", "d1")["reason"] as? String)?.contains("relay unavailable: turn:\(NATLab.serverIP)") == true }
+        #expect(named != nil, "\(s.peer("c1", "d1"))")
+        LabScenario.report("coturn killed: the relayed peer left Connected after \(seconds(lost)) (\"\(reason)\"); P2P peers stayed Connected")
+    }
+
+    @Test func signalServerRestartKeepsConnectionsAndNewOnesWork() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .fullCone)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        #expect(s.time(within: 15) { s.connected("a1", "b1", type: "P2P") } != nil, "\(s.explanation)")
+        s.mesh.stopSignal()
+        Thread.sleep(forTimeInterval: 3)
+        #expect(s.connected("a1", "b1", type: "P2P"), "\(s.explanation)")
+        try s.mesh.startSignal()
+        s.mesh.kill("b1", signal: SIGTERM)
+        try s.mesh.startAgent("b1")
+        let t = s.time(within: 20) { s.connected("a1", "b1", type: "P2P") }
+        #expect(t != nil, "\(s.explanation)")
+        LabScenario.report("signal restarted: P2P kept for 3 s without it; a restarted agent reconnected in \(seconds(t))")
+    }
+
+    @Test func aLazyDatagramCrossesBothNATsAndItsReplyReturns() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .portRestricted)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true, lazy: true)
+        try s.start(["a1", "b1"])
+        #expect(s.time(within: 5) { s.peer("a1", "b1")["reason"] as? String == "lazy: idle until traffic" } != nil, "\(s.explanation)")
+        #expect(s.peer("a1", "b1")["status"] as? String == "Idle")
+        // A service on b1's host answers one datagram; an app on a1's host sends to a1's port for b1.
+        let service = try Harness.Child(s.lab.wrap(b[0], ["python3", "-c", """
+            import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", \(s.mesh.servicePort("b1", "a1"))))
+            s.settimeout(20); d, src = s.recvfrom(2048); print(d.decode(), src[1], flush=True); s.sendto(b"pong:" + d, src)
+            """]), stdout: s.mesh.directory + "/service.out")
+        Thread.sleep(forTimeInterval: 0.5)
+        let start = Date()
+        let app = try Harness.run("ip", ["netns", "exec", a[0], "python3", "-c", """
+            import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(15)
+            s.sendto(b"ping across two NATs", ("127.0.0.1", \(s.mesh.port("a1", "b1")))); print(s.recvfrom(2048)[0].decode())
+            """], timeout: 20)
+        let roundTrip = Date().timeIntervalSince(start)
+        #expect(app.stdout == "pong:ping across two NATs\n", "\(app.stderr)\n\(s.explanation)")
+        service.wait(seconds: 5)
+        let heard = (try? String(contentsOfFile: s.mesh.directory + "/service.out", encoding: .utf8)) ?? ""
+        #expect(heard == "ping across two NATs \(s.mesh.port("b1", "a1"))\n")
+        #expect(s.connected("a1", "b1", type: "P2P"), "\(s.explanation)")
+        LabScenario.report(String(format: "lazy: first datagram to reply across both NATs in %.2f s (Idle -> Connected included)", roundTrip))
+    }
+}
