@@ -47,9 +47,11 @@ final class RawSignalConnection: @unchecked Sendable {
     /// Registers as `key` with a valid proof.
     func register(_ key: PeerKey) async throws {
         try await send(.hello(publicKey: key.publicKeyBytes))
-        guard case .challenge(let serverKey, let nonce)? = await next() else { throw SignalProtocolError.unexpected("no challenge") }
+        let first = await next()
+        guard case .challenge(let serverKey, let nonce)? = first else { throw SignalProtocolError.unexpected("no challenge but \(String(describing: first))") }
         try await send(.proof(mac: try SignalRegistration.proof(privateKey: key.privateKey, serverKey: serverKey, nonce: nonce)))
-        guard case .welcome? = await next() else { throw SignalProtocolError.unexpected("no welcome") }
+        let second = await next()
+        guard case .welcome? = second else { throw SignalProtocolError.unexpected("no welcome but \(String(describing: second))") }
     }
 
     var isClosed: EventLoopFuture<Void> { closed.futureResult }
