@@ -178,6 +178,22 @@ struct NATLabTests {
         LabScenario.report("symmetric <-> symmetric, no TURN: Connecting with \"\(peer["reason"] as? String ?? "")\" after \(seconds(t))")
     }
 
+    @Test func aSiteWithoutUDPStaysConnectingWithTheRelayFailureAsTheReason() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .udpBlocked), b = try s.lab.addSite("b", nat: .fullCone)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        // Signalling is TCP and still works; no STUN, no TURN over UDP, no direct path.
+        let t = s.time(within: 25) { (s.peer("a1", "b1")["reason"] as? String)?.contains("relay unavailable") == true }
+        #expect(t != nil, "\(s.explanation)")
+        let peer = s.peer("a1", "b1")
+        #expect(peer["status"] as? String == "Connecting")
+        #expect((peer["reason"] as? String)?.hasPrefix("ICE checks failed; relay unavailable: turn:\(NATLab.serverIP):\(LabScenario.turnPort): ") == true, "\(peer)")
+        #expect(s.mesh.peers("b1")["a1"]?["status"] as? String == "Connecting")
+        LabScenario.report("UDP blocked <-> full cone: Connecting with \"\(peer["reason"] as? String ?? "")\" after \(seconds(t))")
+    }
+
     @Test func aCutLinkFallsBackToTheRelayAndHealsToP2P() throws {
         let s = try LabScenario()
         let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .portRestricted)

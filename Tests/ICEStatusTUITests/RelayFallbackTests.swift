@@ -17,7 +17,7 @@ struct RelayFallbackTests {
             "turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(turnPort)", "--relay-ip", "127.0.0.1",
             "--min-port", "49152", "--max-port", "49352", "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout",
             "--lt-cred-mech", "--user", "icestat:secret", "--realm", "icestat.test", "--fingerprint", "--allow-loopback-peers",
-            "--no-multicast-peers"]), stdout: mesh.directory + "/coturn.log")
+            "--no-multicast-peers", "--verbose"]), stdout: mesh.directory + "/coturn.log")
         defer { kill(coturn.pid, SIGKILL); coturn.wait(seconds: 5) }
         #expect(ns.waitForUDP(port: turnPort, seconds: 10), "coturn did not start")
         let turn = "turn:\n  - {url: \"turn:127.0.0.1:\(turnPort)?transport=udp\", username: icestat, password: secret}"
@@ -51,5 +51,13 @@ struct RelayFallbackTests {
         #expect(peer?["reason"] as? String == nil)
         let local = (peer?["iceCandidateEndpoint"] as? [String: Any])?["local"] as? String
         #expect(local?.hasPrefix("127.0.0.2:") == true, "\(String(describing: local))")
+
+        // A clean stop deletes the agent's TURN allocations (Refresh with LIFETIME 0) before it exits.
+        let refreshesBefore = mesh.log("coturn").components(separatedBy: "REFRESH processed, success").count
+        mesh.kill("ann", signal: SIGTERM)
+        #expect(mesh.log("ann").hasSuffix("icestat up: stopped\n"))
+        #expect(Harness.eventually(seconds: 3) {
+            mesh.log("coturn").components(separatedBy: "REFRESH processed, success").count > refreshesBefore
+        }, "\(mesh.log("coturn").suffix(3000))")
     }
 }
