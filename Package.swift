@@ -45,6 +45,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // libFuzzer target for the STUN and ChannelData decoders (scripts/fuzz.sh); an ordinary build replays files.
+        .executableTarget(name: "STUNFuzzer", dependencies: ["ICEEngine"]),
         .testTarget(name: "ICEEngineTests", dependencies: ["ICEEngine"], resources: [.copy("Resources")]),
         .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
         .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine"]),

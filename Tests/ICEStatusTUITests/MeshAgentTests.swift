@@ -95,6 +95,36 @@ struct MeshAgentTests {
         #expect(["remote went idle", "remote offline"].contains(mesh.peers("ann")["bob"]?["reason"] as? String ?? ""))
     }
 
+    @Test func garbageAtTheSignalServerClosesOnlyThatConnection() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(["ann", "bob"], lazy: true, inactivity: "15m")
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        try mesh.startAgent("bob")
+        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" })
+        // A malformed frame, an oversized one, and a frame before registering, each on its own connection.
+        let r = try Harness.run("python3", ["-c", """
+            import socket, struct
+            for payload in [b"\\x00\\x00\\x00\\x03\\x63\\x01\\x02", struct.pack(">I", 1 << 20), b"\\x00\\x00\\x00\\x02\\x07\\x00"]:
+                s = socket.create_connection(("127.0.0.1", \(mesh.signalPort)), timeout=5)
+                s.sendall(payload)
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+                print(data[5:].decode(errors="replace"))
+            """], timeout: 20)
+        #expect(r.stdout == "malformed frame: unknown frame type\noversized frame: 1048576 bytes (limit 16384)\nmalformed frame: truncated key\n", "\(r.stdout)\(r.stderr)")
+        let log = mesh.log("signal")
+        #expect(log.contains("closed: malformed frame: unknown frame type") && log.contains("closed: oversized frame: 1048576 bytes"))
+        // The agents never noticed: the first datagram still connects them.
+        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        app.send("still here", to: mesh.port("ann", "bob"))
+        #expect(service.receive(seconds: 5)?.0 == "still here", "\(mesh.dump())")
+        #expect(!mesh.log("ann").contains("connection closed"))
+    }
+
     @Test func badConfigsFailAtStartNamingTheField() throws {
         let mesh = try MeshFixture()
         try mesh.configure(["ann", "bob"], lazy: false)
