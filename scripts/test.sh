@@ -25,3 +25,6 @@ ICESTAT_BIN="$(swift build --show-bin-path)/icestat"
 export ICESTAT_BIN
 # One test at a time: the NAT lab, coturn and the timing-sensitive ICE tests get the machine to themselves.
 swift test --no-parallel "$@"
+
+# A short libFuzzer run of the STUN and ChannelData decoders under AddressSanitizer (scripts/fuzz.sh).
+./scripts/fuzz.sh 300000

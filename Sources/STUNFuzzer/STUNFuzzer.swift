@@ -26,12 +26,24 @@ func exercise(_ bytes: [UInt8]) {
     _ = m.verifyMessageIntegrity(key: integrityKey)
 }
 
-#if !FUZZING
-/// Without libFuzzer (an ordinary build): replays the inputs in the files named on the command line, as
-/// libFuzzer does with a crash file, so a finding can be reproduced under a debugger.
+#if FUZZING
+/// libFuzzer's driver, run from our own entry point (SwiftPM names the executable's main itself).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+#endif
+
 @main
-enum ReplayInputs {
+enum STUNFuzzerMain {
     static func main() {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, stunFuzzerTestOneInput))
+        #else
+        // Without libFuzzer (an ordinary build): replays the inputs in the files named on the command line, as
+        // libFuzzer does with a crash file, so a finding can be reproduced under a debugger.
         for path in CommandLine.arguments.dropFirst() {
             guard let file = fopen(path, "rb") else { print("\(path): cannot open"); continue }
             var bytes: [UInt8] = []
@@ -45,6 +57,6 @@ enum ReplayInputs {
             exercise(bytes)
             print("\(path): \(bytes.count) bytes, no crash")
         }
+        #endif
     }
 }
-#endif
