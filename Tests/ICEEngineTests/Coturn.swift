@@ -10,7 +10,7 @@ final class Coturn {
     let address: TransportAddress
     private let process: Process
 
-    init() async throws {
+    init(extraArguments: [String] = []) async throws {
         guard let path = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "coturn is not installed: scripts/test.sh installs it"])
         }
@@ -22,7 +22,7 @@ final class Coturn {
                              "--min-port", "\(port + 1)", "--max-port", "\(port + 200)",
                              "--no-tls", "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
                              "--lt-cred-mech", "--user", "\(Self.user):\(Self.password)", "--realm", Self.realm,
-                             "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"]
+                             "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"] + extraArguments
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()

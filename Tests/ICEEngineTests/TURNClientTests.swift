@@ -20,6 +20,28 @@ struct TURNClientTests {
         }
     }
 
+    @Test func theAllocationIsRefreshedOnItsOwnBeforeItExpires() async throws {
+        // coturn grants at least 10 minutes, so the client is told to refresh 597 s early: every 3 s.
+        let coturn = try await Coturn()
+        defer { coturn.stop() }
+        let received = Received()
+        let client = TURNClient(server: coturn.address, username: Coturn.user, password: Coturn.password,
+                                eventLoop: AgentFactory.group.next()) { received.add($0, $1) }
+        client.refreshLeadSeconds = 597
+        let allocation = try await client.allocate(localAddress: IPAddress("127.0.0.1")!, lifetimeSeconds: 600).get()
+        #expect(allocation.lifetimeSeconds == 600)
+        let peer = try UDPProbe()
+        try await client.createPermission(peer: peer.address.ip).get()
+        try await Task.sleep(for: .milliseconds(7500))
+        #expect(client.refreshes == 2, "\(client.refreshes) refreshes in 7.5 s")
+        // The server accepted them: the allocation still relays both ways.
+        peer.send(Array("still relayed".utf8), to: allocation.relayed)
+        #expect(await received.wait(count: 1).first?.1 == Array("still relayed".utf8))
+        client.send(Array("and back".utf8), to: peer.address)
+        #expect(peer.receiveOne(timeout: 2)?.0 == Array("and back".utf8))
+        _ = try await client.close().get()
+    }
+
     @Test func allocatePermissionChannelDataBothWaysRefreshAndDelete() async throws {
         let coturn = try await Coturn()
         defer { coturn.stop() }

@@ -39,6 +39,8 @@ public final class TURNClient: @unchecked Sendable {
 
     /// Counters, for tests and status.
     public private(set) var refreshes = 0
+    /// How long before the allocation expires it is refreshed (default a minute).
+    public var refreshLeadSeconds: UInt32 = 60
 
     /// An attribute of a request; peer addresses are XORed with each transmission's own transaction id.
     private enum RequestAttribute {
@@ -242,8 +244,8 @@ public final class TURNClient: @unchecked Sendable {
     private func scheduleRefresh(lifetime: UInt32) {
         refreshTimer?.cancel()
         guard lifetime > 0 else { return }
-        // Refresh a minute early, or at half the lifetime when it is short.
-        let seconds = lifetime > 120 ? Int64(lifetime) - 60 : Int64(lifetime) / 2
+        // Refresh `refreshLeadSeconds` early, or at half the lifetime when it is shorter than that.
+        let seconds = lifetime > refreshLeadSeconds ? Int64(lifetime - refreshLeadSeconds) : Int64(lifetime) / 2
         refreshTimer = eventLoop.scheduleTask(in: .seconds(max(1, seconds))) { _ = self.refresh(lifetimeSeconds: lifetime) }
     }
 
