@@ -1,16 +1,9 @@
-/// CRC-32 (ISO-HDLC, the zlib polynomial) for STUN's FINGERPRINT.
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
+import CZlib
 
+/// CRC-32 (ISO-HDLC, the zlib polynomial) for STUN's FINGERPRINT, computed by zlib.
+enum CRC32 {
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
-        }
-        return crc ^ 0xFFFF_FFFF
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        return UInt32(truncatingIfNeeded: crc32(0, base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
     }
 }

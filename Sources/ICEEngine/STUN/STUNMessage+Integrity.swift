@@ -56,13 +56,18 @@ public struct STUNIntegrityKey: @unchecked Sendable {
 
     /// HMAC-SHA1 of `header` followed by `body`.
     func mac(header: [UInt8], body: UnsafeRawBufferPointer) -> [UInt8] {
+        header.withUnsafeBytes { Array(digest(header: $0, body: body)) }
+    }
+
+    /// HMAC-SHA1 of `header` followed by `body`, without copying either.
+    func digest(header: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Insecure.SHA1Digest {
         var i = inner
-        i.update(data: header)
-        i.update(data: body)
+        i.update(bufferPointer: header)
+        i.update(bufferPointer: body)
         let innerDigest = i.finalize()
         var o = outer
-        innerDigest.withUnsafeBytes { o.update(data: $0) }
-        return Array(o.finalize())
+        innerDigest.withUnsafeBytes { o.update(bufferPointer: $0) }
+        return o.finalize()
     }
 }
 
@@ -74,9 +79,14 @@ extension STUNMessage {
 
     /// The same with a prepared key, for agents that check many messages with one key.
     public func verifyMessageIntegrity(key: STUNIntegrityKey) -> Bool {
-        guard let attr = attribute(.messageIntegrity) else { return false }
-        let expected = Self.integrity(raw, upTo: attr.offset, valueLength: 20, key: key)
-        return Self.constantTimeEqual(expected, attr.bytes)
+        guard let attr = attribute(.messageIntegrity), attr.bytes.count == 20 else { return false }
+        // The length field as if MESSAGE-INTEGRITY ended the message (RFC 8489 §14.5), on the stack.
+        let adjusted = attr.offset - 20 + 4 + 20
+        let header = (raw[0], raw[1], UInt8(truncatingIfNeeded: adjusted >> 8), UInt8(truncatingIfNeeded: adjusted))
+        let digest = withUnsafeBytes(of: header) { h in
+            raw.withUnsafeBytes { key.digest(header: h, body: UnsafeRawBufferPointer(rebasing: $0[4..<attr.offset])) }
+        }
+        return digest.withUnsafeBytes { Self.constantTimeEqual($0, attr.bytes) }
     }
 
     /// HMAC-SHA1 over `raw[0..<offset]` with the length field adjusted, using a prepared key.
