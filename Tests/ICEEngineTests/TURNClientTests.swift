@@ -42,6 +42,33 @@ struct TURNClientTests {
         _ = try await client.close().get()
     }
 
+    @Test func permissionsAndChannelsAreRenewedOnTheirOwn() async throws {
+        // Renewal every 2 s instead of 4 and 9 minutes: the timers fire, coturn accepts every renewal, and the
+        // permission and the channel still carry data afterwards.
+        let coturn = try await Coturn()
+        defer { coturn.stop() }
+        let received = Received()
+        let client = TURNClient(server: coturn.address, username: Coturn.user, password: Coturn.password,
+                                eventLoop: AgentFactory.group.next()) { received.add($0, $1) }
+        client.permissionRefreshInterval = .seconds(2)
+        client.channelRefreshInterval = .seconds(2)
+        let allocation = try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
+        let viaPermission = try UDPProbe(), viaChannel = try UDPProbe()
+        try await client.createPermission(peer: viaPermission.address.ip).get()
+        let channel = try await client.bindChannel(peer: viaChannel.address).get()
+        try await Task.sleep(for: .milliseconds(5000))
+        // 1 + renewals at 2 s and 4 s (each renewal is scheduled after the previous one's answer).
+        #expect(client.permissionsInstalled == 3 && client.channelsBound == 3,
+                "\(client.permissionsInstalled) permissions, \(client.channelsBound) bindings")
+        viaPermission.send(Array("permission kept".utf8), to: allocation.relayed)
+        viaChannel.send(Array("channel kept".utf8), to: allocation.relayed)
+        let got = await received.wait(count: 2)
+        #expect(Set(got.map { String(decoding: $0.1, as: UTF8.self) }) == ["permission kept", "channel kept"])
+        // Renewing a binding keeps its number.
+        #expect(try await client.bindChannel(peer: viaChannel.address).get() == channel)
+        _ = try await client.close().get()
+    }
+
     @Test func allocatePermissionChannelDataBothWaysRefreshAndDelete() async throws {
         let coturn = try await Coturn()
         defer { coturn.stop() }

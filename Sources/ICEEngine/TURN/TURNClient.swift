@@ -41,6 +41,13 @@ public final class TURNClient: @unchecked Sendable {
     public private(set) var refreshes = 0
     /// How long before the allocation expires it is refreshed (default a minute).
     public var refreshLeadSeconds: UInt32 = 60
+    /// How often each permission is installed again (they last 5 minutes, RFC 8656 §9).
+    public var permissionRefreshInterval: Duration = .seconds(240)
+    /// How often each channel binding is renewed (they last 10 minutes, RFC 8656 §12).
+    public var channelRefreshInterval: Duration = .seconds(540)
+    /// CreatePermission and ChannelBind requests the server accepted, renewals included.
+    public private(set) var permissionsInstalled = 0
+    public private(set) var channelsBound = 0
 
     /// An attribute of a request; peer addresses are XORed with each transmission's own transaction id.
     private enum RequestAttribute {
@@ -116,12 +123,13 @@ public final class TURNClient: @unchecked Sendable {
         }
     }
 
-    /// Lets `peer` send to the relayed address; kept fresh every 4 minutes (permissions last 5).
+    /// Lets `peer` send to the relayed address; kept fresh every `permissionRefreshInterval`.
     public func createPermission(peer: IPAddress) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             self.request(.createPermission, [.peer(TransportAddress(ip: peer, port: 0))]).map { _ in
+                self.permissionsInstalled += 1
                 self.permissions[peer]?.cancel()
-                self.permissions[peer] = self.eventLoop.scheduleTask(in: .seconds(240)) {
+                self.permissions[peer] = self.eventLoop.scheduleTask(in: self.permissionRefreshInterval.timeAmount) {
                     _ = self.createPermission(peer: peer)
                 }
             }
@@ -142,9 +150,11 @@ public final class TURNClient: @unchecked Sendable {
                                                .peer(peer)]).map { _ in
                 self.channels[peer] = number
                 self.channelPeers[number] = peer
+                self.channelsBound += 1
                 self.channelTimers[number]?.cancel()
-                // Bindings last 10 minutes; refresh at 9.
-                self.channelTimers[number] = self.eventLoop.scheduleTask(in: .seconds(540)) { _ = self.bindChannel(peer: peer) }
+                self.channelTimers[number] = self.eventLoop.scheduleTask(in: self.channelRefreshInterval.timeAmount) {
+                    _ = self.bindChannel(peer: peer)
+                }
                 return number
             }
         }
