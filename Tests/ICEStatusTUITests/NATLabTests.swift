@@ -258,6 +258,34 @@ struct NATLabTests {
         LabScenario.report("signal restarted: P2P kept for 3 s without it; a restarted agent reconnected in \(seconds(t))")
     }
 
+    @Test func aioiceBehindAPortRestrictedNATConnectsToIcestatBehindAConeThroughSTUN() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .fullCone)
+        try s.startCoturn()
+        let stun = "stun:\(NATLab.serverIP):\(LabScenario.turnPort)"
+        let interop = InteropTests.interop
+        let r = try Harness.run("python3", ["\(interop)/crosswire.py", "25", "--"]
+            + s.lab.wrap(a[0], ["python3", "\(interop)/aioice_probe.py", "--controlling", "--stun", stun, "--host-address", "10.0.1.2"])
+            + ["--"] + s.lab.wrap(b[0], [Harness.binary, "probe", "--controlled", "--stun", stun, "--interface", "eth0", "--network", "udp4"]),
+            timeout: 40)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+        let status = doc["status"] as? [Int]
+        #expect(status == [0, 0], "\(doc)\n\(s.lab.describe())")
+        func lines(_ side: String, _ type: String) -> [[String: Any]] {
+            ((doc[side] as? [[String: Any]]) ?? []).filter { $0["type"] as? String == type }
+        }
+        // Both gathered a server-reflexive candidate through coturn's STUN: their NATs' public addresses.
+        #expect(lines("a", "candidate").contains { ($0["candidate"] as? String)?.contains("203.0.113.2") == true && ($0["candidate"] as? String)?.contains("typ srflx") == true })
+        #expect(lines("b", "candidate").contains { ($0["candidate"] as? String)?.contains("203.0.113.3") == true && ($0["candidate"] as? String)?.contains("typ srflx") == true })
+        for side in ["a", "b"] { #expect(lines(side, "done").first?["echoed"] as? Int == 5, "\(doc)") }
+        let connected = lines("b", "connected").first
+        let local = connected?["local"] as? [String: Any], remote = connected?["remote"] as? [String: Any]
+        #expect(local?["type"] as? String == "srflx" && (local?["address"] as? String) == "203.0.113.3", "\(String(describing: connected))")
+        #expect(["srflx", "prflx"].contains(remote?["type"] as? String ?? "") && remote?["address"] as? String == "203.0.113.2",
+                "\(String(describing: connected))")
+        LabScenario.report("aioice behind port-restricted <-> icestat probe behind full cone: connected \(local?["type"] ?? "?")/\(remote?["type"] ?? "?"), 5 datagrams echoed")
+    }
+
     @Test func aLazyDatagramCrossesBothNATsAndItsReplyReturns() throws {
         let s = try LabScenario()
         let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .portRestricted)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """aioice (PyPI) wrapped in icestat's probe protocol: JSON lines on stdin/stdout, logs on stderr.
 
-usage: aioice_probe.py --controlling|--controlled [--timeout S]
-Host candidates are gathered on 127.0.0.1 only (aioice itself gathers on every interface).
+usage: aioice_probe.py --controlling|--controlled [--timeout S] [--host-address ADDR]
+Host candidates are gathered on ADDR only, 127.0.0.1 by default (aioice itself gathers on every interface).
 """
 import argparse
 import asyncio
@@ -32,8 +32,8 @@ async def read_lines(queue):
             await queue.put(json.loads(line))
 
 
-async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only, stun):
-    ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # keep aioice on loopback
+async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only, stun, host_address):
+    ice.get_host_addresses = lambda use_ipv4, use_ipv6: [host_address]  # keep aioice on one address
     options = {}
     if turn:
         host, port = turn[len("turn:"):].split("?")[0].rsplit(":", 1)
@@ -112,10 +112,11 @@ if __name__ == "__main__":
     parser.add_argument("--turn-pass")
     parser.add_argument("--relay-only", action="store_true")
     parser.add_argument("--stun")
+    parser.add_argument("--host-address", default="127.0.0.1")
     args = parser.parse_args()
     try:
         asyncio.run(asyncio.wait_for(main(args.controlling, args.timeout, args.turn, args.turn_user, args.turn_pass,
-                                          args.relay_only, args.stun), args.timeout))
+                                          args.relay_only, args.stun, args.host_address), args.timeout))
     except Exception as exc:  # report, as the protocol asks
         emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
         sys.exit(1)
