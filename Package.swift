@@ -22,13 +22,10 @@ let package = Package(
         .target(
             name: "StatusRecorder"
         ),
-        // zlib's crc32 for STUN's FINGERPRINT.
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "ICEEngine",
             dependencies: [
                 "StatusRecorder",
-                "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

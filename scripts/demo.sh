@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Builds icestat and runs `icestat demo` (a mesh of ICE agents on loopback, live). Installs the ncurses and zlib
-# headers first if this machine lacks them. Extra arguments go to the demo, e.g. `./scripts/demo.sh --peers 16`.
+# Builds icestat and runs `icestat demo` (a mesh of ICE agents on loopback, live). Installs the ncurses headers
+# first if this machine lacks them. Extra arguments go to the demo, e.g. `./scripts/demo.sh --peers 16`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 dpkg -s libncurses-dev >/dev/null 2>&1 || need+=(libncurses-dev)
-dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

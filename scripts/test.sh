@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 need=()
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 dpkg -s libncurses-dev >/dev/null 2>&1 || need+=(libncurses-dev)
-dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 dpkg -s ncurses-term >/dev/null 2>&1 || need+=(ncurses-term)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 # iproute2 and iptables build the network namespaces of the relay-fallback and NAT-lab tests.

@@ -86,7 +86,7 @@ extension STUNMessage {
         let digest = withUnsafeBytes(of: header) { h in
             raw.withUnsafeBytes { key.digest(header: h, body: UnsafeRawBufferPointer(rebasing: $0[4..<attr.offset])) }
         }
-        return digest.withUnsafeBytes { Self.constantTimeEqual($0, attr.bytes) }
+        return digest.withUnsafeBytes { d in attr.bytes.withUnsafeBytes { Self.constantTimeEqual(d, $0) } }
     }
 
     /// HMAC-SHA1 over `raw[0..<offset]` with the length field adjusted, using a prepared key.
@@ -124,6 +124,13 @@ extension STUNMessage {
         mac.update(data: header)
         raw.withUnsafeBytes { mac.update(data: UnsafeRawBufferPointer(rebasing: $0[4..<offset])) }
         return Array(mac.finalize())
+    }
+
+    static func constantTimeEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        return diff == 0
     }
 
     static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {

@@ -9,8 +9,18 @@ public struct STUNMessage: Sendable {
 
     public var type: STUNMessageType
     public var transactionID: STUNTransactionID
-    public var attributes: [STUNAttribute]
     public var unknownRequiredAttributes: [UInt16]
+    /// Where each kept attribute lies in `raw`: plain integers, so decoding retains nothing per attribute.
+    private let spans: [AttributeSpan]
+
+    private struct AttributeSpan {
+        var type: STUNAttributeType
+        var offset: Int
+        var length: Int
+    }
+
+    /// The kept attributes, in order; their values are slices of `raw`.
+    public var attributes: [STUNAttribute] { spans.map(attribute(at:)) }
     /// The bytes the message was decoded from.
     public let raw: [UInt8]
 
@@ -39,8 +49,8 @@ public struct STUNMessage: Sendable {
         self.transactionID = bytes.withUnsafeBytes { STUNTransactionID(bytes: UnsafeRawBufferPointer(rebasing: $0[8..<20])) }
         self.raw = bytes
 
-        var attributes: [STUNAttribute] = []
-        attributes.reserveCapacity(8)
+        var spans: [AttributeSpan] = []
+        spans.reserveCapacity(8)
         var unknown: [UInt16] = []
         var offset = 20
         var sawIntegrity = false
@@ -68,11 +78,11 @@ public struct STUNMessage: Sendable {
             if type.isComprehensionRequired, !STUNAttributeType.isKnownRequired(rawType) {
                 unknown.append(rawType)
             } else if type.isComprehensionRequired || Self.isKnownOptional(rawType) {
-                attributes.append(STUNAttribute(type: type, bytes: bytes[valueStart..<valueStart + valueLength], offset: offset))
+                spans.append(AttributeSpan(type: type, offset: offset, length: valueLength))
             }
             offset = valueStart + padded
         }
-        self.attributes = attributes
+        self.spans = spans
         self.unknownRequiredAttributes = unknown
     }
 
@@ -103,10 +113,15 @@ public struct STUNMessage: Sendable {
     // MARK: Attribute access
 
     public func attribute(_ type: STUNAttributeType) -> STUNAttribute? {
-        attributes.first { $0.type == type }
+        for span in spans where span.type == type { return attribute(at: span) }
+        return nil
     }
 
-    public func contains(_ type: STUNAttributeType) -> Bool { attribute(type) != nil }
+    public func contains(_ type: STUNAttributeType) -> Bool { spans.contains { $0.type == type } }
+
+    private func attribute(at span: AttributeSpan) -> STUNAttribute {
+        STUNAttribute(type: span.type, bytes: raw[span.offset + 4..<span.offset + 4 + span.length], offset: span.offset)
+    }
 
     public var username: String? { attribute(.username).map { String(decoding: $0.bytes, as: UTF8.self) } }
     public var software: String? { attribute(.software).map { String(decoding: $0.bytes, as: UTF8.self) } }

@@ -1,2 +1,0 @@
-// zlib's crc32 (table-braided, or carry-less multiply where the CPU has it) for STUN's FINGERPRINT.
-#include <zlib.h>
