@@ -40,8 +40,9 @@ struct STUNBench: AsyncParsableCommand {
             rounds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(iterations))
         }
         guard ok == 7 * iterations else { throw ValidationError("verification failed") }
-        print(String(format: "STUN decode + FINGERPRINT + MESSAGE-INTEGRITY (RFC 5769 2.1): %.0f ns per message (median of 7 x %d)",
-                     ProcessTimer.median(rounds), iterations))
+        // On a shared virtual machine rounds vary with what the neighbours do: the best round is the code's own cost.
+        print(String(format: "STUN decode + FINGERPRINT + MESSAGE-INTEGRITY (RFC 5769 2.1): %.0f ns per message (median of 7 x %d; best round %.0f ns)",
+                     ProcessTimer.median(rounds), iterations, rounds.min() ?? 0))
         // Where the time goes.
         let message = try STUNMessage(decoding: bytes)
         let parts: [(String, () -> Bool)] = [
