@@ -216,6 +216,27 @@ struct NATLabTests {
                            + "relayed \(seconds(relayed)) later; restored: P2P again \(seconds(heal)) later")
     }
 
+    @Test func aNetworkChangeRetriesTheDirectPathAtOnce() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .symmetric)
+        try s.startCoturn()
+        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
+        try s.start(["a1", "b1"])
+        // Relayed, and direct attempts (3 s, 6 s) have failed: the next one is 12 s away.
+        let waited = s.time(within: 30) {
+            [("a1", "b1"), ("b1", "a1")].contains { (s.peer($0.0, $0.1)["reason"] as? String)?.hasSuffix("next direct attempt in 12 s") == true }
+        }
+        #expect(waited != nil, "\(s.explanation)")
+        #expect(s.connected("a1", "b1", type: "Relayed"))
+        // Site a's network changes: a new address on the host, and its router now a full cone.
+        try s.lab.apply(.fullCone, to: "a")
+        try s.lab.sh(a[0], "ip addr add 10.0.1.12/24 dev eth0")
+        let direct = s.time(within: 10) { s.connected("a1", "b1", type: "P2P") }
+        #expect(direct != nil && direct! < 9, "P2P after \(String(describing: direct))\n\(s.explanation)")
+        #expect(s.mesh.log("a1").contains("network changed (added [\"10.0.1.12\"], removed []): reconnecting active peers"))
+        LabScenario.report("network change: relayed with the next direct attempt 12 s away; P2P \(seconds(direct)) after a new address appeared (monitor polls every 5 s)")
+    }
+
     @Test func coturnKilledKeepsDirectPeersUpAndRelayedPeersSaySo() throws {
         let s = try LabScenario()
         let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .fullCone)

@@ -14,6 +14,8 @@ public final class MeshAgent: Sendable {
     private let signal: SignalClient
     private let logger: Logger
     private let strangers = Mutex(0)
+    private let monitor: Mutex<(task: RepeatedTask?, addresses: Set<IPAddress>?)> = Mutex((nil, nil))
+    private let group: EventLoopGroup
 
     /// Why the agent could not start.
     public struct StartError: Error, CustomStringConvertible {
@@ -25,6 +27,7 @@ public final class MeshAgent: Sendable {
         self.configuration = configuration
         self.recorder = recorder
         self.logger = logger
+        self.group = group
         let box = MeshAgentBox()
         signal = SignalClient(host: configuration.signalHost, port: configuration.signalPort, key: configuration.key,
                               eventLoop: group.next(), logger: logger) { event in box.agent?.handle(event) }
@@ -58,11 +61,35 @@ public final class MeshAgent: Sendable {
             }
         }
         signal.start(watching: Array(peers.keys))
+        startNetworkMonitor()
+    }
+
+    /// Polls the host addresses the ICE filter allows; when they change, every active peer tries again at once
+    /// (a new interface or address can make a direct path possible, or break the current one).
+    private func startNetworkMonitor() {
+        let filter = configuration.ice.hostFilter
+        let read: @Sendable () -> Set<IPAddress> = { Set(((try? HostAddressGatherer.addresses(filter: filter)) ?? []).map(\.address)) }
+        let initial = read()
+        let period = TimeAmount.nanoseconds(configuration.networkCheckInterval.nanoseconds)
+        let task = group.next().scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
+            guard let self else { return }
+            let now = read()
+            let before = self.monitor.withLock { state -> Set<IPAddress>? in
+                defer { state.addresses = now }
+                return state.addresses
+            }
+            guard let before, before != now else { return }
+            let added = now.subtracting(before).map(\.description).sorted(), removed = before.subtracting(now).map(\.description).sorted()
+            self.logger.info("network changed (added \(added), removed \(removed)): reconnecting active peers")
+            for peer in self.peers.values { peer.connection.networkChanged() }
+        }
+        monitor.withLock { $0 = (task, initial) }
     }
 
     /// Tells every active peer we are going, closes the connections (deleting TURN allocations) and the
     /// ports, then leaves the signal server.
     public func shutdown() async {
+        monitor.withLock { $0.task?.cancel() }
         for peer in peers.values { try? await peer.shutdown().get() }
         try? await signal.stop().get()
     }

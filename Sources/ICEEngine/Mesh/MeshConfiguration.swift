@@ -35,6 +35,8 @@ public struct MeshConfiguration: Sendable {
     public var peers: [MeshPeerConfiguration]
     /// Datagrams kept per peer while its connection is being made; older ones are dropped beyond this.
     public var pendingLimit = 256
+    /// How often the host addresses are checked for a change (NetBird's network monitor).
+    public var networkCheckInterval: Duration = .seconds(5)
 
     public init(key: PeerKey, name: String, signalHost: String, signalPort: Int, ice: ICEAgentConfiguration,
                 lazy: Bool, inactivityThreshold: Duration, listenHost: String = "127.0.0.1",

@@ -137,6 +137,24 @@ public final class PeerConnection: @unchecked Sendable {
         }
     }
 
+    /// The local addresses changed (NetBird's network monitor): the current candidates may be stale and a direct
+    /// path may have become possible, so try again now with the shortest backoff. A relayed or connected peer
+    /// restarts ICE keeping its path; a peer waiting to retry starts its next session at once.
+    public func networkChanged() {
+        eventLoop.execute {
+            guard self.isOpen else { return }
+            self.directAttempt = 0
+            self.attempt = 0
+            self.directRetryTimer?.cancel()
+            self.directRetryTimer = nil
+            self.retryTimer?.cancel()
+            self.startSession(sendOffer: true, keepingPath: self.connected)
+            if self.connected == false, self.draining == nil {
+                self.recorder?.updateState(id: self.remoteKey, .connecting, reason: "network changed; reconnecting")
+            }
+        }
+    }
+
     /// The candidate pairs of the current session.
     public func candidatePairs() -> EventLoopFuture<[CandidatePair]> {
         eventLoop.flatSubmit { self.agent?.candidatePairs() ?? self.eventLoop.makeSucceededFuture([]) }

@@ -42,6 +42,7 @@ struct AgentConfigFile: Decodable {
     var lazy: Bool?
     var inactivity_threshold: String?
     var status_socket: String?
+    var network_check_interval: String?
     var ice: ICE?
     var peers: [Peer]
 }

@@ -136,9 +136,17 @@ enum AgentConfigLoader {
             }
             peers.append(MeshPeerConfiguration(name: peer.name, publicKey: peer.public_key, localPort: peer.local_port, service: service))
         }
-        let mesh = MeshConfiguration(key: key, name: file.name ?? ProcessInfo.processInfo.hostName, signalHost: signalHost,
+        var networkCheck: Duration = .seconds(5)
+        if let text = file.network_check_interval {
+            guard let d = parseDuration(text), d >= .milliseconds(100) else {
+                throw Problem("network_check_interval", "expected a duration of at least 100ms, like 5s, got '\(text)'")
+            }
+            networkCheck = d
+        }
+        var mesh = MeshConfiguration(key: key, name: file.name ?? ProcessInfo.processInfo.hostName, signalHost: signalHost,
                                      signalPort: signalPort, ice: ice, lazy: file.lazy ?? true,
                                      inactivityThreshold: threshold, listenHost: listen, peers: peers)
+        mesh.networkCheckInterval = networkCheck
         return Loaded(mesh: mesh, statusSocket: file.status_socket, warnings: warnings)
     }
 
