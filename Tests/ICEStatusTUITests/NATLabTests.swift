@@ -70,6 +70,26 @@ final class LabScenario {
         }
     }
 
+    /// An app on `from`'s host sends `text` to its local port for `to`; a service on `to`'s host answers it.
+    /// Returns what the app got back, what the service heard (text and source port), and the round trip.
+    func ping(from: (agent: String, host: String), to: (agent: String, host: String), _ text: String) throws
+        -> (reply: String, heard: String, seconds: Double) {
+        let out = mesh.directory + "/service-\(to.agent).out"
+        let service = try Harness.Child(lab.wrap(to.host, ["python3", "-c", """
+            import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", \(mesh.servicePort(to.agent, from.agent))))
+            s.settimeout(20); d, src = s.recvfrom(2048); print(d.decode(), src[1], flush=True); s.sendto(b"pong:" + d, src)
+            """]), stdout: out)
+        Thread.sleep(forTimeInterval: 0.5)
+        let start = Date()
+        let app = try Harness.run("ip", ["netns", "exec", from.host, "python3", "-c", """
+            import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(15)
+            s.sendto(\"\(text)\".encode(), ("127.0.0.1", \(mesh.port(from.agent, to.agent)))); print(s.recvfrom(2048)[0].decode())
+            """], timeout: 20)
+        let seconds = Date().timeIntervalSince(start)
+        service.wait(seconds: 5)
+        return (app.stdout, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", seconds)
+    }
+
     /// What a failing scenario prints: the namespaces, then both agents' detail and logs.
     var explanation: String { lab.describe() + "\n" + mesh.dump() }
 
@@ -158,6 +178,12 @@ struct NATLabTests {
         }
         let relays = [s.peer("a1", "b1")["relayAddress"], s.peer("b1", "a1")["relayAddress"]].compactMap { $0 as? String }
         #expect(relays.contains("turn:\(NATLab.serverIP):\(LabScenario.turnPort)"), "\(relays)")
+        // The data plane over the relay: through a TURN channel bound once the pair was chosen.
+        let r = try s.ping(from: ("a1", a[0]), to: ("b1", b[0]), "ping through the relay")
+        #expect(r.reply == "pong:ping through the relay\n" && r.heard == "ping through the relay \(s.mesh.port("b1", "a1"))\n",
+                "\(r)\n\(s.explanation)")
+        #expect(s.mesh.log("coturn").contains("CHANNEL_BIND processed, success"))
+        #expect(s.connected("a1", "b1", type: "Relayed"))
         LabScenario.report("symmetric <-> symmetric: Connected Relayed via coturn in \(seconds(t))")
     }
 
@@ -316,21 +342,10 @@ struct NATLabTests {
         #expect(s.time(within: 5) { s.peer("a1", "b1")["reason"] as? String == "lazy: idle until traffic" } != nil, "\(s.explanation)")
         #expect(s.peer("a1", "b1")["status"] as? String == "Idle")
         // A service on b1's host answers one datagram; an app on a1's host sends to a1's port for b1.
-        let service = try Harness.Child(s.lab.wrap(b[0], ["python3", "-c", """
-            import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", \(s.mesh.servicePort("b1", "a1"))))
-            s.settimeout(20); d, src = s.recvfrom(2048); print(d.decode(), src[1], flush=True); s.sendto(b"pong:" + d, src)
-            """]), stdout: s.mesh.directory + "/service.out")
-        Thread.sleep(forTimeInterval: 0.5)
-        let start = Date()
-        let app = try Harness.run("ip", ["netns", "exec", a[0], "python3", "-c", """
-            import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(15)
-            s.sendto(b"ping across two NATs", ("127.0.0.1", \(s.mesh.port("a1", "b1")))); print(s.recvfrom(2048)[0].decode())
-            """], timeout: 20)
-        let roundTrip = Date().timeIntervalSince(start)
-        #expect(app.stdout == "pong:ping across two NATs\n", "\(app.stderr)\n\(s.explanation)")
-        service.wait(seconds: 5)
-        let heard = (try? String(contentsOfFile: s.mesh.directory + "/service.out", encoding: .utf8)) ?? ""
-        #expect(heard == "ping across two NATs \(s.mesh.port("b1", "a1"))\n")
+        let r = try s.ping(from: ("a1", a[0]), to: ("b1", b[0]), "ping across two NATs")
+        let roundTrip = r.seconds
+        #expect(r.reply == "pong:ping across two NATs\n", "\(s.explanation)")
+        #expect(r.heard == "ping across two NATs \(s.mesh.port("b1", "a1"))\n")
         #expect(s.connected("a1", "b1", type: "P2P"), "\(s.explanation)")
         LabScenario.report(String(format: "lazy: first datagram to reply across both NATs in %.2f s (Idle -> Connected included)", roundTrip))
     }
