@@ -10,7 +10,7 @@ final class Coturn {
     let address: TransportAddress
     private let process: Process
 
-    init(extraArguments: [String] = []) async throws {
+    init() async throws {
         guard let path = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "coturn is not installed: scripts/test.sh installs it"])
         }
@@ -22,7 +22,7 @@ final class Coturn {
                              "--min-port", "\(port + 1)", "--max-port", "\(port + 200)",
                              "--no-tls", "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
                              "--lt-cred-mech", "--user", "\(Self.user):\(Self.password)", "--realm", Self.realm,
-                             "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"] + extraArguments
+                             "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -37,6 +37,12 @@ final class Coturn {
         }
         stop()
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "coturn did not start on \(address)"])
+    }
+
+    /// A TURN client of this server, with its user, on the tests' event loops.
+    func client(onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) -> TURNClient {
+        TURNClient(server: address, username: Self.user, password: Self.password, eventLoop: AgentFactory.group.next(),
+                   onData: onData)
     }
 
     /// SIGKILL: the child may have inherited a mask that blocks SIGTERM from a dispatch thread.

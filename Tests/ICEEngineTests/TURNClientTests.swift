@@ -25,8 +25,7 @@ struct TURNClientTests {
         let coturn = try await Coturn()
         defer { coturn.stop() }
         let received = Received()
-        let client = TURNClient(server: coturn.address, username: Coturn.user, password: Coturn.password,
-                                eventLoop: AgentFactory.group.next()) { received.add($0, $1) }
+        let client = coturn.client { received.add($0, $1) }
         client.refreshLeadSeconds = 597
         let allocation = try await client.allocate(localAddress: IPAddress("127.0.0.1")!, lifetimeSeconds: 600).get()
         #expect(allocation.lifetimeSeconds == 600)
@@ -48,8 +47,7 @@ struct TURNClientTests {
         let coturn = try await Coturn()
         defer { coturn.stop() }
         let received = Received()
-        let client = TURNClient(server: coturn.address, username: Coturn.user, password: Coturn.password,
-                                eventLoop: AgentFactory.group.next()) { received.add($0, $1) }
+        let client = coturn.client { received.add($0, $1) }
         client.permissionRefreshInterval = .seconds(2)
         client.channelRefreshInterval = .seconds(2)
         let allocation = try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
@@ -73,8 +71,7 @@ struct TURNClientTests {
         let coturn = try await Coturn()
         defer { coturn.stop() }
         let received = Received()
-        let client = TURNClient(server: coturn.address, username: Coturn.user, password: Coturn.password,
-                                eventLoop: AgentFactory.group.next()) { received.add($0, $1) }
+        let client = coturn.client { received.add($0, $1) }
         let allocation = try await client.allocate(localAddress: IPAddress("127.0.0.1")!, lifetimeSeconds: 300).get()
         #expect(allocation.relayed.ip == IPAddress("127.0.0.1"))
         #expect(allocation.relayed.port != coturn.address.port)

@@ -64,13 +64,19 @@ struct MeshAgentTests {
         #expect(service.receive(seconds: 5)?.0 == "again", "\(mesh.dump())")
     }
 
-    @Test func aKilledAgentShowsAwayAndReconnectsWhenBack() throws {
+    /// A signal server and two eager agents, ann and bob, connected to each other.
+    func connectedAnnAndBob() throws -> MeshFixture {
         let mesh = try MeshFixture()
         try mesh.configure(["ann", "bob"], lazy: false)
         try mesh.startSignal()
         try mesh.startAgent("ann")
         try mesh.startAgent("bob")
         #expect(mesh.waitAll([("ann", "bob"), ("bob", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
+        return mesh
+    }
+
+    @Test func aKilledAgentShowsAwayAndReconnectsWhenBack() throws {
+        let mesh = try connectedAnnAndBob()
         let start = Date()
         mesh.kill("bob")
         // Within the consent timeout (3 s here): the signal server sees the connection drop at once.
@@ -82,12 +88,7 @@ struct MeshAgentTests {
     }
 
     @Test func aStoppedAgentTellsItsPeersAndRemovesItsSocket() throws {
-        let mesh = try MeshFixture()
-        try mesh.configure(["ann", "bob"], lazy: false)
-        try mesh.startSignal()
-        try mesh.startAgent("ann")
-        try mesh.startAgent("bob")
-        #expect(mesh.waitAll([("ann", "bob"), ("bob", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
+        let mesh = try connectedAnnAndBob()
         mesh.kill("bob", signal: SIGTERM)
         #expect(mesh.log("bob").hasSuffix("icestat up: stopped\n"), "\(mesh.log("bob"))")
         #expect(!FileManager.default.fileExists(atPath: mesh.agents["bob"]!.socket))

@@ -31,7 +31,8 @@ final class NATLab {
     let inet: String
     let server: String
     private(set) var sites: [String: Site] = [:]
-    private var namespaces: [String] = []
+    /// In creation order; released (and so deleted) in reverse.
+    private var namespaces: [NetworkNamespace] = []
     private static let counter = LockedCounter()
 
     init() throws {
@@ -118,58 +119,38 @@ final class NATLab {
     }
 
     /// argv run inside a namespace.
-    func wrap(_ namespace: String, _ argv: [String]) -> [String] { ["ip", "netns", "exec", namespace] + argv }
+    func wrap(_ namespace: String, _ argv: [String]) -> [String] { self.namespace(namespace).wrap(argv) }
 
     /// Runs a shell command inside a namespace; throws with its stderr when it fails.
     @discardableResult
-    func sh(_ namespace: String, _ command: String) throws -> String {
-        let r = try Harness.run("ip", ["netns", "exec", namespace, "sh", "-c", command], timeout: 20)
-        guard r.status == 0 else {
-            throw NSError(domain: "natlab", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: "\(namespace): \(command): \(r.stderr)"])
-        }
-        return r.stdout
-    }
+    func sh(_ namespace: String, _ command: String) throws -> String { try self.namespace(namespace).sh(command) }
 
-    /// Waits until a port listens inside a namespace (`-u` UDP, `-t` TCP).
-    func waitForListener(_ namespace: String, port: Int, udp: Bool, seconds: Double = 10) -> Bool {
-        Harness.eventually(seconds: seconds) {
-            ((try? sh(namespace, "ss -H\(udp ? "u" : "t")ln 'sport = :\(port)'")) ?? "").contains(":\(port)")
-        }
-    }
+    /// One of the lab's namespaces, by name.
+    func namespace(_ name: String) -> NetworkNamespace { namespaces.first { $0.name == name }! }
 
     /// The namespaces' view, for a failing scenario: addresses, routes and NAT rules.
     func describe() -> String {
         namespaces.map { ns in
-            let addresses = (try? sh(ns, "ip -br addr")) ?? ""
-            let nat = (try? sh(ns, "iptables -t nat -S; iptables -S FORWARD")) ?? ""
-            return "== \(ns) ==\n\(addresses)\(nat.contains("SNAT") || nat.contains("DROP") ? nat : "")"
+            let addresses = (try? ns.sh("ip -br addr")) ?? ""
+            let nat = (try? ns.sh("iptables -t nat -S; iptables -S FORWARD")) ?? ""
+            return "== \(ns.name) ==\n\(addresses)\(nat.contains("SNAT") || nat.contains("DROP") ? nat : "")"
         }.joined(separator: "\n")
     }
 
     deinit {
-        for ns in namespaces.reversed() { Self.delete(ns) }
+        while !namespaces.isEmpty { namespaces.removeLast() }
     }
 
     // MARK: Building
 
     private func add(_ namespace: String) throws {
-        let r = try Harness.run("ip", ["netns", "add", namespace], timeout: 10)
-        guard r.status == 0 else { throw NSError(domain: "natlab", code: 1, userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
-        namespaces.append(namespace)
-        try sh(namespace, "ip link set lo up")
+        namespaces.append(try NetworkNamespace(name: namespace))
     }
 
     /// A veth pair: `inner` in `namespace`, `outer` in `peerNamespace` attached to its bridge.
     private func link(_ namespace: String, _ inner: String, to peerNamespace: String, _ outer: String, bridge: String) throws {
         try sh(namespace, "ip link add \(inner) type veth peer name \(outer) netns \(peerNamespace)")
         try sh(peerNamespace, "ip link set \(outer) master \(bridge) && ip link set \(outer) up")
-    }
-
-    private static func delete(_ namespace: String) {
-        if let pids = try? Harness.run("ip", ["netns", "pids", namespace], timeout: 5).stdout {
-            for pid in pids.split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
-        }
-        _ = try? Harness.run("ip", ["netns", "del", namespace], timeout: 10)
     }
 
     /// Deletes labs whose test process is gone (a run that was killed before it could clean up).
@@ -179,7 +160,7 @@ final class NATLab {
             let name = String(line.split(separator: " ").first ?? "")
             guard name.hasPrefix("isl"), let x = name.firstIndex(of: "x"),
                   let pid = pid_t(name[name.index(name.startIndex, offsetBy: 3)..<x]) else { continue }
-            if pid != getpid(), kill(pid, 0) != 0 { delete(name) }
+            if pid != getpid(), kill(pid, 0) != 0 { NetworkNamespace.delete(named: name) }
         }
     }
 }

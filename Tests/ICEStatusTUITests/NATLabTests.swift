@@ -15,12 +15,8 @@ final class LabScenario {
     }
 
     func startCoturn() throws {
-        coturn = try Harness.Child(lab.wrap(lab.server, [
-            "turnserver", "-n", "--listening-ip", NATLab.serverIP, "--listening-port", "\(Self.turnPort)",
-            "--relay-ip", NATLab.serverIP, "--min-port", "49152", "--max-port", "49652", "--no-tls", "--no-dtls",
-            "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret", "--realm", "icestat.lab",
-            "--fingerprint", "--no-multicast-peers", "--verbose"]), stdout: mesh.directory + "/coturn.log")
-        #expect(lab.waitForListener(lab.server, port: Self.turnPort, udp: true), "coturn did not start")
+        coturn = try lab.namespace(lab.server).startCoturn(ip: NATLab.serverIP, port: Self.turnPort, relayPorts: 49152...49652,
+                                                             realm: "icestat.lab", log: mesh.directory + "/coturn.log")
     }
 
     func stopCoturn() {
@@ -42,6 +38,17 @@ final class LabScenario {
             mesh.agentNamespaces[host.name] = host.namespace
         }
         try mesh.configure(hosts.map(\.name), lazy: lazy, inactivity: inactivity, extra: extra, ice: Self.ice)
+    }
+
+    /// Sites a and b with one host each behind `natA` and `natB`, coturn when `turn`, and agents a1 and b1
+    /// peering with each other, started. Returns the two hosts' namespaces.
+    @discardableResult
+    func startPair(_ natA: NATLab.NAT, _ natB: NATLab.NAT, turn: Bool = true, lazy: Bool = false) throws -> (a: String, b: String) {
+        let a = try lab.addSite("a", nat: natA)[0], b = try lab.addSite("b", nat: natB)[0]
+        if turn { try startCoturn() }
+        try configure([("a1", a), ("b1", b)], turn: turn, lazy: lazy)
+        try start(["a1", "b1"])
+        return (a, b)
     }
 
     func start(_ names: [String]) throws {
@@ -127,10 +134,7 @@ struct NATLabTests {
 
     @Test func coneToConeConnectsDirectlyThroughServerReflexiveCandidates() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .fullCone)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        try s.startPair(.fullCone, .fullCone)
         let t = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
         #expect(t != nil, "\(s.explanation)")
         let seen = [s.types("a1", "b1"), s.types("b1", "a1")]
@@ -140,10 +144,7 @@ struct NATLabTests {
 
     @Test func portRestrictedToPortRestrictedPunchesThroughBoth() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .portRestricted)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        try s.startPair(.portRestricted, .portRestricted)
         let t = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
         #expect(t != nil, "\(s.explanation)")
         let seen = [s.types("a1", "b1"), s.types("b1", "a1")]
@@ -152,10 +153,7 @@ struct NATLabTests {
 
     @Test func symmetricToFullConeConnectsDirectlyThroughAPeerReflexiveCandidate() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .fullCone)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        try s.startPair(.symmetric, .fullCone)
         // The symmetric side's checks reach the cone's public port from a mapping made for that destination,
         // which the cone side learns as a peer-reflexive candidate: a direct path, no relay needed.
         let t = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
@@ -167,10 +165,7 @@ struct NATLabTests {
 
     @Test func symmetricToSymmetricIsRelayedThroughCoturnWithTheReason() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .symmetric)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        let (a, b) = try s.startPair(.symmetric, .symmetric)
         let t = s.time(within: 20) { s.connected("a1", "b1", type: "Relayed") }
         #expect(t != nil, "\(s.explanation)")
         for (x, y) in [("a1", "b1"), ("b1", "a1")] {
@@ -179,7 +174,7 @@ struct NATLabTests {
         let relays = [s.peer("a1", "b1")["relayAddress"], s.peer("b1", "a1")["relayAddress"]].compactMap { $0 as? String }
         #expect(relays.contains("turn:\(NATLab.serverIP):\(LabScenario.turnPort)"), "\(relays)")
         // The data plane over the relay: through a TURN channel bound once the pair was chosen.
-        let r = try s.ping(from: ("a1", a[0]), to: ("b1", b[0]), "ping through the relay")
+        let r = try s.ping(from: ("a1", a), to: ("b1", b), "ping through the relay")
         #expect(r.reply == "pong:ping through the relay\n" && r.heard == "ping through the relay \(s.mesh.port("b1", "a1"))\n",
                 "\(r)\n\(s.explanation)")
         #expect(s.mesh.log("coturn").contains("CHANNEL_BIND processed, success"))
@@ -189,9 +184,7 @@ struct NATLabTests {
 
     @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .symmetric)
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: false)
-        try s.start(["a1", "b1"])
+        try s.startPair(.symmetric, .symmetric, turn: false)
         let t = s.time(within: 25) {
             (s.peer("a1", "b1")["reason"] as? String)?.contains("no TURN server configured") == true
         }
@@ -206,10 +199,7 @@ struct NATLabTests {
 
     @Test func aSiteWithoutUDPStaysConnectingWithTheRelayFailureAsTheReason() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .udpBlocked), b = try s.lab.addSite("b", nat: .fullCone)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        try s.startPair(.udpBlocked, .fullCone)
         // Signalling is TCP and still works; no STUN, no TURN over UDP, no direct path.
         let t = s.time(within: 25) { (s.peer("a1", "b1")["reason"] as? String)?.contains("relay unavailable") == true }
         #expect(t != nil, "\(s.explanation)")
@@ -222,10 +212,7 @@ struct NATLabTests {
 
     @Test func aCutLinkFallsBackToTheRelayAndHealsToP2P() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .portRestricted)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        try s.startPair(.fullCone, .portRestricted)
         let connect = s.time(within: 15) { s.connected("a1", "b1", type: "P2P") }
         #expect(connect != nil, "\(s.explanation)")
 
@@ -244,10 +231,7 @@ struct NATLabTests {
 
     @Test func aNetworkChangeRetriesTheDirectPathAtOnce() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .symmetric), b = try s.lab.addSite("b", nat: .symmetric)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        let (a, _) = try s.startPair(.symmetric, .symmetric)
         // Relayed, and direct attempts (3 s, 6 s) have failed: the next one is 12 s away.
         let waited = s.time(within: 30) {
             [("a1", "b1"), ("b1", "a1")].contains { (s.peer($0.0, $0.1)["reason"] as? String)?.hasSuffix("next direct attempt in 12 s") == true }
@@ -256,7 +240,7 @@ struct NATLabTests {
         #expect(s.connected("a1", "b1", type: "Relayed"))
         // Site a's network changes: a new address on the host, and its router now a full cone.
         try s.lab.apply(.fullCone, to: "a")
-        try s.lab.sh(a[0], "ip addr add 10.0.1.12/24 dev eth0")
+        try s.lab.sh(a, "ip addr add 10.0.1.12/24 dev eth0")
         let direct = s.time(within: 10) { s.connected("a1", "b1", type: "P2P") }
         #expect(direct != nil && direct! < 9, "P2P after \(String(describing: direct))\n\(s.explanation)")
         #expect(s.mesh.log("a1").contains("network changed (added [\"10.0.1.12\"], removed []): reconnecting active peers"))
@@ -265,11 +249,11 @@ struct NATLabTests {
 
     @Test func coturnKilledKeepsDirectPeersUpAndRelayedPeersSaySo() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .fullCone), b = try s.lab.addSite("b", nat: .fullCone)
-        let c = try s.lab.addSite("c", nat: .symmetric), d = try s.lab.addSite("d", nat: .symmetric)
+        let a = try s.lab.addSite("a", nat: .fullCone)[0], b = try s.lab.addSite("b", nat: .fullCone)[0]
+        let c = try s.lab.addSite("c", nat: .symmetric)[0], d = try s.lab.addSite("d", nat: .symmetric)[0]
         try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.configure([("c1", c[0]), ("d1", d[0])], turn: true)
+        try s.configure([("a1", a), ("b1", b)], turn: true)
+        try s.configure([("c1", c), ("d1", d)], turn: true)
         try s.start(["a1", "b1", "c1", "d1"])
         #expect(s.time(within: 20) { s.connected("a1", "b1", type: "P2P") && s.connected("c1", "d1", type: "Relayed") } != nil,
                 "\(s.explanation)")
@@ -289,10 +273,7 @@ struct NATLabTests {
 
     @Test func signalServerRestartKeepsConnectionsAndNewOnesWork() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .fullCone)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true)
-        try s.start(["a1", "b1"])
+        try s.startPair(.portRestricted, .fullCone)
         #expect(s.time(within: 15) { s.connected("a1", "b1", type: "P2P") } != nil, "\(s.explanation)")
         s.mesh.stopSignal()
         Thread.sleep(forTimeInterval: 3)
@@ -307,13 +288,13 @@ struct NATLabTests {
 
     @Test func aioiceBehindAPortRestrictedNATConnectsToIcestatBehindAConeThroughSTUN() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .fullCone)
+        let a = try s.lab.addSite("a", nat: .portRestricted)[0], b = try s.lab.addSite("b", nat: .fullCone)[0]
         try s.startCoturn()
         let stun = "stun:\(NATLab.serverIP):\(LabScenario.turnPort)"
         let interop = InteropTests.interop
         let r = try Harness.run("python3", ["\(interop)/crosswire.py", "25", "--"]
-            + s.lab.wrap(a[0], ["python3", "\(interop)/aioice_probe.py", "--controlling", "--stun", stun, "--host-address", "10.0.1.2"])
-            + ["--"] + s.lab.wrap(b[0], [Harness.binary, "probe", "--controlled", "--stun", stun, "--interface", "eth0", "--network", "udp4"]),
+            + s.lab.wrap(a, ["python3", "\(interop)/aioice_probe.py", "--controlling", "--stun", stun, "--host-address", "10.0.1.2"])
+            + ["--"] + s.lab.wrap(b, [Harness.binary, "probe", "--controlled", "--stun", stun, "--interface", "eth0", "--network", "udp4"]),
             timeout: 40)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
         let status = doc["status"] as? [Int]
@@ -335,14 +316,11 @@ struct NATLabTests {
 
     @Test func aLazyDatagramCrossesBothNATsAndItsReplyReturns() throws {
         let s = try LabScenario()
-        let a = try s.lab.addSite("a", nat: .portRestricted), b = try s.lab.addSite("b", nat: .portRestricted)
-        try s.startCoturn()
-        try s.configure([("a1", a[0]), ("b1", b[0])], turn: true, lazy: true)
-        try s.start(["a1", "b1"])
+        let (a, b) = try s.startPair(.portRestricted, .portRestricted, lazy: true)
         #expect(s.time(within: 5) { s.peer("a1", "b1")["reason"] as? String == "lazy: idle until traffic" } != nil, "\(s.explanation)")
         #expect(s.peer("a1", "b1")["status"] as? String == "Idle")
         // A service on b1's host answers one datagram; an app on a1's host sends to a1's port for b1.
-        let r = try s.ping(from: ("a1", a[0]), to: ("b1", b[0]), "ping across two NATs")
+        let r = try s.ping(from: ("a1", a), to: ("b1", b), "ping across two NATs")
         let roundTrip = r.seconds
         #expect(r.reply == "pong:ping across two NATs\n", "\(s.explanation)")
         #expect(r.heard == "ping across two NATs \(s.mesh.port("b1", "a1"))\n")

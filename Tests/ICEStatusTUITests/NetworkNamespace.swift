@@ -19,8 +19,14 @@ final class NetworkNamespace {
         return made ? nil : "`ip netns add` is not permitted here"
     }()
 
-    init(_ label: String) throws {
-        name = "icestat-\(label)-\(UUID().uuidString.prefix(6))"
+    /// A namespace named `icestat-LABEL-XXXXXX`.
+    convenience init(_ label: String) throws {
+        try self.init(name: "icestat-\(label)-\(UUID().uuidString.prefix(6))")
+    }
+
+    /// A namespace with exactly this name, its loopback up.
+    init(name: String) throws {
+        self.name = name
         try run(["ip", "netns", "add", name])
         try exec(["ip", "link", "set", "lo", "up"])
     }
@@ -32,28 +38,50 @@ final class NetworkNamespace {
     @discardableResult
     func exec(_ argv: [String]) throws -> Harness.Result { try run(wrap(argv)) }
 
+    /// Runs a shell command line inside the namespace; its stdout, or an error with its stderr.
+    @discardableResult
+    func sh(_ command: String) throws -> String { try exec(["sh", "-c", command]).stdout }
+
     @discardableResult
     private func run(_ argv: [String]) throws -> Harness.Result {
-        let r = try Harness.run(argv[0], Array(argv.dropFirst()), timeout: 15)
+        let r = try Harness.run(argv[0], Array(argv.dropFirst()), timeout: 20)
         guard r.status == 0 else {
             throw NSError(domain: "netns", code: Int(r.status),
-                          userInfo: [NSLocalizedDescriptionKey: "\(argv.joined(separator: " ")): \(r.stderr)"])
+                          userInfo: [NSLocalizedDescriptionKey: "\(name): \(argv.joined(separator: " ")): \(r.stderr)"])
         }
         return r
     }
 
-    /// Waits until a UDP port listens inside the namespace.
-    func waitForUDP(port: Int, seconds: Double) -> Bool {
+    /// Waits until a UDP (or TCP) port listens inside the namespace.
+    func waitForListener(port: Int, udp: Bool = true, seconds: Double = 10) -> Bool {
         Harness.eventually(seconds: seconds) {
-            ((try? Harness.run("ip", ["netns", "exec", name, "ss", "-Huln", "sport = :\(port)"], timeout: 5).stdout) ?? "").contains(":\(port)")
+            ((try? sh("ss -H\(udp ? "u" : "t")ln 'sport = :\(port)'")) ?? "").contains(":\(port)")
         }
     }
 
-    deinit {
-        // Kill whatever still runs inside, then delete.
+    /// coturn in the namespace, on `ip:port`, relaying from `ip`, with the static user icestat/secret; its
+    /// (verbose) log goes to `log`. Returns once it listens.
+    func startCoturn(ip: String, port: Int, relayPorts: ClosedRange<Int>, realm: String, log: String,
+                     extraArguments: [String] = []) throws -> Harness.Child {
+        let child = try Harness.Child(wrap([
+            "turnserver", "-n", "--listening-ip", ip, "--listening-port", "\(port)", "--relay-ip", ip,
+            "--min-port", "\(relayPorts.lowerBound)", "--max-port", "\(relayPorts.upperBound)", "--no-tls", "--no-dtls",
+            "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret", "--realm", realm,
+            "--fingerprint", "--no-multicast-peers", "--verbose"] + extraArguments), stdout: log)
+        guard waitForListener(port: port) else {
+            kill(child.pid, SIGKILL)
+            throw NSError(domain: "netns", code: 1, userInfo: [NSLocalizedDescriptionKey: "coturn did not start in \(name)"])
+        }
+        return child
+    }
+
+    /// Kills whatever still runs inside a namespace, then deletes it.
+    static func delete(named name: String) {
         if let pids = try? Harness.run("ip", ["netns", "pids", name], timeout: 5).stdout {
             for pid in pids.split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
         }
         _ = try? Harness.run("ip", ["netns", "del", name], timeout: 10)
     }
+
+    deinit { Self.delete(named: name) }
 }

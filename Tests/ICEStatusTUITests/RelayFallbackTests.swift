@@ -13,13 +13,9 @@ struct RelayFallbackTests {
         for address in ["127.0.0.2/8", "127.0.0.3/8"] { try ns.exec(["ip", "addr", "add", address, "dev", "lo"]) }
         let mesh = try MeshFixture(netns: ns.name)
         let turnPort = mesh.signalPort - 1
-        let coturn = try Harness.Child(ns.wrap([
-            "turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(turnPort)", "--relay-ip", "127.0.0.1",
-            "--min-port", "49152", "--max-port", "49352", "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout",
-            "--lt-cred-mech", "--user", "icestat:secret", "--realm", "icestat.test", "--fingerprint", "--allow-loopback-peers",
-            "--no-multicast-peers", "--verbose"]), stdout: mesh.directory + "/coturn.log")
+        let coturn = try ns.startCoturn(ip: "127.0.0.1", port: turnPort, relayPorts: 49152...49352, realm: "icestat.test",
+                                        log: mesh.directory + "/coturn.log", extraArguments: ["--allow-loopback-peers"])
         defer { kill(coturn.pid, SIGKILL); coturn.wait(seconds: 5) }
-        #expect(ns.waitForUDP(port: turnPort, seconds: 10), "coturn did not start")
         let turn = "turn:\n  - {url: \"turn:127.0.0.1:\(turnPort)?transport=udp\", username: icestat, password: secret}"
         let ice = "{addresses: [%@], consent_interval: 1s, disconnected_timeout: 3s, failed_timeout: 6s, relay_nomination_delay: 1s}"
         try mesh.configure(["ann", "bob"], lazy: false, extra: [

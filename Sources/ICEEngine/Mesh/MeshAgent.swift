@@ -13,7 +13,6 @@ public final class MeshAgent: Sendable {
     private let peers: [String: MeshPeer]
     private let signal: SignalClient
     private let logger: Logger
-    private let strangers = Mutex(0)
     private let monitor: Mutex<(task: RepeatedTask?, addresses: Set<IPAddress>?)> = Mutex((nil, nil))
     private let group: EventLoopGroup
 
@@ -94,14 +93,6 @@ public final class MeshAgent: Sendable {
         try? await signal.stop().get()
     }
 
-    /// The signal client's counters (messages received, refused as forged, replayed or malformed).
-    public func signalCounters() async -> SignalClient.Counters {
-        (try? await signal.counters().get()) ?? SignalClient.Counters()
-    }
-
-    /// Messages from keys that are not our peers, dropped.
-    public var messagesFromStrangers: Int { strangers.withLock { $0 } }
-
     private func handle(_ event: SignalClient.Event) {
         switch event {
         case .connected:
@@ -111,7 +102,6 @@ public final class MeshAgent: Sendable {
             setSignal(available: false, error: reason)
         case .message(let from, let message):
             guard let peer = peers[from] else {
-                strangers.withLock { $0 += 1 }
                 logger.warning("signal: dropped a message from \(from.prefix(8)), not a configured peer")
                 return
             }

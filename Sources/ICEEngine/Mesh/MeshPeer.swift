@@ -25,7 +25,6 @@ final class MeshPeer: @unchecked Sendable {
     private var connected = false
     private var remoteOnline = false
     private var pending: [[UInt8]] = []
-    private(set) var droppedDatagrams = 0
     private var lastAppSender: SocketAddress?
     private var lastActivity = NIODeadline.now()
     private var inactivityTimer: RepeatedTask?
@@ -99,10 +98,7 @@ final class MeshPeer: @unchecked Sendable {
             connection.send(bytes)
             return
         }
-        if pending.count >= pendingLimit {
-            pending.removeFirst()
-            droppedDatagrams += 1
-        }
+        if pending.count >= pendingLimit { pending.removeFirst() }
         pending.append(bytes)
         if !active { connection.open() }
     }
@@ -134,7 +130,6 @@ final class MeshPeer: @unchecked Sendable {
             connected = false
             inactivityTimer?.cancel()
             inactivityTimer = nil
-            droppedDatagrams += pending.count
             pending.removeAll()
         }
     }

@@ -45,6 +45,7 @@ public final class PeerConnection: @unchecked Sendable {
     private var relayedReason: String?
     private var directAttempt = 0
     private var directRetryTimer: Scheduled<Void>?
+    private var directRetryAt: Int64?
     /// Refreshes the recorded candidate pairs while checks run (their states change without events).
     private var pairsReporter: RepeatedTask?
     /// Why the current session's TURN allocation failed, if it did.
@@ -90,10 +91,9 @@ public final class PeerConnection: @unchecked Sendable {
             let wasOpen = self.isOpen
             self.isOpen = false
             self.retryTimer?.cancel()
-            self.directRetryTimer?.cancel()
+            self.endRelayFallback()
             self.pairsReporter?.cancel()
             self.connected = false
-            self.relayedReason = nil
             self.recorder?.updateState(id: self.remoteKey, .idle, reason: reason)
             self.recorder?.updateNextRetry(id: self.remoteKey, atMillis: nil)
             self.recorder?.updateCandidatePairs(id: self.remoteKey, [])
@@ -126,9 +126,6 @@ public final class PeerConnection: @unchecked Sendable {
         }
     }
 
-    /// Whether the connection is trying or connected (not Idle).
-    public func isActive() -> EventLoopFuture<Bool> { eventLoop.submit { self.isOpen } }
-
     /// Starts the next direct attempt from the shortest backoff again (signal reconnected, network changed).
     public func resetDirectBackoff() {
         eventLoop.execute {
@@ -147,7 +144,6 @@ public final class PeerConnection: @unchecked Sendable {
             self.attempt = 0
             self.directRetryTimer?.cancel()
             self.directRetryTimer = nil
-            self.retryTimer?.cancel()
             self.startSession(sendOffer: true, keepingPath: self.connected)
             if self.connected == false, self.draining == nil {
                 self.recorder?.updateState(id: self.remoteKey, .connecting, reason: "network changed; reconnecting")
@@ -258,10 +254,8 @@ public final class PeerConnection: @unchecked Sendable {
                 // is no longer connected, whatever the new session will do.
                 _ = draining?.close()
                 draining = nil
-                directRetryTimer?.cancel()
-                relayedReason = nil
-                recorder?.updateState(id: remoteKey, .connecting,
-                                      reason: "no consent response for \(seconds(configuration.disconnectedTimeout)); reconnecting")
+                endRelayFallback()
+                recorder?.updateState(id: remoteKey, .connecting, reason: consentLostReason)
             }
             return
         }
@@ -339,16 +333,13 @@ public final class PeerConnection: @unchecked Sendable {
         case .disconnected:
             // The path stopped answering: look for another one now (the relay, if the direct path is gone) in a
             // new session, rather than wait for this one to fail; the old agent keeps trying meanwhile.
-            directRetryTimer?.cancel()
-            relayedReason = nil
+            endRelayFallback()
             startSession(sendOffer: true, keepingPath: true)
             connected = false
-            recorder?.updateState(id: remoteKey, .connecting,
-                                  reason: "no consent response for \(seconds(configuration.disconnectedTimeout)); reconnecting")
+            recorder?.updateState(id: remoteKey, .connecting, reason: consentLostReason)
         case .failed:
             connected = false
-            directRetryTimer?.cancel()
-            relayedReason = nil
+            endRelayFallback()
             _ = draining?.close()
             draining = nil
             let noPairs = agent?.checklistOnLoop.isEmpty ?? true
@@ -362,24 +353,31 @@ public final class PeerConnection: @unchecked Sendable {
         }
     }
 
-    private func seconds(_ d: Duration) -> String {
-        let ms = d.nanoseconds / 1_000_000
-        return ms % 1000 == 0 ? "\(ms / 1000) s" : String(format: "%.1f s", Double(ms) / 1000)
+    private var consentLostReason: String {
+        let ms = configuration.disconnectedTimeout.nanoseconds / 1_000_000
+        let timeout = ms % 1000 == 0 ? "\(ms / 1000) s" : String(format: "%.1f s", Double(ms) / 1000)
+        return "no consent response for \(timeout); reconnecting"
     }
+
+    /// Nanoseconds as whole seconds, rounded, for reasons.
+    private func wholeSeconds(_ nanoseconds: Int64) -> Int64 { (nanoseconds + 500_000_000) / 1_000_000_000 }
 
     // MARK: Relay fallback
 
-    private var directRetryAt: Int64?
+    /// Leaves the relayed state: no scheduled direct attempt, no relayed reason.
+    private func endRelayFallback() {
+        directRetryTimer?.cancel()
+        directRetryTimer = nil
+        directRetryAt = nil
+        relayedReason = nil
+    }
 
     /// A pair was selected: a direct one ends the fallback; a relayed one (on the controlling side, which
     /// decides) schedules the next direct attempt.
     private func pathSelected(relayed: Bool) {
         guard relayed else {
-            relayedReason = nil
+            endRelayFallback()
             directAttempt = 0
-            directRetryTimer?.cancel()
-            directRetryTimer = nil
-            directRetryAt = nil
             recorder?.updateNextRetry(id: remoteKey, atMillis: nil)
             if connected { recorder?.updateReason(id: remoteKey, nil) }
             return
@@ -398,8 +396,7 @@ public final class PeerConnection: @unchecked Sendable {
         directRetryTimer?.cancel()
         let delay = backoff(attempt: directAttempt)
         directAttempt += 1
-        let seconds = (delay + 500_000_000) / 1_000_000_000
-        relayedReason = "direct checks timed out, relayed; next direct attempt in \(seconds) s"
+        relayedReason = "direct checks timed out, relayed; next direct attempt in \(wholeSeconds(delay)) s"
         directRetryAt = currentTimeMillis() + delay / 1_000_000
         if connected {
             recorder?.updateReason(id: remoteKey, relayedReason)
@@ -422,8 +419,7 @@ public final class PeerConnection: @unchecked Sendable {
     private func scheduleRetry(reason: String) {
         attempt += 1
         let delay = backoff(attempt: attempt - 1)
-        let seconds = (delay + 500_000_000) / 1_000_000_000
-        recorder?.updateState(id: remoteKey, .connecting, reason: "\(reason); retrying every \(seconds) s")
+        recorder?.updateState(id: remoteKey, .connecting, reason: "\(reason); retrying every \(wholeSeconds(delay)) s")
         recorder?.updateNextRetry(id: remoteKey, atMillis: currentTimeMillis() + delay / 1_000_000)
         retryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
             guard let self, self.isOpen else { return }

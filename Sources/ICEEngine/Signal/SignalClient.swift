@@ -145,13 +145,13 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
         case .welcome:
             registered = true
             backoff = .milliseconds(500)
-            if !subscriptions.isEmpty {
-                for chunk in stride(from: 0, to: subscriptions.count, by: SignalFrame.maxLength / 32 - 1) {
-                    let keys = Array(subscriptions[chunk..<min(subscriptions.count, chunk + SignalFrame.maxLength / 32 - 1)])
-                    channel.write(SignalFrame.subscribe(keys: keys), promise: nil)
-                }
-                channel.flush()
+            // As many 32-byte keys per frame as fit after the type byte.
+            let perFrame = (SignalFrame.maxLength - 1) / 32
+            for start in stride(from: 0, to: subscriptions.count, by: perFrame) {
+                let keys = Array(subscriptions[start..<min(subscriptions.count, start + perFrame)])
+                channel.write(SignalFrame.subscribe(keys: keys), promise: nil)
             }
+            channel.flush()
             logger.info("signal: registered with \(host):\(port)")
             onEvent(.connected)
         case .presence(let peer, let online):

@@ -120,7 +120,6 @@ public enum SignalProtocolError: Error, Hashable, CustomStringConvertible {
     case oversized(Int)
     case unexpected(String)
     case authentication(String)
-    case replayed
 
     public var description: String {
         switch self {
@@ -128,7 +127,6 @@ public enum SignalProtocolError: Error, Hashable, CustomStringConvertible {
         case .oversized(let length): "oversized frame: \(length) bytes (limit \(SignalFrame.maxLength))"
         case .unexpected(let why): "unexpected frame: \(why)"
         case .authentication(let why): "authentication failed: \(why)"
-        case .replayed: "replayed message"
         }
     }
 }

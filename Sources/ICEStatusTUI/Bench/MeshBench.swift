@@ -7,11 +7,10 @@ import StatusRecorder
 
 /// Figures of the mesh agent, measured on a real `icestat up` child process and a real signal server.
 enum MeshBenchSupport {
-    /// Writes a key file and returns the key.
+    /// Writes a new key file and returns the key.
     static func writeKey(_ path: String) throws -> PeerKey {
         let key = PeerKey()
-        try (key.privateKeyBase64 + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o600)
+        try KeyFile.write(key, to: path)
         return key
     }
 

@@ -20,17 +20,10 @@ struct KeygenCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let key = PeerKey()
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else {
-            StandardOutput.error("icestat keygen: cannot write \(file): \(String(cString: strerror(errno)))")
-            throw ExitCode(1)
-        }
-        fchmod(fd, 0o600)
-        let text = Array((key.privateKeyBase64 + "\n").utf8)
-        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == text.count else {
-            StandardOutput.error("icestat keygen: cannot write \(file)")
+        do {
+            try KeyFile.write(key, to: file)
+        } catch {
+            StandardOutput.error("icestat keygen: \(error)")
             throw ExitCode(1)
         }
         print(key.publicKeyBase64)
