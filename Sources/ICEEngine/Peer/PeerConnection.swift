@@ -46,7 +46,8 @@ public final class PeerConnection: @unchecked Sendable {
     private var directAttempt = 0
     private var directRetryTimer: Scheduled<Void>?
     private var directRetryAt: Int64?
-    /// Refreshes the recorded candidate pairs while checks run (their states change without events).
+    /// Refreshes the recorded candidate pairs while checks run (their states change without events); once
+    /// connected, every consent round trip reports them instead.
     private var pairsReporter: RepeatedTask?
     /// Why the current session's TURN allocation failed, if it did.
     private var relayFailure: String?
@@ -185,7 +186,7 @@ public final class PeerConnection: @unchecked Sendable {
         pairsReporter?.cancel()
         pairsReporter = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .seconds(1)) { [weak self] task in
             guard let self, self.agent === newAgent, self.isOpen else { task.cancel(); return }
-            self.reportCandidatePairs()
+            if !self.connected { self.reportCandidatePairs() }
         }
         if draining == nil {
             recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? nil : "retrying (attempt \(attempt + 1))")
