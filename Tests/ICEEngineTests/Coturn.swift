@@ -9,26 +9,35 @@ final class Coturn {
 
     let address: TransportAddress
     private let process: Process
+    private let log = NSTemporaryDirectory() + "icestat-coturn-\(UUID().uuidString.prefix(8)).log"
 
     init() async throws {
         guard let path = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "coturn is not installed: scripts/test.sh installs it"])
         }
-        let port = Int.random(in: 20000...30000)
+        // A listening port and relay range that nothing holds now: coturn answers 508 when the port it picks for
+        // a relay is taken.
+        let port = try Self.freeBlock(count: 201)
         address = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port))
         process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
                              "--min-port", "\(port + 1)", "--max-port", "\(port + 200)",
-                             "--no-tls", "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
+                             "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout",
                              "--lt-cred-mech", "--user", "\(Self.user):\(Self.password)", "--realm", Self.realm,
                              "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        // Ready when it answers a Binding request (it takes a moment to start, longer on a busy machine).
+        // Ready when all its relay threads are up (it logs the count) and it answers a Binding request: the
+        // listener can answer before the thread that will serve an Allocate exists.
         let probe = try UDPProbe()
         for _ in 0..<50 {
+            guard ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers") else {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
             let request = STUNMessageBuilder(type: .bindingRequest)
             probe.send(request.encoded, to: address)
             if let (bytes, _) = probe.receiveOne(timeout: 0.2), (try? STUNMessage(decoding: bytes))?.transactionID == request.transactionID {
@@ -45,9 +54,20 @@ final class Coturn {
                    onData: onData)
     }
 
+    /// The first port of `count` consecutive UDP ports on 127.0.0.1 that can all be bound now.
+    private static func freeBlock(count: Int) throws -> Int {
+        for _ in 0..<20 {
+            let base = Int.random(in: 20000...(32000 - count))
+            let probes = (base..<base + count).map { port in (try? UDPProbe(port: UInt16(port))) }
+            if probes.allSatisfy({ $0 != nil }) { return base }
+        }
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no free block of \(count) UDP ports"])
+    }
+
     /// SIGKILL: the child may have inherited a mask that blocks SIGTERM from a dispatch thread.
     func stop() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        unlink(log)
     }
 }

@@ -60,7 +60,7 @@ final class NetworkNamespace {
     }
 
     /// coturn in the namespace, on `ip:port`, relaying from `ip`, with the static user icestat/secret; its
-    /// (verbose) log goes to `log`. Returns once it listens.
+    /// (verbose) log goes to `log`. Returns once it is ready to allocate.
     func startCoturn(ip: String, port: Int, relayPorts: ClosedRange<Int>, realm: String, log: String,
                      extraArguments: [String] = []) throws -> Harness.Child {
         let child = try Harness.Child(wrap([
@@ -68,7 +68,11 @@ final class NetworkNamespace {
             "--min-port", "\(relayPorts.lowerBound)", "--max-port", "\(relayPorts.upperBound)", "--no-tls", "--no-dtls",
             "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret", "--realm", realm,
             "--fingerprint", "--no-multicast-peers", "--verbose"] + extraArguments), stdout: log)
-        guard waitForListener(port: port) else {
+        // Listening is not enough: an Allocate needs every relay thread, and coturn logs their count once all exist.
+        let threadsUp = Harness.eventually(seconds: 10) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers")
+        }
+        guard threadsUp, waitForListener(port: port) else {
             kill(child.pid, SIGKILL)
             throw NSError(domain: "netns", code: 1, userInfo: [NSLocalizedDescriptionKey: "coturn did not start in \(name)"])
         }
