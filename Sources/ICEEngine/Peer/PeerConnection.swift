@@ -7,7 +7,7 @@ import StatusRecorder
 /// The controlling side is the one with the greater public key. All state lives on `eventLoop`.
 ///
 /// Paths: the ICE session holds direct (host, srflx, prflx) and relayed (TURN) pairs and prefers direct ones.
-/// When it settles on a relayed pair, the controlling side keeps retrying the direct path with ICE restarts
+/// When it settles on a relayed pair, each side keeps retrying the direct path with ICE restarts
 /// (backoff from 3 s, doubling, capped at a random 30–45 s, as NetBird); the relayed path carries data until a
 /// restart selects a direct pair, so the switch loses nothing.
 public final class PeerConnection: @unchecked Sendable {
@@ -373,8 +373,9 @@ public final class PeerConnection: @unchecked Sendable {
         relayedReason = nil
     }
 
-    /// A pair was selected: a direct one ends the fallback; a relayed one (on the controlling side, which
-    /// decides) schedules the next direct attempt.
+    /// A pair was selected: a direct one ends the fallback; a relayed one schedules the next direct attempt.
+    /// Both sides do: a side may see the other's relay only as a peer-reflexive address and take the path
+    /// for direct, so the side that knows it is relayed must be able to try again.
     private func pathSelected(relayed: Bool) {
         guard relayed else {
             endRelayFallback()
@@ -383,7 +384,7 @@ public final class PeerConnection: @unchecked Sendable {
             if connected { recorder?.updateReason(id: remoteKey, nil) }
             return
         }
-        let canTryDirect = !configuration.relayOnly && role == .controlling
+        let canTryDirect = !configuration.relayOnly
         relayedReason = configuration.relayOnly ? "relayed: direct paths disabled (relay only)"
             : "direct checks timed out, relayed"
         if canTryDirect {
