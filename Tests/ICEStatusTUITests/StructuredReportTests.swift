@@ -7,7 +7,7 @@ struct StructuredReportTests {
     @Test func jsonGolden() throws {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .json), as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.prefix(20) == [
+        #expect(lines.prefix(21) == [
             "{",
             "  \"agent\": {",
             "    \"name\": \"demo (loopback)\",",
@@ -21,7 +21,8 @@ struct StructuredReportTests {
             "        \"available\": true,",
             "        \"error\": null",
             "      }",
-            "    ]",
+            "    ],",
+            "    \"configError\": null",
             "  },",
             "  \"peers\": {",
             "    \"total\": 3,",
@@ -35,7 +36,10 @@ struct StructuredReportTests {
         #expect(peers.count == 3)
         #expect(Set(peers[0].keys) == ["name", "publicKey", "status", "lastStatusUpdate", "connectionType", "iceCandidateType",
                                        "iceCandidateEndpoint", "relayAddress", "latencyMs", "latencySmoothedMs", "transferReceived", "transferSent",
-                                       "lastActivity", "reason", "nextRetryAt"])
+                                       "lastActivity", "reason", "nextRetryAt", "ignoredCandidates"])
+        #expect((peers[0]["ignoredCandidates"] as? [String: Any])?["count"] as? Int == 0)
+        #expect(((peers[0]["ignoredCandidates"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
+        #expect((doc["agent"] as! [String: Any])["configError"] is NSNull)
         #expect(peers[0]["latencyMs"] as? Double == 0.142)
         #expect(peers[0]["latencySmoothedMs"] as? Double == 0.15)
         #expect(peers[0]["lastStatusUpdate"] as? String == "2023-11-14T22:13:45.000Z")
@@ -49,7 +53,7 @@ struct StructuredReportTests {
     @Test func yamlGolden() {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(34) == [
+        #expect(lines.prefix(38) == [
             "agent:",
             "  name: \"demo (loopback)\"",
             "  publicKey: \"TE9DQUw=\"",
@@ -60,6 +64,7 @@ struct StructuredReportTests {
             "      address: \"in-process\"",
             "      available: true",
             "      error: null",
+            "  configError: null",
             "peers:",
             "  total: 3",
             "  connected: 1",
@@ -83,6 +88,9 @@ struct StructuredReportTests {
             "      lastActivity: \"2023-11-14T22:14:59.000Z\"",
             "      reason: null",
             "      nextRetryAt: null",
+            "      ignoredCandidates:",
+            "        count: 0",
+            "        candidates: []",
             "    - name: \"bravo\"",
         ])
     }

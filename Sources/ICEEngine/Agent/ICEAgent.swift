@@ -26,7 +26,7 @@ public final class ICEAgent: @unchecked Sendable {
     /// Prepared integrity keys: ours signs responses and checks requests; the remote's the reverse.
     private let localKey: STUNIntegrityKey
     private var remoteKey: STUNIntegrityKey?
-    private var sockets: [Channel] = []
+    private var sockets: [HostSocket] = []
     private var localCandidates: [Candidate] = []
     private var remoteCandidates: [Candidate] = []
     private var pairs: [CandidatePair] = []
@@ -166,7 +166,7 @@ public final class ICEAgent: @unchecked Sendable {
             self.transactions.removeAll()
             self.gatherTransactions.removeAll()
             self.setState(.closed)
-            let closes = self.sockets.map { $0.close() } + self.relays.map { $0.close() }
+            let closes = self.sockets.compactMap { $0.close() } + self.relays.map { $0.close() }
             self.sockets.removeAll()
             self.relays.removeAll()
             return EventLoopFuture.andAllComplete(closes, on: self.eventLoop)
@@ -182,23 +182,34 @@ public final class ICEAgent: @unchecked Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        let binds = (configuration.relayOnly ? [] : addresses).enumerated().map { index, entry in
-            DatagramBootstrap(group: eventLoop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ICEDatagramHandler(socketIndex: index, agent: self))
+        let hosts = configuration.relayOnly ? [] : addresses
+        let binds: [EventLoopFuture<HostSocket>]
+        if let mux = configuration.portMux {
+            binds = hosts.enumerated().map { index, entry in
+                mux.attach(address: entry.address, ufrag: localCredentials.ufrag, eventLoop: eventLoop) { [weak self] from, bytes in
+                    self?.receive(socketIndex: index, from: from, bytes: bytes)
+                }.map { HostSocket.shared($0) }
+            }
+        } else {
+            binds = hosts.enumerated().map { index, entry in
+                DatagramBootstrap(group: eventLoop)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ICEDatagramHandler(socketIndex: index, agent: self))
+                        }
                     }
-                }
-                .bind(host: entry.address.description, port: 0)
+                    .bind(host: entry.address.description, port: 0)
+                    .map { HostSocket.own($0) }
+            }
         }
         return EventLoopFuture.whenAllSucceed(binds, on: eventLoop).map { channels in
             guard self.state != .closed else {
-                channels.forEach { $0.close(promise: nil) }
+                channels.forEach { _ = $0.close() }
                 return []
             }
             self.sockets = channels
-            for (index, channel) in channels.enumerated() {
-                guard let local = channel.localAddress.flatMap(TransportAddress.init) else { continue }
+            for (index, socket) in channels.enumerated() {
+                guard let local = socket.localAddress else { continue }
                 // RFC 8421: IPv6 ahead of IPv4, then interface order.
                 let localPreference = UInt16((local.ip.isIPv6 ? 65535 : 65535 - 1024) - index)
                 let candidate = Candidate(
@@ -315,6 +326,19 @@ public final class ICEAgent: @unchecked Sendable {
             reflexiveCandidates.append(candidate)
             // Signalled to the remote, not paired here: its pairs would repeat the host pairs (RFC 8445 §6.1.2.4).
             onEvent(.localCandidate(candidate))
+            if mapped.port != t.base.address.port {
+                // NetBird's extra srflx: the public address with the local port, which a router may forward
+                // to this host (a fixed `hostPort`) even when its own mapping changes the port.
+                let forwarded = TransportAddress(ip: mapped.ip, port: t.base.address.port)
+                if !reflexiveCandidates.contains(where: { $0.address == forwarded }) {
+                    let extra = Candidate(
+                        foundation: candidate.foundation,
+                        priority: Candidate.priority(type: .serverReflexive, localPreference: localPreference &- 1),
+                        address: forwarded, type: .serverReflexive, relatedAddress: t.base.address)
+                    reflexiveCandidates.append(extra)
+                    onEvent(.localCandidate(extra))
+                }
+            }
         }
         outstandingGathers -= 1
         if outstandingGathers == 0 { finishGathering() }
@@ -337,6 +361,9 @@ public final class ICEAgent: @unchecked Sendable {
 
     private func addRemoteCandidateOnLoop(_ candidate: Candidate) {
         guard state != .closed, configuration.remoteAddressFilter(candidate.address.ip) else { return }
+        if let network = configuration.routedNetwork(containing: candidate.address.ip) {
+            return onEvent(.remoteCandidateIgnored(candidate, network: network))
+        }
         if let known = remoteCandidates.firstIndex(where: { $0.address == candidate.address }) {
             // A peer-reflexive candidate learned from a check is the signalled one arriving late: take its type.
             guard remoteCandidates[known].type == .peerReflexive, candidate.type != .peerReflexive else { return }
@@ -529,11 +556,8 @@ public final class ICEAgent: @unchecked Sendable {
             guard !checkFilter || configuration.remoteAddressFilter(address.ip) else { return }
             return relay.send(bytes, to: address)
         }
-        guard socket < sockets.count, !checkFilter || configuration.remoteAddressFilter(address.ip),
-              let destination = try? address.socketAddress() else { return }
-        let channel = sockets[socket]
-        let buffer = channel.allocator.buffer(bytes: bytes)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+        guard socket < sockets.count, !checkFilter || configuration.remoteAddressFilter(address.ip) else { return }
+        sockets[socket].send(bytes, to: address)
     }
 
     // MARK: Receiving
@@ -570,7 +594,8 @@ public final class ICEAgent: @unchecked Sendable {
 
     private func handleRequest(_ request: STUNMessage, socketIndex: Int, from: TransportAddress) {
         // Only authenticated checks are answered (RFC 8445 §7.3, RFC 8489 §9.1.3); others are dropped silently.
-        guard configuration.remoteAddressFilter(from.ip),
+        // Nor are checks from inside a routed network: that path would run through the mesh's own tunnel.
+        guard configuration.remoteAddressFilter(from.ip), configuration.routedNetwork(containing: from.ip) == nil,
               let username = request.username, username.hasPrefix(localCredentials.ufrag + ":"),
               request.verifyMessageIntegrity(key: localKey),
               let priority = request.priority, request.unknownRequiredAttributes.isEmpty else {

@@ -35,6 +35,20 @@ public struct ICEAgentConfiguration: Sendable {
     public var gatheringTimeout: Duration = .seconds(3)
     /// SOFTWARE attribute in requests, or nil to omit it.
     public var software: String? = nil
+    /// Networks routed through the mesh itself (NetBird's `candidateViaRoutes`): a remote candidate inside one
+    /// would be reached through the tunnel it is meant to carry, so it is ignored, and checks from such an
+    /// address are not answered. Default routes (/0) are never used for this.
+    public var routedNetworks: [IPNetwork] = []
+    /// Binds the host candidates to this fixed port (for a router's port forward) instead of an ephemeral one.
+    /// Set together with `portMux`, which owns the shared sockets.
+    public var hostPort: Int?
+    /// The shared sockets of a fixed `hostPort`, owned by the agent's creator; nil: one socket per session.
+    public var portMux: UDPPortMux?
+
+    /// The routed network that contains `ip`, if any (skipping default routes).
+    public func routedNetwork(containing ip: IPAddress) -> IPNetwork? {
+        routedNetworks.first { !$0.isDefaultRoute && $0.contains(ip) }
+    }
 
     public init() {}
 

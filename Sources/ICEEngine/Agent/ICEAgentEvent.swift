@@ -18,6 +18,8 @@ public enum ICEAgentEvent: Sendable {
     case selectedPairChanged(SelectedPair)
     /// Round-trip time of a binding request on the selected pair, from request to its response.
     case roundTrip(Duration)
+    /// A signalled remote candidate was ignored: its address lies inside a routed network.
+    case remoteCandidateIgnored(Candidate, network: IPNetwork)
     /// Application data received on the selected pair.
     case data([UInt8])
 }

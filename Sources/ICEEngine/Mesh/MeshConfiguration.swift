@@ -37,6 +37,8 @@ public struct MeshConfiguration: Sendable {
     public var pendingLimit = 256
     /// How often the host addresses are checked for a change (NetBird's network monitor).
     public var networkCheckInterval: Duration = .seconds(5)
+    /// A fixed UDP port for every host candidate (`ice.port`), shared by all sessions; nil: ephemeral ports.
+    public var icePort: Int?
 
     public init(key: PeerKey, name: String, signalHost: String, signalPort: Int, ice: ICEAgentConfiguration,
                 lazy: Bool, inactivityThreshold: Duration, listenHost: String = "127.0.0.1",

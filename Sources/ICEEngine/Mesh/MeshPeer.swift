@@ -1,18 +1,20 @@
 import NIOCore
 import NIOPosix
 import StatusRecorder
+import Synchronization
 
 /// One peer of a mesh agent: its ``PeerConnection`` plus the local UDP port that feeds it (the data plane)
 /// and, with lazy connections, the activity and inactivity rules that open and close it.
 ///
 /// Datagrams that arrive on the local port while the peer is not connected are kept (bounded) and sent once
 /// it is; datagrams from the remote go to the last local sender, else to the configured service. All state
-/// lives on the connection's event loop.
+/// lives on the connection's event loop. A config reload may rename the peer, change its service, move its
+/// port or switch lazy connections, all without touching the connection.
 final class MeshPeer: @unchecked Sendable {
-    let configuration: MeshPeerConfiguration
+    private let current: Mutex<MeshPeerConfiguration>
+    /// The peer's configuration now (a reload may change all but the key).
+    var configuration: MeshPeerConfiguration { current.withLock { $0 } }
     let connection: PeerConnection
-    private let lazy: Bool
-    private let inactivityThreshold: Duration
     private let pendingLimit: Int
     private let recorder: StatusRecorder
     private let signaling: SignalingTransport
@@ -20,6 +22,8 @@ final class MeshPeer: @unchecked Sendable {
     var eventLoop: EventLoop { connection.eventLoop }
 
     // Confined to `eventLoop`.
+    private var lazy: Bool
+    private var inactivityThreshold: Duration
     private var socket: Channel?
     private var active = false
     private var connected = false
@@ -31,7 +35,7 @@ final class MeshPeer: @unchecked Sendable {
 
     init(configuration: MeshPeerConfiguration, mesh: MeshConfiguration, recorder: StatusRecorder,
          signaling: SignalingTransport, eventLoop: EventLoop) {
-        self.configuration = configuration
+        current = Mutex(configuration)
         lazy = mesh.lazy
         inactivityThreshold = mesh.inactivityThreshold
         pendingLimit = mesh.pendingLimit
@@ -50,14 +54,47 @@ final class MeshPeer: @unchecked Sendable {
 
     /// Binds the local port.
     func bind(host: String) -> EventLoopFuture<Void> {
-        DatagramBootstrap(group: eventLoop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MeshPortHandler(peer: self))
-                }
+        MeshPort.bind(host: host, port: configuration.localPort, on: eventLoop).flatMap { self.adopt($0) }
+    }
+
+    /// Takes `port` as the local port (a reload moved it), closing the one before.
+    func adopt(_ port: MeshPort) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            let old = self.socket
+            self.socket = port.channel
+            port.target.peer = self
+            self.current.withLock { $0.localPort = port.port }
+            return old?.close().recover { _ in } ?? self.eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
+    /// A reload changed the name or the service (the key and the connection stay).
+    func update(name: String, service: SocketAddress?) {
+        current.withLock {
+            $0.name = name
+            $0.service = service
+        }
+        recorder.addPeer(id: configuration.publicKey, name: name)
+    }
+
+    /// A reload switched lazy connections on or off, or changed the inactivity threshold (NetBird applies the
+    /// lazy option to every peer at once): an idle peer that should now be connected opens, an active one
+    /// that is now lazy starts counting its inactivity.
+    func setLazy(_ lazy: Bool, inactivityThreshold: Duration) {
+        eventLoop.execute {
+            let changed = self.lazy != lazy || self.inactivityThreshold != inactivityThreshold
+            self.lazy = lazy
+            self.inactivityThreshold = inactivityThreshold
+            guard changed else { return }
+            if lazy {
+                if self.active { self.startInactivityTimer() }
+                else if self.remoteOnline { self.recorder.updateReason(id: self.configuration.publicKey, "lazy: idle until traffic") }
+            } else {
+                self.inactivityTimer?.cancel()
+                self.inactivityTimer = nil
+                if !self.active, self.remoteOnline { self.connection.open() }
             }
-            .bind(host: host, port: configuration.localPort)
-            .map { self.socket = $0 }
+        }
     }
 
     /// Presence from the signal server.
@@ -78,11 +115,11 @@ final class MeshPeer: @unchecked Sendable {
     }
 
     /// Tells the remote we stop, and releases the connection and the local port.
-    func shutdown() -> EventLoopFuture<Void> {
+    func shutdown(reason: String = "agent stopped") -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             self.inactivityTimer?.cancel()
             if self.active { self.signaling.send(.goIdle, from: self.localKey, to: self.configuration.publicKey) }
-            let closed = self.connection.close(reason: "agent stopped")
+            let closed = self.connection.close(reason: reason)
             let socket = self.socket?.close() ?? self.eventLoop.makeSucceededVoidFuture()
             return closed.and(socket.recover { _ in }).map { _ in }
         }
@@ -91,7 +128,7 @@ final class MeshPeer: @unchecked Sendable {
     // MARK: Data plane
 
     /// A datagram from a local application, for the remote.
-    fileprivate func fromApp(_ bytes: [UInt8], sender: SocketAddress) {
+    func fromApp(_ bytes: [UInt8], sender: SocketAddress) {
         lastAppSender = sender
         lastActivity = .now()
         if connected {
@@ -158,16 +195,42 @@ private final class MeshPeerBox: @unchecked Sendable {
     weak var peer: MeshPeer?
 }
 
+/// A bound local port, not yet (or no longer) the port of a peer: a reload binds new ports before it changes
+/// anything, so that a port in use leaves the running config untouched.
+struct MeshPort: Sendable {
+    let channel: Channel
+    let port: Int
+    let target: MeshPortTarget
+
+    static func bind(host: String, port: Int, on eventLoop: EventLoop) -> EventLoopFuture<MeshPort> {
+        let target = MeshPortTarget()
+        return DatagramBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MeshPortHandler(target: target))
+                }
+            }
+            .bind(host: host, port: port)
+            .map { MeshPort(channel: $0, port: port, target: target) }
+    }
+}
+
+/// The peer a port feeds, set when the peer adopts the port.
+final class MeshPortTarget: @unchecked Sendable {
+    // Written on the peer's event loop, which is the port's.
+    weak var peer: MeshPeer?
+}
+
 /// Hands datagrams from local applications to the peer.
 private final class MeshPortHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let peer: MeshPeer
+    private let target: MeshPortTarget
 
-    init(peer: MeshPeer) { self.peer = peer }
+    init(target: MeshPortTarget) { self.target = target }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        peer.fromApp(Array(envelope.data.readableBytesView), sender: envelope.remoteAddress)
+        target.peer?.fromApp(Array(envelope.data.readableBytesView), sender: envelope.remoteAddress)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

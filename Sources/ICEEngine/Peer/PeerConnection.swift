@@ -286,6 +286,8 @@ public final class PeerConnection: @unchecked Sendable {
                 remote: CandidateEndpoint(type: pair.remote.type.rawValue, address: pair.remote.address.description),
                 relayServer: server)
             reportCandidatePairs()
+        case .remoteCandidateIgnored(let candidate, let network):
+            recorder?.addIgnoredCandidate(id: remoteKey, "\(candidate.address) (\(candidate.type.rawValue)) in \(network)")
         case .roundTrip(let rtt):
             recorder?.updateLatency(id: remoteKey, nanoseconds: rtt.nanoseconds)
             reportCandidatePairs()

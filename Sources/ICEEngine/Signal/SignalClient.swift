@@ -66,6 +66,19 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
         }
     }
 
+    /// Changes the peers whose presence is watched. Added keys are subscribed at once when registered (the
+    /// server answers with those online); removed keys are no longer asked for after the next registration.
+    public func watch(added: [String], removed: [String]) {
+        eventLoop.execute {
+            let gone = Set(removed.compactMap { PeerKey.bytes(base64: $0) })
+            let new = added.compactMap { PeerKey.bytes(base64: $0) }
+            self.subscriptions.removeAll { gone.contains($0) }
+            self.subscriptions += new
+            guard self.registered, let channel = self.channel, !new.isEmpty else { return }
+            self.subscribe(new, on: channel)
+        }
+    }
+
     /// Closes the connection for good.
     public func stop() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
@@ -145,13 +158,7 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
         case .welcome:
             registered = true
             backoff = .milliseconds(500)
-            // As many 32-byte keys per frame as fit after the type byte.
-            let perFrame = (SignalFrame.maxLength - 1) / 32
-            for start in stride(from: 0, to: subscriptions.count, by: perFrame) {
-                let keys = Array(subscriptions[start..<min(subscriptions.count, start + perFrame)])
-                channel.write(SignalFrame.subscribe(keys: keys), promise: nil)
-            }
-            channel.flush()
+            subscribe(subscriptions, on: channel)
             logger.info("signal: registered with \(host):\(port)")
             onEvent(.connected)
         case .presence(let peer, let online):
@@ -163,6 +170,15 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
         case .hello, .proof, .subscribe, .send:
             countersOnLoop.rejectedMalformed += 1
         }
+    }
+
+    private func subscribe(_ keys: [[UInt8]], on channel: Channel) {
+        // As many 32-byte keys per frame as fit after the type byte.
+        let perFrame = (SignalFrame.maxLength - 1) / 32
+        for start in stride(from: 0, to: keys.count, by: perFrame) {
+            channel.write(SignalFrame.subscribe(keys: Array(keys[start..<min(keys.count, start + perFrame)])), promise: nil)
+        }
+        channel.flush()
     }
 
     private func receive(_ body: [UInt8], from sender: [UInt8]) {

@@ -3,14 +3,14 @@ import Yams
 
 /// The YAML file of `icestat up --config FILE`, as written; ``AgentConfigLoader`` checks it and turns it into
 /// a `MeshConfiguration`. The commented example is `examples/agent.yaml`.
-struct AgentConfigFile: Decodable {
-    struct TURN: Decodable {
+struct AgentConfigFile: Decodable, Equatable {
+    struct TURN: Decodable, Equatable {
         var url: String
         var username: String
         var password: String
     }
 
-    struct ICE: Decodable {
+    struct ICE: Decodable, Equatable {
         var check_interval: String?
         var consent_interval: String?
         var disconnected_timeout: String?
@@ -24,9 +24,10 @@ struct AgentConfigFile: Decodable {
         var addresses: [String]?
         var include_loopback: Bool?
         var ipv6: Bool?
+        var port: Int?
     }
 
-    struct Peer: Decodable {
+    struct Peer: Decodable, Equatable {
         var name: String
         var public_key: String
         var local_port: Int
@@ -44,5 +45,6 @@ struct AgentConfigFile: Decodable {
     var status_socket: String?
     var network_check_interval: String?
     var ice: ICE?
+    var routed_networks: [String]?
     var peers: [Peer]
 }

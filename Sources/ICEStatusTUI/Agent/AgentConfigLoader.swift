@@ -15,6 +15,8 @@ enum AgentConfigLoader {
         var mesh: MeshConfiguration
         var statusSocket: String?
         var warnings: [String]
+        /// The file as written, to tell which fields a reload changed.
+        var file: AgentConfigFile
     }
 
     static func load(path: String) throws -> Loaded {
@@ -104,6 +106,21 @@ enum AgentConfigLoader {
             if let v6 = c.ipv6 { filter.includeIPv6 = v6 }
             ice.hostFilter = filter
         }
+        var icePort: Int?
+        if let port = file.ice?.port {
+            guard (1...65535).contains(port) else { throw Problem("ice.port", "must be 1-65535") }
+            icePort = port
+        }
+        for (i, text) in (file.routed_networks ?? []).enumerated() {
+            guard let network = IPNetwork(text) else {
+                throw Problem("routed_networks[\(i)]", "expected a network like 10.100.0.0/16 or fd00::/8, got '\(text)'")
+            }
+            if network.isDefaultRoute {
+                warnings.append("routed_networks[\(i)]: \(text) is a default route; it is never used to ignore candidates")
+                continue
+            }
+            ice.routedNetworks.append(network)
+        }
 
         var threshold: Duration = .seconds(15 * 60)
         if let text = file.inactivity_threshold {
@@ -127,6 +144,7 @@ enum AgentConfigLoader {
             guard seenKeys.insert(peer.public_key).inserted else { throw Problem("\(field).public_key", "listed twice") }
             guard (1...65535).contains(peer.local_port) else { throw Problem("\(field).local_port", "must be 1-65535") }
             guard seenPorts.insert(peer.local_port).inserted else { throw Problem("\(field).local_port", "\(peer.local_port) is used twice") }
+            if peer.local_port == icePort { throw Problem("\(field).local_port", "\(peer.local_port) is also ice.port") }
             var service: SocketAddress?
             if let text = peer.service {
                 guard let (host, port) = hostPort(text), let address = try? SocketAddress(ipAddress: host, port: port) else {
@@ -147,7 +165,8 @@ enum AgentConfigLoader {
                                      signalPort: signalPort, ice: ice, lazy: file.lazy ?? true,
                                      inactivityThreshold: threshold, listenHost: listen, peers: peers)
         mesh.networkCheckInterval = networkCheck
-        return Loaded(mesh: mesh, statusSocket: file.status_socket, warnings: warnings)
+        mesh.icePort = icePort
+        return Loaded(mesh: mesh, statusSocket: file.status_socket, warnings: warnings, file: file)
     }
 
     /// `HOST:PORT` or `[V6]:PORT`.

@@ -14,7 +14,9 @@ struct UpCommand: AsyncParsableCommand {
         discussion: """
             The config file is YAML; examples/agent.yaml in the repository explains every field. The agent \
             serves the status socket, so `icestat` and `icestat --detail` in another terminal show its peers. \
-            SIGINT or SIGTERM stops it cleanly: peers are told, TURN allocations deleted, the socket removed.
+            SIGINT or SIGTERM stops it cleanly: peers are told, TURN allocations deleted, the socket removed. \
+            SIGHUP, or a change to the file, reloads the peer list and the lazy settings without a restart; a \
+            config that fails to load changes nothing and is reported in the status.
             """)
 
     @Option(name: .long, help: ArgumentHelp("The agent's config file.", valueName: "file"))
@@ -61,7 +63,10 @@ struct UpCommand: AsyncParsableCommand {
         let mesh = loaded.mesh
         StandardOutput.error("icestat up: \(mesh.name) (\(mesh.key.publicKeyBase64)), \(mesh.peers.count) peers, "
                              + "lazy \(mesh.lazy ? "on" : "off"), signal \(mesh.signalHost):\(mesh.signalPort), status socket \(server.path)")
+        let reloader = ConfigReloader(path: config, agent: agent, loaded: loaded)
+        reloader.start()
         await SignalWaiter.wait(seconds: nil)
+        reloader.stop()
         StandardOutput.error("icestat up: stopping")
         await agent.shutdown()
         await server.close()

@@ -86,6 +86,15 @@ struct DashboardRenderer {
         }
         screen.fillRow(0, from: 0, style: .header)
         screen.put(text, row: 0, column: 0, style: .header)
+        if let error = model.local.configError {
+            // Beside the counts, where it is seen at once; the agent runs on with its previous config.
+            let warning = "   config reload failed: \(error) "
+            let column = DisplayWidth.of(text)
+            if column < screen.columns {
+                screen.put(DisplayWidth.prefix(warning, fitting: screen.columns - column), row: 0, column: column,
+                           style: ScreenStyle(color: .red, bold: true, reverse: true))
+            }
+        }
     }
 
     private static func drawFooter(_ model: DashboardModel, on screen: Screen) {
@@ -181,7 +190,10 @@ struct DashboardRenderer {
             ("Transfer", "received \(StatusFormatting.bytes(p.bytesReceived)), sent \(StatusFormatting.bytes(p.bytesSent))"),
             ("Reason", p.reason ?? "-"),
             ("Next retry", retry),
-        ]
+        ] + (p.ignoredCandidateCount == 0 ? [] : [
+            ("Ignored", "\(p.ignoredCandidateCount) remote candidate\(p.ignoredCandidateCount == 1 ? "" : "s") in routed networks: "
+                + p.ignoredCandidates.joined(separator: ", ")),
+        ])
     }
 
     private static func drawDetail(_ model: DashboardModel, on screen: Screen, now: Int64) {

@@ -38,6 +38,9 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("relay-only"), help: "Offer and use only relayed candidates.")
     var relayOnly = false
 
+    @Option(name: .long, help: ArgumentHelp("Bind the host candidates to this UDP port instead of an ephemeral one (for a router's port forward).", valueName: "port"))
+    var port: Int?
+
     @Option(name: .long, help: ArgumentHelp("Give up after this many seconds.", valueName: "seconds"))
     var timeout: Double = 30
 
@@ -46,6 +49,7 @@ struct ProbeCommand: AsyncParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         if turn != nil, turnUser == nil || turnPass == nil { throw ValidationError("--turn needs --turn-user and --turn-pass") }
         if relayOnly, turn == nil { throw ValidationError("--relay-only needs --turn") }
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1-65535") }
     }
 
     func run() async throws {
@@ -73,9 +77,25 @@ struct ProbeCommand: AsyncParsableCommand {
             config.turnServers = [TURNServer(address: address, username: turnUser ?? "", password: turnPass ?? "")]
             config.relayOnly = relayOnly
         }
+        let group = MultiThreadedEventLoopGroup.singleton
+        var mux: UDPPortMux?
+        if let port, !config.relayOnly {
+            let shared = UDPPortMux(port: port, group: group)
+            let addresses = ((try? HostAddressGatherer.addresses(filter: filter)) ?? []).map(\.address)
+            do {
+                try await shared.bind(addresses).get()
+            } catch {
+                StandardOutput.error("icestat probe: --port \(port): \(error)")
+                throw ExitCode(1)
+            }
+            config.hostPort = port
+            config.portMux = shared
+            mux = shared
+        }
         let session = ProbeSession(role: role == .controlling ? .controlling : .controlled, configuration: config,
-                                   group: MultiThreadedEventLoopGroup.singleton)
+                                   group: group)
         let code = await session.run(timeout: timeout)
+        try? await mux?.close().get()
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -28,6 +28,10 @@ enum DetailReport {
             if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
             put("\n  Reason: "); put(p.reason ?? "-")
             put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, now: now)); put("\n")
+            if p.ignoredCandidateCount > 0 {
+                put("  Ignored candidates (in routed networks): "); put(String(p.ignoredCandidateCount)); put(" (")
+                put(p.ignoredCandidates.joined(separator: ", ")); put(")\n")
+            }
         }
         line("")
         let local = snapshot.local
@@ -40,6 +44,7 @@ enum DetailReport {
             line("\(label): \(status) to \(server.address)\(server.error.map { ", reason: \($0)" } ?? "")")
         }
         line("Lazy connection: \(local.lazyConnections)")
+        if let error = local.configError { line("Config reload failed: \(error) (running with the previous config)") }
         let connected = snapshot.peers.count { $0.state == .connected }
         line("Peers count: \(connected)/\(snapshot.peers.count) Connected")
         return out

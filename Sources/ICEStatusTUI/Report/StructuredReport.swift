@@ -53,6 +53,8 @@ enum StructuredReport {
                 ("lastActivity", time(p.lastActivityMillis)),
                 ("reason", str(p.reason)),
                 ("nextRetryAt", time(p.nextRetryAtMillis)),
+                ("ignoredCandidates", .object([("count", .number(String(p.ignoredCandidateCount))),
+                                               ("candidates", .array(p.ignoredCandidates.map(Value.string)))])),
             ])
         }
         let servers: [Value] = s.local.servers.map { server in
@@ -66,6 +68,7 @@ enum StructuredReport {
                 ("startedAt", time(s.local.startedAtMillis)),
                 ("lazyConnections", .bool(s.local.lazyConnections)),
                 ("servers", .array(servers)),
+                ("configError", str(s.local.configError)),
             ])),
             ("peers", .object([
                 ("total", .number(String(s.peers.count))),

@@ -21,6 +21,8 @@ public struct LocalAgentStatus: Sendable, Hashable {
     public var startedAtMillis: Int64
     public var lazyConnections: Bool
     public var servers: [ServerStatus]
+    /// Why the last config reload was refused (the agent runs on with the config it had), or nil.
+    public var configError: String?
 
     public init(publicKey: String = "", name: String = "", startedAtMillis: Int64 = 0,
                 lazyConnections: Bool = false, servers: [ServerStatus] = []) {

@@ -28,9 +28,15 @@ public struct PeerStatus: Sendable, Hashable {
     public var latencyHistoryNanos: [Int64] = []
     /// The current ICE session's candidate pairs, best first.
     public var candidatePairs: [CandidatePairStatus] = []
+    /// Remote candidates ignored because they lie inside a routed network (distinct ones, all sessions).
+    public var ignoredCandidateCount = 0
+    /// The first of those, as `ADDRESS (TYPE) in NETWORK` (at most ``PeerStatus/ignoredCandidateLimit``).
+    public var ignoredCandidates: [String] = []
 
     /// How many round-trip samples the history keeps.
     public static let historyLimit = 60
+    /// How many ignored candidates are listed by address.
+    public static let ignoredCandidateLimit = 8
 
     public init(id: String, name: String, stateChangedAtMillis: Int64) {
         self.id = id

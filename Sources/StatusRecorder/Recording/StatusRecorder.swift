@@ -116,6 +116,15 @@ public final class StatusRecorder: Sendable {
         }
     }
 
+    /// Counts a remote candidate that was ignored (inside a routed network), once per distinct description.
+    public func addIgnoredCandidate(id: String, _ description: String) {
+        mutatePeer(id) { peer in
+            guard peer != nil, !peer!.ignoredCandidates.contains(description) else { return }
+            peer!.ignoredCandidateCount += 1
+            if peer!.ignoredCandidates.count < PeerStatus.ignoredCandidateLimit { peer!.ignoredCandidates.append(description) }
+        }
+    }
+
     /// Sets the reason a peer is not Connected or not P2P (nil clears it).
     public func updateReason(id: String, _ reason: String?) {
         mutatePeer(id) { $0?.reason = reason }

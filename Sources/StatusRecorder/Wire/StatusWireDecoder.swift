@@ -55,6 +55,7 @@ public struct StatusWireDecoder: Sendable {
             guard fields.count >= 5 else { throw bad() }
             current.local = LocalAgentStatus(publicKey: fields[1], name: fields[2], startedAtMillis: Int64(fields[3]) ?? 0,
                                              lazyConnections: fields[4] == "1", servers: [])
+            if fields.count > 5, !fields[5].isEmpty { current.local?.configError = fields[5] }
             sawLocal = true
         case UInt8(ascii: "S"):
             guard fields.count >= 5, sawLocal, let kind = ServerStatus.Kind(rawValue: fields[1]) else { throw bad() }
@@ -76,6 +77,8 @@ public struct StatusWireDecoder: Sendable {
             p.reason = fields[15].isEmpty ? nil : fields[15]
             if fields.count > 16 { p.nextRetryAtMillis = Int64(fields[16]) }
             if fields.count > 17 { p.smoothedLatencyNanos = Int64(fields[17]) }
+            if fields.count > 18 { p.ignoredCandidateCount = Int(fields[18]) ?? 0 }
+            if fields.count > 19, !fields[19].isEmpty { p.ignoredCandidates = fields[19].split(separator: ",").map(String.init) }
             current.peers.append(p)
         case UInt8(ascii: "H"):
             guard fields.count >= 2, !current.peers.isEmpty else { throw bad() }

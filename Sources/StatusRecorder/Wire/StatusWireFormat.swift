@@ -3,10 +3,11 @@
 ///
 /// Lines (first field is the record kind):
 /// - `V  icestat-status  1`: version, first line of a stream.
-/// - `L  publicKey  name  startedAtMillis  lazy(0|1)`: the local agent; followed by its `S` lines.
+/// - `L  publicKey  name  startedAtMillis  lazy(0|1)  configError`: the local agent; followed by its `S` lines.
 /// - `S  kind  address  available(0|1)  error`: one server of the local agent.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
-///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos`: one peer.
+///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
+///    ignoredCandidateCount  ignoredCandidates(comma-separated)`: one peer.
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
 /// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
 ///    one candidate pair of the peer before it (full batches only).
@@ -44,7 +45,8 @@ public enum StatusWireFormat {
 
     static func appendLocal(_ local: LocalAgentStatus, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "L"))
-        appendFields([local.publicKey, local.name, String(local.startedAtMillis), local.lazyConnections ? "1" : "0"], to: &out)
+        appendFields([local.publicKey, local.name, String(local.startedAtMillis), local.lazyConnections ? "1" : "0",
+                      local.configError ?? ""], to: &out)
         for server in local.servers {
             out.append(UInt8(ascii: "S"))
             appendFields([server.kind.rawValue, server.address, server.available ? "1" : "0", server.error ?? ""], to: &out)
@@ -60,6 +62,7 @@ public enum StatusWireFormat {
             p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
             String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", p.reason ?? "",
             p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
+            String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","),
         ], to: &out)
         guard full else { return }
         if history, !p.latencyHistoryNanos.isEmpty {
