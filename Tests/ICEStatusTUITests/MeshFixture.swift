@@ -25,6 +25,8 @@ final class MeshFixture {
     private(set) var agents: [String: Agent] = [:]
     /// local_port of peer `to` on agent `from`; the service port is local_port + 1000.
     private var ports: [String: Int] = [:]
+    /// Agents in the order they were first configured (their ports follow it).
+    private var order: [String] = []
     private let basePort = Int.random(in: 30000...38000) / 10 * 10
 
     init(netns: String? = nil, signalNamespace: String? = nil, signalHost: String = "127.0.0.1") throws {
@@ -56,40 +58,57 @@ final class MeshFixture {
     }
 
     func port(_ from: String, _ to: String) -> Int { ports["\(from)>\(to)"]! }
-    func servicePort(_ from: String, _ to: String) -> Int { port(from, to) + 1000 }
+    /// The service a peer's datagrams go to; it stays where the peer's first port was.
+    func servicePort(_ from: String, _ to: String) -> Int { (firstPorts["\(from)>\(to)"] ?? port(from, to)) + 1000 }
+    private var firstPorts: [String: Int] = [:]
 
     /// Writes keys and configs for `names`, each peering with all the others. `extra` is appended YAML.
     func configure(_ names: [String], lazy: Bool, inactivity: String = "15m", extra: [String: String] = [:],
-                   ice: String = "{addresses: [127.0.0.1], consent_interval: 1s, disconnected_timeout: 3s, failed_timeout: 6s}") throws {
+                   ice: String = MeshFixture.defaultICE) throws {
         for name in names where agents[name] == nil {
             let r = try Harness.icestat(["keygen", "\(directory)/\(name).key"])
             #expect(r.status == 0, "\(r.stderr)")
             agents[name] = Agent(name: name, publicKey: r.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
                                  config: "\(directory)/\(name).yaml", socket: "\(directory)/\(name)/status.sock")
+            order.append(name)
         }
-        for (i, name) in names.enumerated() {
-            for (j, other) in names.enumerated() where other != name { ports["\(name)>\(other)"] = basePort + 100 + i * 10 + j }
-            var yaml = """
-                name: \(name)
-                key_file: \(name).key
-                signal: \(signalHost):\(signalPort)
-                lazy: \(lazy)
-                inactivity_threshold: \(inactivity)
-                status_socket: \(agents[name]!.socket)
-                ice: \(extra["ice-\(name)"] ?? ice)
-
-                """
-            if let more = extra[name] { yaml += more + "\n" }
-            yaml += "peers:\n"
-            for other in names where other != name {
-                yaml += "  - {name: \(other), public_key: \(agents[other]!.publicKey), local_port: \(port(name, other)), service: 127.0.0.1:\(servicePort(name, other))}\n"
-            }
-            try yaml.write(toFile: agents[name]!.config, atomically: true, encoding: .utf8)
+        for name in names {
+            try writeConfig(name, peers: names.filter { $0 != name }, lazy: lazy, inactivity: inactivity,
+                            extra: extra[name], ice: extra["ice-\(name)"] ?? ice)
         }
     }
 
-    func startAgent(_ name: String) throws {
-        let argv = [Harness.binary, "up", "--config", agents[name]!.config]
+    static let defaultICE = "{addresses: [127.0.0.1], consent_interval: 1s, disconnected_timeout: 3s, failed_timeout: 6s}"
+
+    /// Writes one agent's config with `peers` (configured agents). `names` gives a peer another name than its
+    /// agent's, `ports` another local port.
+    func writeConfig(_ name: String, peers: [String], lazy: Bool, inactivity: String = "15m", extra: String? = nil,
+                     ice: String = MeshFixture.defaultICE, names: [String: String] = [:], ports: [String: Int] = [:]) throws {
+        for other in peers where self.ports["\(name)>\(other)"] == nil {
+            self.ports["\(name)>\(other)"] = basePort + 100 + order.firstIndex(of: name)! * 10 + order.firstIndex(of: other)!
+        }
+        for other in peers where firstPorts["\(name)>\(other)"] == nil { firstPorts["\(name)>\(other)"] = self.ports["\(name)>\(other)"] }
+        for (other, port) in ports { self.ports["\(name)>\(other)"] = port }
+        var yaml = """
+            name: \(name)
+            key_file: \(name).key
+            signal: \(signalHost):\(signalPort)
+            lazy: \(lazy)
+            inactivity_threshold: \(inactivity)
+            status_socket: \(agents[name]!.socket)
+            ice: \(ice)
+
+            """
+        if let extra { yaml += extra + "\n" }
+        yaml += "peers:\n"
+        for other in peers {
+            yaml += "  - {name: \(names[other] ?? other), public_key: \(agents[other]!.publicKey), local_port: \(port(name, other)), service: 127.0.0.1:\(servicePort(name, other))}\n"
+        }
+        try yaml.write(toFile: agents[name]!.config, atomically: true, encoding: .utf8)
+    }
+
+    func startAgent(_ name: String, arguments: [String] = []) throws {
+        let argv = [Harness.binary, "up", "--config", agents[name]!.config] + arguments
         let child = try Harness.Child(agentNamespaces[name].map { ["ip", "netns", "exec", $0] + argv } ?? wrap(argv),
                                       stderr: "\(directory)/\(name).log")
         agents[name]!.process = child

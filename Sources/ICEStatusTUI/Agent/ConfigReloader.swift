@@ -12,7 +12,7 @@ final class ConfigReloader: @unchecked Sendable {
     private let path: String
     private let agent: MeshAgent
     private let queue = DispatchQueue(label: "icestat.config-reload")
-    private let pollInterval: DispatchTimeInterval
+    private let pollInterval: DispatchTimeInterval?
     // Confined to `queue`.
     private var applied: AgentConfigLoader.Loaded
     private var stamp: FileStamp?
@@ -37,14 +37,14 @@ final class ConfigReloader: @unchecked Sendable {
         }
     }
 
-    init(path: String, agent: MeshAgent, loaded: AgentConfigLoader.Loaded, pollInterval: DispatchTimeInterval = .seconds(1)) {
+    init(path: String, agent: MeshAgent, loaded: AgentConfigLoader.Loaded, pollInterval: DispatchTimeInterval? = .seconds(1)) {
         self.path = path
         self.agent = agent
         self.applied = loaded
         self.pollInterval = pollInterval
     }
 
-    /// Starts watching: SIGHUP, and a poll of the file's stamp.
+    /// Starts watching: SIGHUP, and (unless `pollInterval` is nil) a poll of the file's stamp.
     func start() {
         queue.async {
             self.stamp = FileStamp(path: self.path)
@@ -52,8 +52,10 @@ final class ConfigReloader: @unchecked Sendable {
             let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: self.queue)
             hup.setEventHandler { [weak self] in self?.trigger(because: "SIGHUP") }
             hup.resume()
+            self.sources = [hup]
+            guard let interval = self.pollInterval else { return }
             let timer = DispatchSource.makeTimerSource(queue: self.queue)
-            timer.schedule(deadline: .now() + self.pollInterval, repeating: self.pollInterval)
+            timer.schedule(deadline: .now() + interval, repeating: interval)
             timer.setEventHandler { [weak self] in
                 guard let self else { return }
                 let now = FileStamp(path: self.path)
@@ -62,7 +64,7 @@ final class ConfigReloader: @unchecked Sendable {
                 self.trigger(because: "the file changed")
             }
             timer.resume()
-            self.sources = [hup, timer]
+            self.sources.append(timer)
         }
     }
 

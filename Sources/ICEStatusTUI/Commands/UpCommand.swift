@@ -25,7 +25,14 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Status socket path (default: the config's status_socket, else the per-user default).", valueName: "path"))
     var socket: String?
 
+    @Option(name: .customLong("config-poll"), help: ArgumentHelp("How often to check the config file for changes, in seconds (0: only on SIGHUP).", valueName: "seconds"))
+    var configPoll: Double = 1
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard configPoll >= 0, configPoll <= 86400 else { throw ValidationError("--config-poll must be between 0 and 86400 seconds") }
+    }
 
     func run() async throws {
         logging.bootstrap()
@@ -63,7 +70,8 @@ struct UpCommand: AsyncParsableCommand {
         let mesh = loaded.mesh
         StandardOutput.error("icestat up: \(mesh.name) (\(mesh.key.publicKeyBase64)), \(mesh.peers.count) peers, "
                              + "lazy \(mesh.lazy ? "on" : "off"), signal \(mesh.signalHost):\(mesh.signalPort), status socket \(server.path)")
-        let reloader = ConfigReloader(path: config, agent: agent, loaded: loaded)
+        let reloader = ConfigReloader(path: config, agent: agent, loaded: loaded,
+                                      pollInterval: configPoll == 0 ? nil : .milliseconds(Int(configPoll * 1000)))
         reloader.start()
         await SignalWaiter.wait(seconds: nil)
         reloader.stop()
