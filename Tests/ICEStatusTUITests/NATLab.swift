@@ -106,6 +106,13 @@ final class NATLab {
         sites[name] = site
     }
 
+    /// Forwards UDP `port` on a site's public address to its first host, the same port (a router's port
+    /// forward), whatever the site's NAT does with outgoing traffic.
+    func forward(_ name: String, udpPort port: Int) throws {
+        let site = sites[name]!
+        try sh(site.router, "iptables -t nat -I PREROUTING -i wan -p udp --dport \(port) -j DNAT --to-destination \(site.hostIPs[0]):\(port)")
+    }
+
     /// Drops everything a site's router forwards to or from another site's public address: the direct path
     /// between them is cut while the path to the server stays up.
     func cut(_ name: String, from other: String) throws {

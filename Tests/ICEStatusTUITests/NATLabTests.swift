@@ -27,7 +27,8 @@ final class LabScenario {
     }
 
     /// Configures agents `names` (each on the given host namespace) as one mesh, with STUN always and TURN if asked.
-    func configure(_ hosts: [(name: String, namespace: String)], turn: Bool, lazy: Bool = false, inactivity: String = "15m") throws {
+    func configure(_ hosts: [(name: String, namespace: String)], turn: Bool, lazy: Bool = false, inactivity: String = "15m",
+                   ice: [String: String] = [:]) throws {
         var servers = "stun: [\"stun:\(NATLab.serverIP):\(Self.turnPort)\"]"
         if turn {
             servers += "\nturn:\n  - {url: \"turn:\(NATLab.serverIP):\(Self.turnPort)?transport=udp\", username: icestat, password: secret}"
@@ -35,6 +36,7 @@ final class LabScenario {
         var extra: [String: String] = [:]
         for host in hosts {
             extra[host.name] = servers
+            extra["ice-\(host.name)"] = ice[host.name]
             mesh.agentNamespaces[host.name] = host.namespace
         }
         try mesh.configure(hosts.map(\.name), lazy: lazy, inactivity: inactivity, extra: extra, ice: Self.ice)
@@ -180,6 +182,30 @@ struct NATLabTests {
         #expect(s.mesh.log("coturn").contains("CHANNEL_BIND processed, success"))
         #expect(s.connected("a1", "b1", type: "Relayed"))
         LabScenario.report("symmetric <-> symmetric: Connected Relayed via coturn in \(seconds(t))")
+    }
+
+    @Test func aPortForwardedHostBehindASymmetricNATConnectsDirectlyThroughTheExtraServerReflexiveCandidate() throws {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .symmetric)[0], b = try s.lab.addSite("b", nat: .symmetric)[0]
+        let port = 40404
+        // a's router forwards UDP 40404 to a1, which binds its host candidates there (ice.port): its srflx
+        // mapping gets a random port, so a1 also signals its public address with port 40404.
+        try s.lab.forward("a", udpPort: port)
+        try s.startCoturn()
+        let ice = String(LabScenario.ice.dropLast()) + ", port: \(port)}"
+        try s.configure([("a1", a), ("b1", b)], turn: true, ice: ["a1": ice])
+        try s.start(["a1", "b1"])
+        let t = s.time(within: 20) { s.connected("a1", "b1", type: "P2P") }
+        #expect(t != nil, "\(s.explanation)")
+        let fromB = s.peer("b1", "a1")["iceCandidateEndpoint"] as? [String: Any]
+        #expect(fromB?["remote"] as? String == "\(s.lab.sites["a"]!.publicIP):\(port)", "\(String(describing: fromB))\n\(s.explanation)")
+        #expect(s.types("b1", "a1").1 == "srflx")
+        let fromA = s.peer("a1", "b1")["iceCandidateEndpoint"] as? [String: Any]
+        // a1 sees itself as b1 does: at the forwarded public port (learned from b1's answer, so prflx).
+        #expect(fromA?["local"] as? String == "\(s.lab.sites["a"]!.publicIP):\(port)", "\(String(describing: fromA))")
+        let r = try s.ping(from: ("b1", b), to: ("a1", a), "ping through the forward")
+        #expect(r.reply == "pong:ping through the forward\n", "\(r)\n\(s.explanation)")
+        LabScenario.report("symmetric with a port forward <-> symmetric: Connected P2P \(s.types("b1", "a1")) in \(seconds(t))")
     }
 
     @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {
