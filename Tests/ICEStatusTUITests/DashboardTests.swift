@@ -30,6 +30,28 @@ struct DashboardTests {
         #expect(screen.styles[4][9].dim)
     }
 
+    @Test func aRefusedReloadIsShownInTheHeaderAndIgnoredCandidatesInTheDetailPane() {
+        var snapshot = Fixtures.snapshot()
+        snapshot.local.configError = "a.yaml: peers[1].local_port: must be 1-65535"
+        snapshot.peers[0].ignoredCandidateCount = 1
+        snapshot.peers[0].ignoredCandidates = ["10.100.0.5:51820 (host) in 10.100.0.0/16"]
+        var m = DashboardModel()
+        m.update(snapshot)
+        let screen = TextScreen(rows: 24, columns: 160)
+        DashboardRenderer.draw(m, on: screen, now: Fixtures.now)
+        let header = " icestat · demo (loopback)   peers 1/3 connected   P2P 1   relayed 0   signal up"
+        #expect(screen.lines[0] == header + "   config reload failed: a.yaml: peers[1].local_port: must be 1-65535")
+        #expect(screen.styles[0][header.count + 5].color == .red)
+        DashboardInput.apply(.toggleDetail, to: &m, pageSize: 5)
+        DashboardRenderer.draw(m, on: screen, now: Fixtures.now)
+        #expect(screen.text.contains("Ignored:           1 remote candidate in routed networks: 10.100.0.5:51820 (host) in 10.100.0.0/16"))
+        // Narrow: the warning is cut at the edge, never wrapped.
+        let narrow = TextScreen(rows: 8, columns: 90)
+        m.mode = .list
+        DashboardRenderer.draw(m, on: narrow, now: Fixtures.now)
+        #expect(narrow.lines[0] == header + "   config")
+    }
+
     @Test func columnsDropByPriorityWhenNarrow() {
         let names = DashboardRenderer.columns(width: 60, nameWidth: 8).map(\.title)
         // LOCAL (22) does not fit after the first four; the narrower CHANGED still does.

@@ -16,10 +16,13 @@ struct StatusWireFormatTests {
         p.bytesSent = 7
         p.lastActivityMillis = 99
         p.reason = "direct checks timed out, relayed"
+        p.ignoredCandidateCount = 2
+        p.ignoredCandidates = ["10.100.0.5:51820 (host) in 10.100.0.0/16", "[fd00::5]:51820 (srflx) in fd00::/8"]
         let idle = PeerStatus(id: "k2", name: "idle", stateChangedAtMillis: 1)
-        let local = LocalAgentStatus(publicKey: "pub", name: "me", startedAtMillis: 5, lazyConnections: true,
+        var local = LocalAgentStatus(publicKey: "pub", name: "me", startedAtMillis: 5, lazyConnections: true,
                                      servers: [ServerStatus(kind: .signal, address: "127.0.0.1:10000", available: true),
                                                ServerStatus(kind: .turn, address: "turn:x", available: false, error: "401")])
+        local.configError = "a.yaml: peers[0].public_key: not a base64 32-byte key"
         return StatusSnapshot(local: local, peers: [p, idle], takenAtMillis: 0)
     }
 
@@ -52,6 +55,17 @@ struct StatusWireFormatTests {
         #expect(batches[0].removedPeerIDs == ["gone"])
         #expect(batches[0].peers.map(\.id) == ["k2"])
         #expect(batches[1].local?.name == "x")
+    }
+
+    @Test func anOlderAgentsLinesWithoutTheNewerFieldsStillRead() throws {
+        // What an agent before config reloads and routed networks sent: L with 4 fields, P with 17.
+        let old = "V\ticestat-status\t1\nL\tpub\tme\t5\t1\nP\tk\tbob\tIdle\t9\t\t\t\t\t\t\t\t0\t0\t\tremote offline\t\t\n.\n"
+        var decoder = StatusWireDecoder()
+        let batches = try decoder.feed(Array(old.utf8))
+        #expect(batches.count == 1)
+        #expect(batches[0].local?.configError == nil)
+        #expect(batches[0].peers.first?.reason == "remote offline")
+        #expect(batches[0].peers.first?.ignoredCandidateCount == 0 && batches[0].peers.first?.ignoredCandidates == [])
     }
 
     @Test func badStreamsAreErrors() {
