@@ -8,6 +8,8 @@ public struct STUNAttributeType: RawRepresentable, Sendable, Hashable {
     public var isComprehensionRequired: Bool { rawValue < 0x8000 }
 
     public static let mappedAddress = STUNAttributeType(rawValue: 0x0001)
+    /// RFC 5780 §7.2: ask the server to answer from another address (0x04) and/or port (0x02).
+    public static let changeRequest = STUNAttributeType(rawValue: 0x0003)
     public static let username = STUNAttributeType(rawValue: 0x0006)
     public static let messageIntegrity = STUNAttributeType(rawValue: 0x0008)
     public static let errorCode = STUNAttributeType(rawValue: 0x0009)
@@ -37,11 +39,15 @@ public struct STUNAttributeType: RawRepresentable, Sendable, Hashable {
     public static let fingerprint = STUNAttributeType(rawValue: 0x8028)
     public static let iceControlled = STUNAttributeType(rawValue: 0x8029)
     public static let iceControlling = STUNAttributeType(rawValue: 0x802A)
+    /// RFC 5780 §7.3: the address a response was sent from.
+    public static let responseOrigin = STUNAttributeType(rawValue: 0x802B)
+    /// RFC 5780 §7.4: the server's other address and port (both differ from the ones asked).
+    public static let otherAddress = STUNAttributeType(rawValue: 0x802C)
 
     /// The comprehension-required types this codec understands.
     static func isKnownRequired(_ type: UInt16) -> Bool {
         switch type {
-        case 0x0001, 0x0006, 0x0008, 0x0009, 0x000A, 0x000C, 0x000D, 0x0012, 0x0013, 0x0014, 0x0015,
+        case 0x0001, 0x0003, 0x0006, 0x0008, 0x0009, 0x000A, 0x000C, 0x000D, 0x0012, 0x0013, 0x0014, 0x0015,
              0x0016, 0x0017, 0x0018, 0x0019, 0x001A, 0x001C, 0x001D, 0x001E, 0x0020, 0x0022, 0x0024, 0x0025:
             true
         default:

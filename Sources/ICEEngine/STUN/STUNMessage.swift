@@ -88,7 +88,7 @@ public struct STUNMessage: Sendable {
 
     private static func isKnownOptional(_ type: UInt16) -> Bool {
         switch type {
-        case 0x8002, 0x8003, 0x8022, 0x8023, 0x8028, 0x8029, 0x802A: true
+        case 0x8002, 0x8003, 0x8022, 0x8023, 0x8028, 0x8029, 0x802A, 0x802B, 0x802C: true
         default: false
         }
     }
@@ -103,8 +103,10 @@ public struct STUNMessage: Sendable {
         case .useCandidate, .dontFragment: ok = length == 0
         case .username: ok = length <= 513
         case .errorCode: ok = length >= 4 && length <= 763 + 4
-        case .mappedAddress, .xorMappedAddress, .xorPeerAddress, .xorRelayedAddress, .alternateServer:
+        case .mappedAddress, .xorMappedAddress, .xorPeerAddress, .xorRelayedAddress, .alternateServer,
+             .otherAddress, .responseOrigin:
             ok = length == 8 || length == 20
+        case .changeRequest: ok = length == 4
         default: ok = true
         }
         guard ok else { throw .badAttributeLength(type: type.rawValue, length: length) }
@@ -149,6 +151,17 @@ public struct STUNMessage: Sendable {
         guard let v = attribute(type)?.value else { return nil }
         let key = STUNAddressCoding.xorKey(transactionID)
         return STUNAddressCoding.decode(v, xorKey: key)
+    }
+
+    /// A plain (not XOR-ed) address attribute: MAPPED-ADDRESS, OTHER-ADDRESS, RESPONSE-ORIGIN.
+    public func plainAddress(_ type: STUNAttributeType) -> TransportAddress? {
+        attribute(type).flatMap { STUNAddressCoding.decode($0.value, xorKey: nil) }
+    }
+
+    /// CHANGE-REQUEST's flags (RFC 5780 §7.2): change IP (0x04), change port (0x02).
+    public var changeRequest: (ip: Bool, port: Bool)? {
+        guard let v = attribute(.changeRequest)?.value, v.count == 4 else { return nil }
+        return (v[3] & 0x04 != 0, v[3] & 0x02 != 0)
     }
 
     public var mappedAddress: TransportAddress? {

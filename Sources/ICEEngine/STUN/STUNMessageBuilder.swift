@@ -39,6 +39,16 @@ public struct STUNMessageBuilder: Sendable {
         append(type, STUNAddressCoding.encode(address, xorKey: STUNAddressCoding.xorKey(transactionID)))
     }
 
+    /// A plain address attribute (MAPPED-ADDRESS, OTHER-ADDRESS, RESPONSE-ORIGIN).
+    public mutating func appendPlainAddress(_ type: STUNAttributeType, _ address: TransportAddress) {
+        append(type, STUNAddressCoding.encode(address, xorKey: nil))
+    }
+
+    /// CHANGE-REQUEST (RFC 5780 §7.2).
+    public mutating func appendChangeRequest(ip: Bool, port: Bool) {
+        append(.changeRequest, [0, 0, 0, (ip ? 0x04 : 0) | (port ? 0x02 : 0)])
+    }
+
     public mutating func appendErrorCode(_ code: Int, reason: String) {
         append(.errorCode, [0, 0, UInt8(code / 100), UInt8(code % 100)] + Array(reason.utf8))
     }

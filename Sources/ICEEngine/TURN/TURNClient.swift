@@ -176,6 +176,18 @@ public final class TURNClient: @unchecked Sendable {
         }
     }
 
+    /// Deletes the allocation (Refresh with LIFETIME 0) and fails if the server does not confirm it; the
+    /// socket stays open until `close()`.
+    public func release() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            guard self.allocation != nil, !self.closed else { return self.eventLoop.makeFailedFuture(TURNError.notAllocated) }
+            return self.request(.refresh, [.value(.lifetime, Self.uint32(0))]).map { _ in
+                self.allocation = nil
+                self.refreshTimer?.cancel()
+            }
+        }
+    }
+
     /// Deletes the allocation (Refresh with LIFETIME 0) and closes the socket.
     public func close() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {

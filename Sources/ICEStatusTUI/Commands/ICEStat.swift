@@ -3,18 +3,34 @@ import Foundation
 import NIOPosix
 import StatusRecorder
 
-/// `icestat`: the live dashboard of the agent's peers; `--detail` for a one-shot report.
+/// `icestat`: the live dashboard of the agent's peers (`icestat status`, the default subcommand), and the
+/// agent, relay and tools as subcommands. Every subcommand owns its flags: the root has none, so
+/// `icestat netcheck --json` is netcheck's `--json`, not the report's.
 @main
 struct ICEStat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icestat",
         abstract: "Make and watch peer-to-peer ICE connections, live.",
         discussion: """
-            With no subcommand, icestat attaches to a running agent's status socket and shows its peers live \
-            (q quits, ? lists the keys). With --detail it prints every peer once and exits.
-            Start an agent on loopback with `icestat demo`.
+            With no subcommand, icestat runs `icestat status`: it attaches to a running agent's status socket \
+            and shows its peers live (q quits, ? lists the keys); with --detail, --json or --yaml it prints \
+            every peer once and exits (`icestat status --help` lists its flags). Start an agent on loopback \
+            with `icestat demo`.
             """,
-        subcommands: [DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self, ProbeCommand.self, BenchCommand.self])
+        subcommands: [StatusCommand.self, DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self,
+                      ProbeCommand.self, NetcheckCommand.self, STUNCommand.self, BenchCommand.self],
+        defaultSubcommand: StatusCommand.self)
+}
+
+/// `icestat status` (and `icestat` alone): the live dashboard, or with `--detail` a one-shot report.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the agent's peers: live, or once with --detail, --json or --yaml (the default subcommand).",
+        discussion: """
+            Attaches to a running agent's status socket and shows its peers live (q quits, ? lists the keys). \
+            With --detail it prints every peer once and exits. Start an agent on loopback with `icestat demo`.
+            """)
 
     @OptionGroup var socket: SocketOptions
 

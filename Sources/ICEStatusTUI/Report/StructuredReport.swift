@@ -32,6 +32,14 @@ enum StructuredReport {
         return out
     }
 
+    /// Any document as indented JSON, with a final newline.
+    static func json(_ value: Value) -> [UInt8] {
+        var out: [UInt8] = []
+        writeJSON(value, indent: 0, into: &out)
+        out.append(10)
+        return out
+    }
+
     static func document(_ s: StatusSnapshot) -> Value {
         func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
         func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }

@@ -1,0 +1,171 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One UDP socket that sends STUN Binding requests for the NAT tests (RFC 5780 §4) and waits for their answers.
+///
+/// All tests of one mapping go out from the same socket, since a mapping belongs to a socket. An answer counts
+/// only when it carries the transaction id of the request and comes from the address it should: the server
+/// asked, or the address a CHANGE-REQUEST asked it to answer from. Anything else is ignored (and a right
+/// transaction from a wrong address is remembered, to say so).
+public final class STUNProbeSocket: Sendable {
+    /// A Binding answer.
+    public struct Answer: Sendable, Hashable {
+        /// XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS): where the server saw us.
+        public var mapped: TransportAddress
+        /// OTHER-ADDRESS: the server's alternate address and port, if it supports RFC 5780.
+        public var otherAddress: TransportAddress?
+        /// RESPONSE-ORIGIN: the address the answer says it came from.
+        public var responseOrigin: TransportAddress?
+        /// Request to answer; nil when the request had to be sent again (Karn's rule).
+        public var roundTrip: Duration?
+    }
+
+    /// How one Binding request ended.
+    public enum Outcome: Sendable, Hashable {
+        case answered(Answer)
+        /// An error response: 420 means the server does not understand CHANGE-REQUEST.
+        case error(code: Int, reason: String)
+        /// Nothing valid before the deadline; `wrongSource` is where an answer with our transaction came from
+        /// instead, if one did.
+        case noAnswer(wrongSource: TransportAddress?)
+
+        public var answer: Answer? { if case .answered(let a) = self { a } else { nil } }
+    }
+
+    private struct Pending {
+        var expectedFrom: TransportAddress
+        var bytes: [UInt8]
+        var destination: TransportAddress
+        var sentAt: NIODeadline
+        var retransmitted: Bool
+        var wrongSource: TransportAddress?
+        var promise: EventLoopPromise<Outcome>
+    }
+
+    private let channel: Channel
+    private let pending = Mutex<[STUNTransactionID: Pending]>([:])
+
+    /// Retransmission schedule of a request (RFC 8489 §6.2.1): 250 ms, doubling, at most 1.6 s apart.
+    static let initialRTO = TimeAmount.milliseconds(250)
+    static let maxRTO = TimeAmount.milliseconds(1600)
+
+    private init(channel: Channel) { self.channel = channel }
+
+    /// Opens a socket on the wildcard address of `ipv6 ? IPv6 : IPv4`, ephemeral port.
+    public static func open(ipv6: Bool, group: EventLoopGroup) -> EventLoopFuture<STUNProbeSocket> {
+        let box = ProbeSocketBox()
+        return DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(STUNProbeHandler(box: box))
+                }
+            }
+            .bind(host: ipv6 ? "::" : "0.0.0.0", port: 0)
+            .map { channel in
+                let socket = STUNProbeSocket(channel: channel)
+                box.socket = socket
+                return socket
+            }
+    }
+
+    /// The local port (for port preservation).
+    public var localPort: Int? { channel.localAddress?.port }
+
+    /// Sends a Binding request to `server` and waits up to `timeout` for its answer. With `change`, the server
+    /// is asked to answer from another address and/or port (`expectedFrom`, usually derived from OTHER-ADDRESS).
+    public func binding(to server: TransportAddress, change: (ip: Bool, port: Bool)? = nil,
+                        expectedFrom: TransportAddress? = nil, timeout: Duration) -> EventLoopFuture<Outcome> {
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: Outcome.self)
+        var request = STUNMessageBuilder(type: .bindingRequest)
+        if let change { request.appendChangeRequest(ip: change.ip, port: change.port) }
+        request.appendFingerprint()
+        let id = request.transactionID
+        pending.withLock {
+            $0[id] = Pending(expectedFrom: expectedFrom ?? server, bytes: request.encoded, destination: server,
+                             sentAt: .now(), retransmitted: false, promise: promise)
+        }
+        loop.execute { self.transmit(id, rto: Self.initialRTO) }
+        loop.scheduleTask(in: timeout.timeAmount) {
+            guard let p = self.pending.withLock({ $0.removeValue(forKey: id) }) else { return }
+            p.promise.succeed(.noAnswer(wrongSource: p.wrongSource))
+        }
+        return promise.futureResult
+    }
+
+    public func close() -> EventLoopFuture<Void> {
+        let left = pending.withLock { p -> [Pending] in defer { p.removeAll() }; return Array(p.values) }
+        for p in left { p.promise.succeed(.noAnswer(wrongSource: p.wrongSource)) }
+        return channel.close().recover { _ in }
+    }
+
+    private func transmit(_ id: STUNTransactionID, rto: TimeAmount) {
+        guard let (bytes, destination) = pending.withLock({ p -> ([UInt8], TransportAddress)? in
+            guard let entry = p[id] else { return nil }
+            return (entry.bytes, entry.destination)
+        }), let address = try? destination.socketAddress() else { return }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
+        channel.eventLoop.scheduleTask(in: rto) {
+            let again = self.pending.withLock { p -> Bool in
+                guard p[id] != nil else { return false }
+                p[id]!.retransmitted = true
+                return true
+            }
+            if again { self.transmit(id, rto: min(rto * 2, Self.maxRTO)) }
+        }
+    }
+
+    fileprivate func receive(_ bytes: [UInt8], from: TransportAddress) {
+        guard STUNMessage.looksLikeSTUN(bytes), let message = try? STUNMessage(decoding: bytes),
+              message.type.method == .binding, message.type.messageClass != .request,
+              !message.contains(.fingerprint) || message.hasValidFingerprint else { return }
+        let id = message.transactionID
+        let entry: Pending? = pending.withLock { p in
+            guard let entry = p[id] else { return nil }
+            // An error comes from the server asked, even when it was asked to answer from elsewhere (420).
+            let errorFromServer = message.type.messageClass == .errorResponse && from == entry.destination
+            guard from == entry.expectedFrom || errorFromServer else {
+                p[id]!.wrongSource = from
+                return nil
+            }
+            p[id] = nil
+            return entry
+        }
+        guard let entry else { return }
+        if message.type.messageClass == .errorResponse {
+            let error = message.errorCode
+            entry.promise.succeed(.error(code: error?.code ?? 0, reason: error?.reason ?? ""))
+            return
+        }
+        guard let mapped = message.xorAddress() ?? message.mappedAddress else {
+            entry.promise.succeed(.error(code: 0, reason: "answer without a mapped address"))
+            return
+        }
+        let rtt: Duration? = entry.retransmitted ? nil : .nanoseconds((NIODeadline.now() - entry.sentAt).nanoseconds)
+        entry.promise.succeed(.answered(Answer(mapped: mapped, otherAddress: message.plainAddress(.otherAddress),
+                                               responseOrigin: message.plainAddress(.responseOrigin), roundTrip: rtt)))
+    }
+}
+
+private final class ProbeSocketBox: @unchecked Sendable {
+    // Set once, right after the bind, before any datagram can be read.
+    weak var socket: STUNProbeSocket?
+}
+
+private final class STUNProbeHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let box: ProbeSocketBox
+
+    init(box: ProbeSocketBox) { self.box = box }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let from = TransportAddress(envelope.remoteAddress) else { return }
+        box.socket?.receive(Array(envelope.data.readableBytesView), from: from)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // ICMP port unreachable from a dead server: the request simply goes unanswered.
+    }
+}
