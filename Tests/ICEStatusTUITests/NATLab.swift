@@ -27,6 +27,8 @@ final class NATLab {
     }
 
     static let serverIP = "203.0.113.10"
+    /// The server host's second address, for RFC 5780 (added by the scenarios that need it).
+    static let serverIP2 = "203.0.113.11"
     let id: String
     let inet: String
     let server: String

@@ -14,9 +14,24 @@ final class LabScenario {
         mesh = try MeshFixture(signalNamespace: lab.server, signalHost: NATLab.serverIP)
     }
 
-    func startCoturn() throws {
+    /// coturn on the server host; with `rfc5780`, also on the host's second address (OTHER-ADDRESS and
+    /// CHANGE-REQUEST need two addresses and two ports: coturn's alternate port is the listening port + 1).
+    func startCoturn(rfc5780: Bool = false) throws {
+        var extra: [String] = []
+        if rfc5780 {
+            try lab.sh(lab.server, "ip addr add \(NATLab.serverIP2)/24 dev eth0")
+            extra = ["--listening-ip", NATLab.serverIP2, "--alt-listening-port", "\(Self.turnPort + 1)"]
+        }
         coturn = try lab.namespace(lab.server).startCoturn(ip: NATLab.serverIP, port: Self.turnPort, relayPorts: 49152...49652,
-                                                             realm: "icestat.lab", log: mesh.directory + "/coturn.log")
+                                                             realm: "icestat.lab", log: mesh.directory + "/coturn.log",
+                                                             extraArguments: extra)
+    }
+
+    /// `icestat netcheck --json` on a host against the lab's coturn.
+    func netcheck(on host: String) throws -> [String: Any] {
+        let argv = lab.wrap(host, [Harness.binary, "netcheck", "--json", "--timeout", "1", "--stun", "stun:\(NATLab.serverIP):\(Self.turnPort)"])
+        let r = try Harness.run(argv[0], Array(argv.dropFirst()), timeout: 40)
+        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? ["status": r.status, "stderr": r.stderr]
     }
 
     func stopCoturn() {
@@ -206,6 +221,34 @@ struct NATLabTests {
         let r = try s.ping(from: ("b1", b), to: ("a1", a), "ping through the forward")
         #expect(r.reply == "pong:ping through the forward\n", "\(r)\n\(s.explanation)")
         LabScenario.report("symmetric with a port forward <-> symmetric: Connected P2P \(s.types("b1", "a1")) in \(seconds(t))")
+    }
+
+    @Test func netcheckOnEachSiteGivesItsNATsVerdict() throws {
+        let s = try LabScenario()
+        let sites: [(String, NATLab.NAT)] = [("a", .fullCone), ("b", .portRestricted), ("c", .symmetric), ("d", .udpBlocked)]
+        var hosts: [String: String] = [:]
+        for (name, nat) in sites { hosts[name] = try s.lab.addSite(name, nat: nat)[0] }
+        try s.startCoturn(rfc5780: true)
+        var seen: [String] = []
+        for (name, nat) in sites {
+            let doc = try s.netcheck(on: hosts[name]!)
+            let got = [doc["mapping"], doc["filtering"], doc["verdict"]].map { $0 as? String ?? "-" }
+            seen.append("\(nat.rawValue): \(got.joined(separator: ", "))")
+            switch nat {
+            case .fullCone:
+                #expect(got == ["endpoint-independent", "endpoint-independent", "full-cone"], "\(doc)\n\(s.explanation)")
+                #expect(doc["publicIPv4"] as? String == s.lab.sites[name]!.publicIP && doc["behindNAT"] as? Bool == true)
+            case .portRestricted:
+                #expect(got == ["endpoint-independent", "address-and-port-dependent", "port-restricted-cone"], "\(doc)\n\(s.explanation)")
+                #expect(doc["portPreserved"] as? Bool == true)
+            case .symmetric:
+                #expect(got[0] == "address-and-port-dependent" && got[2] == "symmetric", "\(doc)\n\(s.explanation)")
+                #expect(doc["portPreserved"] as? Bool == false)
+            case .udpBlocked:
+                #expect(doc["udp"] as? Bool == false && got[2] == "udp-blocked", "\(doc)")
+            }
+        }
+        LabScenario.report("netcheck verdicts: \(seen.joined(separator: "; "))")
     }
 
     @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {
