@@ -50,9 +50,31 @@ import Testing
         #expect(throws: SignalProtocolError.authentication("message not sealed by the claimed sender")) { try ba.open(try mb.seal(message, sequence: 10)) }
         // A reflected message (A's own, sent back to A) does not open either: the direction is bound.
         #expect(throws: SignalProtocolError.authentication("message not sealed by the claimed sender")) { try ab.open(body) }
-        for m in [SignalMessage.answer(ICECredentials(ufrag: "u", pwd: "p"), session: 1), .candidate("candidate:1 1 udp 1 127.0.0.1 9 typ host", session: .max), .goIdle] {
+        for m in [SignalMessage.answer(ICECredentials(ufrag: "u", pwd: "p"), session: 1),
+                  .offer(ICECredentials(ufrag: "u", pwd: "p"), session: 2, nat: .symmetric),
+                  .answer(ICECredentials(ufrag: "u", pwd: "p"), session: 3, nat: .portRestrictedCone), .candidate("candidate:1 1 udp 1 127.0.0.1 9 typ host", session: .max), .goIdle] {
             #expect(try ba.open(try ab.seal(m, sequence: 1)).message == m)
         }
+    }
+
+    @Test func offersCarryTheNATVerdictAndOptionalFieldsStayCompatible() throws {
+        var bytes: [UInt8] = []
+        SignalMessage.offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5, nat: .fullCone).encode(into: &bytes)
+        #expect(try SignalMessage(decoding: bytes[...]) == .offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5, nat: .fullCone))
+        // An older agent's offer (no optional field) reads with no verdict.
+        var old: [UInt8] = []
+        SignalMessage.offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5).encode(into: &old)
+        #expect(old.count == bytes.count - 12)
+        #expect(try SignalMessage(decoding: old[...]) == .offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5, nat: nil))
+        // A newer one's unknown field is skipped; an unknown verdict word is no verdict.
+        let newer = bytes + [9, 0, 3] + Array("abc".utf8)
+        #expect(try SignalMessage(decoding: newer[...]) == .offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5, nat: .fullCone))
+        var odd: [UInt8] = []
+        SignalMessage.offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5).encode(into: &odd)
+        odd += [1, 0, 4] + Array("cone".utf8)
+        #expect(try SignalMessage(decoding: odd[...]) == .offer(ICECredentials(ufrag: "uf", pwd: "pw"), session: 5, nat: nil))
+        // A truncated optional field is malformed, as any truncation is.
+        #expect(throws: SignalProtocolError.self) { try SignalMessage(decoding: (old + [1, 0, 9])[...]) }
     }
 
     @Test func replayGuardWantsGrowingSequencesAndNothingFromBeforeStart() {

@@ -7,7 +7,7 @@ struct StructuredReportTests {
     @Test func jsonGolden() throws {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .json), as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.prefix(21) == [
+        #expect(lines.prefix(22) == [
             "{",
             "  \"agent\": {",
             "    \"name\": \"demo (loopback)\",",
@@ -22,7 +22,8 @@ struct StructuredReportTests {
             "        \"error\": null",
             "      }",
             "    ],",
-            "    \"configError\": null",
+            "    \"configError\": null,",
+            "    \"nat\": null",
             "  },",
             "  \"peers\": {",
             "    \"total\": 3,",
@@ -53,7 +54,7 @@ struct StructuredReportTests {
     @Test func yamlGolden() {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(38) == [
+        #expect(lines.prefix(39) == [
             "agent:",
             "  name: \"demo (loopback)\"",
             "  publicKey: \"TE9DQUw=\"",
@@ -65,6 +66,7 @@ struct StructuredReportTests {
             "      available: true",
             "      error: null",
             "  configError: null",
+            "  nat: null",
             "peers:",
             "  total: 3",
             "  connected: 1",

@@ -23,6 +23,8 @@ struct StatusWireFormatTests {
                                      servers: [ServerStatus(kind: .signal, address: "127.0.0.1:10000", available: true),
                                                ServerStatus(kind: .turn, address: "turn:x", available: false, error: "401")])
         local.configError = "a.yaml: peers[0].public_key: not a base64 32-byte key"
+        local.nat = NATStatus(verdict: "port-restricted-cone", mapping: "endpoint-independent", filtering: "address-and-port-dependent",
+                              publicIPv4: "203.0.113.3", checkedAtMillis: 1234)
         return StatusSnapshot(local: local, peers: [p, idle], takenAtMillis: 0)
     }
 

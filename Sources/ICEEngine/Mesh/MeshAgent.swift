@@ -21,6 +21,10 @@ public final class MeshAgent: Sendable {
     private let logger: Logger
     private let monitor: Mutex<(task: RepeatedTask?, addresses: Set<IPAddress>?)> = Mutex((nil, nil))
     private let group: EventLoopGroup
+    /// The latest netcheck verdict, read by every peer connection for its offers and reasons.
+    private let nat = NATVerdictBox()
+    /// Counts netcheck runs, so that a slow run that a newer one replaced does not report.
+    private let natRuns = Mutex(0)
 
     /// Why the agent could not start.
     public struct StartError: Error, CustomStringConvertible {
@@ -50,6 +54,7 @@ public final class MeshAgent: Sendable {
             peers[peer.publicKey] = MeshPeer(configuration: peer, mesh: configuration, recorder: recorder,
                                              signaling: signal, eventLoop: group.next())
         }
+        for peer in peers.values { peer.connection.localNAT = { [nat] in nat.value.withLock { $0 } } }
         peerTable = Mutex(peers)
         let signalAddress = "\(configuration.signalHost):\(configuration.signalPort)"
         recorder.updateLocal {
@@ -84,6 +89,7 @@ public final class MeshAgent: Sendable {
         }
         signal.start(watching: Array(peers.keys))
         startNetworkMonitor()
+        checkNAT(because: "start")
     }
 
     /// Polls the host addresses the ICE filter allows; when they change, every active peer tries again at once
@@ -103,9 +109,36 @@ public final class MeshAgent: Sendable {
             guard let before, before != now else { return }
             let added = now.subtracting(before).map(\.description).sorted(), removed = before.subtracting(now).map(\.description).sorted()
             self.logger.info("network changed (added \(added), removed \(removed)): reconnecting active peers")
+            self.nat.value.withLock { $0 = nil }
+            self.checkNAT(because: "network change")
             for peer in self.peers.values { peer.connection.networkChanged() }
         }
         monitor.withLock { $0 = (task, initial) }
+    }
+
+    /// Runs netcheck against the configured STUN servers in the background (connections never wait for it)
+    /// and records the verdict; peers send it in their offers and use both sides' to say why a path is relayed.
+    private func checkNAT(because why: String) {
+        let servers = configuration.ice.stunServers
+        guard !servers.isEmpty else { return }
+        let run = natRuns.withLock { n in n += 1; return n }
+        var check = NATCheck(stunServers: servers.map { NATCheck.STUN(url: "stun:\($0)", address: $0) })
+        check.timeout = .seconds(1)
+        let everything = HostCandidateFilter(excludedInterfacePrefixes: [], includeLoopback: true)
+        check.localAddresses = Set(((try? HostAddressGatherer.addresses(filter: everything)) ?? []).map(\.address))
+        let group = self.group
+        Task { [weak self] in
+            let report = await check.run(group: group)
+            guard let self, self.natRuns.withLock({ $0 == run }) else { return }
+            let verdict = report.verdict
+            self.nat.value.withLock { $0 = verdict }
+            self.recorder.updateLocal {
+                $0.nat = NATStatus(verdict: verdict.rawValue, mapping: report.mapping.rawValue, filtering: report.filtering.rawValue,
+                                   publicIPv4: report.publicIPv4?.description, publicIPv6: report.publicIPv6?.description,
+                                   checkedAtMillis: currentTimeMillis())
+            }
+            self.logger.info("netcheck (\(why)): \(verdict.rawValue), mapping \(report.mapping.rawValue), filtering \(report.filtering.rawValue)")
+        }
     }
 
     /// Tells every active peer we are going, closes the connections (deleting TURN allocations) and the
@@ -189,6 +222,7 @@ public final class MeshAgent: Sendable {
             guard let port = try await port(for: peer, bound: bound, loops: loops) else { continue }
             let mesh = MeshPeer(configuration: peer, mesh: lazyMesh, recorder: recorder, signaling: signal,
                                 eventLoop: loops[peer.publicKey]!)
+            mesh.connection.localNAT = { [nat] in nat.value.withLock { $0 } }
             try await mesh.adopt(port).get()
             peerTable.withLock { $0[peer.publicKey] = mesh }
             added.append(peer.publicKey)
@@ -258,4 +292,9 @@ public final class MeshAgent: Sendable {
 private final class MeshAgentBox: @unchecked Sendable {
     // Written once in MeshAgent.init, before the client starts.
     weak var agent: MeshAgent?
+}
+
+/// The agent's NAT verdict, shared with its peer connections.
+private final class NATVerdictBox: Sendable {
+    let value = Mutex<NATVerdict?>(nil)
 }

@@ -52,8 +52,12 @@ public final class PeerConnection: @unchecked Sendable {
     /// Why the current session's TURN allocation failed, if it did.
     private var relayFailure: String?
 
-    /// Backoff between attempts after a failure: from 3 s, doubling, capped at 30 s (NetBird's guard).
+    /// Backoff between attempts after a failure: from 3 s, doubling, capped at a random 30–45 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
+    /// This agent's NAT verdict (from its netcheck), sent in offers and answers; set by the owner before use.
+    public var localNAT: @Sendable () -> NATVerdict? = { nil }
+    /// The remote's NAT verdict, from its latest offer or answer. Confined to `eventLoop`.
+    private var remoteNAT: NATVerdict?
 
     public init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
                 signaling: SignalingTransport, configuration: ICEAgentConfiguration, eventLoop: EventLoop,
@@ -195,13 +199,14 @@ public final class PeerConnection: @unchecked Sendable {
             self?.recorder?.updateReason(id: self?.remoteKey ?? "", "gathering failed: \(error)")
         }
         if sendOffer {
-            signaling.send(.offer(newAgent.localCredentials, session: mySession), from: localKey, to: remoteKey)
+            signaling.send(.offer(newAgent.localCredentials, session: mySession, nat: sharedNAT), from: localKey, to: remoteKey)
         }
     }
 
     private func handleSignalOnLoop(_ message: SignalMessage) {
         switch message {
-        case .offer(let credentials, let theirSession):
+        case .offer(let credentials, let theirSession, let nat):
+            if let nat { remoteNAT = nat }
             if theirSession == remoteSession { return }
             // A new remote session: a fresh agent here too unless ours has not met a remote yet. If we are
             // connected this is the remote's ICE restart: keep our path until the new session connects.
@@ -215,9 +220,10 @@ public final class PeerConnection: @unchecked Sendable {
             }
             acceptRemote(credentials, session: theirSession)
             if let agent {
-                signaling.send(.answer(agent.localCredentials, session: session), from: localKey, to: remoteKey)
+                signaling.send(.answer(agent.localCredentials, session: session, nat: sharedNAT), from: localKey, to: remoteKey)
             }
-        case .answer(let credentials, let theirSession):
+        case .answer(let credentials, let theirSession, let nat):
+            if let nat { remoteNAT = nat }
             guard isOpen, remoteSession == nil else { return }
             acceptRemote(credentials, session: theirSession)
         case .candidate(let text, let theirSession):
@@ -396,11 +402,28 @@ public final class PeerConnection: @unchecked Sendable {
         }
     }
 
+    /// The verdict worth telling the remote: a known one.
+    private var sharedNAT: NATVerdict? {
+        let verdict = localNAT()
+        return verdict == .unknown ? nil : verdict
+    }
+
+    /// Why no direct path can work, from both sides' NAT verdicts; nil when they allow one or are not known.
+    private var natExplanation: String? {
+        guard let local = localNAT(), let remote = remoteNAT, NATVerdict.directPathImpossible(local, remote) else { return nil }
+        return local == remote
+            ? "\(name) is behind a \(remote.words) and so are we: a direct path needs a relay"
+            : "\(name) is behind a \(remote.words) and we are behind a \(local.words): a direct path needs a relay"
+    }
+
     private func scheduleDirectRetry() {
         directRetryTimer?.cancel()
-        let delay = backoff(attempt: directAttempt)
+        // When both NATs rule a direct path out, only a change (ours or theirs: a network change resets the
+        // backoff) can make one work: retry at the longest interval straight away.
+        let impossible = natExplanation
+        let delay = impossible == nil ? backoff(attempt: directAttempt) : backoff(attempt: 5)
         directAttempt += 1
-        relayedReason = "direct checks timed out, relayed; next direct attempt in \(wholeSeconds(delay)) s"
+        relayedReason = "\(impossible ?? "direct checks timed out, relayed"); next direct attempt in \(wholeSeconds(delay)) s"
         directRetryAt = currentTimeMillis() + delay / 1_000_000
         if connected {
             recorder?.updateReason(id: remoteKey, relayedReason)

@@ -3,10 +3,11 @@
 /// `session` identifies the sender's ICE agent instance: a new value means the sender started a new agent
 /// (first connection, retry or restart), so the receiver must start a new one too.
 public enum SignalMessage: Sendable, Hashable {
-    /// The sender's credentials; the receiver answers with its own.
-    case offer(ICECredentials, session: UInt64)
+    /// The sender's credentials; the receiver answers with its own. `nat` is the sender's NAT verdict, if its
+    /// netcheck has one, so that both sides can say why a direct path cannot work.
+    case offer(ICECredentials, session: UInt64, nat: NATVerdict? = nil)
     /// The receiver's credentials in reply to an offer.
-    case answer(ICECredentials, session: UInt64)
+    case answer(ICECredentials, session: UInt64, nat: NATVerdict? = nil)
     /// One trickled candidate, in RFC 8839 form.
     case candidate(String, session: UInt64)
     /// The sender is going idle (lazy) or away; the receiver stops trying.
@@ -22,8 +23,8 @@ extension SignalMessage {
     /// The message's kind and session, for logs (never the credentials).
     public var kindName: String {
         switch self {
-        case .offer(_, let session): "offer \(String(session, radix: 16))"
-        case .answer(_, let session): "answer \(String(session, radix: 16))"
+        case .offer(_, let session, _): "offer \(String(session, radix: 16))"
+        case .answer(_, let session, _): "answer \(String(session, radix: 16))"
         case .candidate(_, let session): "candidate \(String(session, radix: 16))"
         case .goIdle: "go-idle"
         }

@@ -1,6 +1,9 @@
-/// The binary form of ``SignalMessage`` inside a sealed body: a kind byte, then the fields.
+/// The binary form of ``SignalMessage`` inside a sealed body: a kind byte, then the fields. Offers and answers
+/// may end with optional fields, each a tag byte and a text (1: the NAT verdict); unknown tags are skipped, so
+/// an older agent's offer (none) and a newer one's (more) both read.
 extension SignalMessage {
     private enum Kind: UInt8 { case offer = 1, answer, candidate, goIdle }
+    private static let natTag: UInt8 = 1
 
     func encode(into out: inout [UInt8]) {
         func u64(_ v: UInt64) { for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) } }
@@ -9,9 +12,10 @@ extension SignalMessage {
             out.append(UInt8(bytes.count >> 8)); out.append(UInt8(bytes.count & 0xff)); out += bytes
         }
         switch self {
-        case .offer(let c, let session), .answer(let c, let session):
+        case .offer(let c, let session, let nat), .answer(let c, let session, let nat):
             if case .offer = self { out.append(Kind.offer.rawValue) } else { out.append(Kind.answer.rawValue) }
             u64(session); text(c.ufrag); text(c.pwd)
+            if let nat { out.append(Self.natTag); text(nat.rawValue) }
         case .candidate(let sdp, let session):
             out.append(Kind.candidate.rawValue); u64(session); text(sdp)
         case .goIdle:
@@ -44,7 +48,13 @@ extension SignalMessage {
             let isOffer = bytes[bytes.startIndex] == Kind.offer.rawValue
             let session = try u64()
             let credentials = ICECredentials(ufrag: try text(), pwd: try text())
-            self = isOffer ? .offer(credentials, session: session) : .answer(credentials, session: session)
+            var nat: NATVerdict?
+            while i < bytes.endIndex {
+                let tag = try byte()
+                let value = try text()
+                if tag == Self.natTag { nat = NATVerdict(rawValue: value) }
+            }
+            self = isOffer ? .offer(credentials, session: session, nat: nat) : .answer(credentials, session: session, nat: nat)
         case .candidate?:
             let session = try u64()
             self = .candidate(try text(), session: session)

@@ -84,6 +84,7 @@ struct DashboardRenderer {
         if !stun.isEmpty {
             text += "   STUN/TURN \(stun.count { $0.available })/\(stun.count)"
         }
+        if let nat = model.local.nat { text += "   NAT \(nat.verdictWords)" }
         screen.fillRow(0, from: 0, style: .header)
         screen.put(text, row: 0, column: 0, style: .header)
         if let error = model.local.configError {

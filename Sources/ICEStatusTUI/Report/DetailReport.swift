@@ -43,10 +43,20 @@ enum DetailReport {
             let status = server.available ? "Connected" : "Disconnected"
             line("\(label): \(status) to \(server.address)\(server.error.map { ", reason: \($0)" } ?? "")")
         }
+        if let nat = local.nat {
+            line("Network:")
+            line("  NAT: \(nat.verdictWords) (mapping \(nat.mapping), filtering \(nat.filtering))")
+            line("  Public addresses: \([nat.publicIPv4, nat.publicIPv6].compactMap { $0 }.joined(separator: ", ").nonEmpty ?? "-")")
+            line("  Checked: \(StatusFormatting.timeAgo(nat.checkedAtMillis, now: now))")
+        }
         line("Lazy connection: \(local.lazyConnections)")
         if let error = local.configError { line("Config reload failed: \(error) (running with the previous config)") }
         let connected = snapshot.peers.count { $0.state == .connected }
         line("Peers count: \(connected)/\(snapshot.peers.count) Connected")
         return out
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -77,6 +77,10 @@ enum StructuredReport {
                 ("lazyConnections", .bool(s.local.lazyConnections)),
                 ("servers", .array(servers)),
                 ("configError", str(s.local.configError)),
+                ("nat", s.local.nat.map { nat in
+                    .object([("verdict", .string(nat.verdict)), ("mapping", .string(nat.mapping)), ("filtering", .string(nat.filtering)),
+                             ("publicIPv4", str(nat.publicIPv4)), ("publicIPv6", str(nat.publicIPv6)), ("checkedAt", time(nat.checkedAtMillis))])
+                } ?? .null),
             ])),
             ("peers", .object([
                 ("total", .number(String(s.peers.count))),

@@ -23,6 +23,8 @@ public struct LocalAgentStatus: Sendable, Hashable {
     public var servers: [ServerStatus]
     /// Why the last config reload was refused (the agent runs on with the config it had), or nil.
     public var configError: String?
+    /// The NAT verdict of the latest netcheck (nil until one has run, or with no STUN server).
+    public var nat: NATStatus?
 
     public init(publicKey: String = "", name: String = "", startedAtMillis: Int64 = 0,
                 lazyConnections: Bool = false, servers: [ServerStatus] = []) {

@@ -61,6 +61,11 @@ public struct StatusWireDecoder: Sendable {
             guard fields.count >= 5, sawLocal, let kind = ServerStatus.Kind(rawValue: fields[1]) else { throw bad() }
             current.local?.servers.append(ServerStatus(kind: kind, address: fields[2], available: fields[3] == "1",
                                                        error: fields[4].isEmpty ? nil : fields[4]))
+        case UInt8(ascii: "N"):
+            guard fields.count >= 7, sawLocal, let checked = Int64(fields[6]) else { throw bad() }
+            current.local?.nat = NATStatus(verdict: fields[1], mapping: fields[2], filtering: fields[3],
+                                           publicIPv4: fields[4].isEmpty ? nil : fields[4],
+                                           publicIPv6: fields[5].isEmpty ? nil : fields[5], checkedAtMillis: checked)
         case UInt8(ascii: "P"):
             guard fields.count >= 16, let state = PeerConnectionState(rawValue: fields[3]),
                   let changed = Int64(fields[4]) else { throw bad() }

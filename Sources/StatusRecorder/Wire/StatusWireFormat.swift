@@ -5,6 +5,7 @@
 /// - `V  icestat-status  1`: version, first line of a stream.
 /// - `L  publicKey  name  startedAtMillis  lazy(0|1)  configError`: the local agent; followed by its `S` lines.
 /// - `S  kind  address  available(0|1)  error`: one server of the local agent.
+/// - `N  verdict  mapping  filtering  publicIPv4  publicIPv6  checkedAtMillis`: the local agent's NAT, after its `S` lines.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
 ///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
 ///    ignoredCandidateCount  ignoredCandidates(comma-separated)`: one peer.
@@ -50,6 +51,10 @@ public enum StatusWireFormat {
         for server in local.servers {
             out.append(UInt8(ascii: "S"))
             appendFields([server.kind.rawValue, server.address, server.available ? "1" : "0", server.error ?? ""], to: &out)
+        }
+        if let nat = local.nat {
+            out.append(UInt8(ascii: "N"))
+            appendFields([nat.verdict, nat.mapping, nat.filtering, nat.publicIPv4 ?? "", nat.publicIPv6 ?? "", String(nat.checkedAtMillis)], to: &out)
         }
     }
 
