@@ -111,14 +111,14 @@ struct ConfigReloadTests {
         // Lazy off: every peer connects at once, as NetBird's option does.
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: false)
         #expect(mesh.waitAll([("ann", "bob"), ("ann", "cat")], "Connected", seconds: 15), "\(mesh.dump())")
-        #expect(Harness.eventually(seconds: 3) { Self.agent(mesh, "ann")["lazyConnections"] as? Bool == false })
+        #expect(Harness.eventually(seconds: 3) { mesh.agentJSON("ann")["lazyConnections"] as? Bool == false })
 
         // A broken file: nothing changes, the problem is in the log, the report and the JSON.
         let good = try String(contentsOfFile: mesh.agents["ann"]!.config, encoding: .utf8)
         let broken = good.replacingOccurrences(of: mesh.agents["cat"]!.publicKey, with: "not-a-key")
         try broken.write(toFile: mesh.agents["ann"]!.config, atomically: true, encoding: .utf8)
         let expected = "ann.yaml: peers[1].public_key: not a base64 32-byte key"
-        #expect(Harness.eventually(seconds: 5) { Self.agent(mesh, "ann")["configError"] as? String == expected }, "\(mesh.dump())")
+        #expect(Harness.eventually(seconds: 5) { mesh.agentJSON("ann")["configError"] as? String == expected }, "\(mesh.dump())")
         #expect(mesh.log("ann").contains("config reload failed: \(mesh.agents["ann"]!.config): peers[1].public_key: not a base64 32-byte key; still running with the previous config"))
         let detail = try Harness.icestat(["--detail", "--socket", mesh.agents["ann"]!.socket])
         #expect(detail.stdout.contains("Config reload failed: \(expected) (running with the previous config)"), "\(detail.stdout)")
@@ -128,14 +128,8 @@ struct ConfigReloadTests {
         // A good one again: the error is gone; lazy back on applies to the connected peers too (2 s without
         // traffic and they go Idle).
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: true, inactivity: "2s")
-        #expect(Harness.eventually(seconds: 5) { Self.agent(mesh, "ann")["configError"] is NSNull }, "\(mesh.dump())")
+        #expect(Harness.eventually(seconds: 5) { mesh.agentJSON("ann")["configError"] is NSNull }, "\(mesh.dump())")
         #expect(Harness.eventually(seconds: 10) { mesh.status("ann", "bob") == "Idle" && mesh.status("ann", "cat") == "Idle" }, "\(mesh.dump())")
-    }
-
-    static func agent(_ mesh: MeshFixture, _ name: String) -> [String: Any] {
-        guard let r = try? Harness.icestat(["--detail", "--json", "--socket", mesh.agents[name]!.socket], timeout: 10), r.status == 0,
-              let doc = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else { return [:] }
-        return doc["agent"] as? [String: Any] ?? [:]
     }
 }
 

@@ -33,20 +33,22 @@ struct DashboardTests {
     @Test func aRefusedReloadIsShownInTheHeaderAndIgnoredCandidatesInTheDetailPane() {
         var snapshot = Fixtures.snapshot()
         snapshot.local.configError = "a.yaml: peers[1].local_port: must be 1-65535"
+        snapshot.local.nat = NATStatus(verdict: "port-restricted-cone", mapping: "endpoint-independent",
+                                       filtering: "address-and-port-dependent", checkedAtMillis: Fixtures.now)
         snapshot.peers[0].ignoredCandidateCount = 1
         snapshot.peers[0].ignoredCandidates = ["10.100.0.5:51820 (host) in 10.100.0.0/16"]
         var m = DashboardModel()
         m.update(snapshot)
-        let screen = TextScreen(rows: 24, columns: 160)
+        let screen = TextScreen(rows: 24, columns: 200)
         DashboardRenderer.draw(m, on: screen, now: Fixtures.now)
-        let header = " icestat · demo (loopback)   peers 1/3 connected   P2P 1   relayed 0   signal up"
+        let header = " icestat · demo (loopback)   peers 1/3 connected   P2P 1   relayed 0   signal up   NAT port-restricted cone"
         #expect(screen.lines[0] == header + "   config reload failed: a.yaml: peers[1].local_port: must be 1-65535")
         #expect(screen.styles[0][header.count + 5].color == .red)
         DashboardInput.apply(.toggleDetail, to: &m, pageSize: 5)
         DashboardRenderer.draw(m, on: screen, now: Fixtures.now)
         #expect(screen.text.contains("Ignored:           1 remote candidate in routed networks: 10.100.0.5:51820 (host) in 10.100.0.0/16"))
         // Narrow: the warning is cut at the edge, never wrapped.
-        let narrow = TextScreen(rows: 8, columns: 90)
+        let narrow = TextScreen(rows: 8, columns: header.count + 9)
         m.mode = .list
         DashboardRenderer.draw(m, on: narrow, now: Fixtures.now)
         #expect(narrow.lines[0] == header + "   config")

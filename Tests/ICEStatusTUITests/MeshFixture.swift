@@ -132,6 +132,13 @@ final class MeshFixture {
 
     func status(_ name: String, _ peer: String) -> String? { peers(name)[peer]?["status"] as? String }
 
+    /// The `agent` object of an agent's `--detail --json`.
+    func agentJSON(_ name: String) -> [String: Any] {
+        guard let r = try? Harness.icestat(["--detail", "--json", "--socket", agents[name]!.socket], timeout: 10), r.status == 0,
+              let doc = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else { return [:] }
+        return doc["agent"] as? [String: Any] ?? [:]
+    }
+
     /// Waits until every listed (agent, peer) pair is in `state`.
     func waitAll(_ pairs: [(String, String)], _ state: String, seconds: Double) -> Bool {
         Harness.eventually(seconds: seconds) { pairs.allSatisfy { status($0.0, $0.1) == state } }

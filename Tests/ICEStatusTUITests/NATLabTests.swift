@@ -60,9 +60,9 @@ final class LabScenario {
     /// Sites a and b with one host each behind `natA` and `natB`, coturn when `turn`, and agents a1 and b1
     /// peering with each other, started. Returns the two hosts' namespaces.
     @discardableResult
-    func startPair(_ natA: NATLab.NAT, _ natB: NATLab.NAT, turn: Bool = true, lazy: Bool = false) throws -> (a: String, b: String) {
+    func startPair(_ natA: NATLab.NAT, _ natB: NATLab.NAT, turn: Bool = true, lazy: Bool = false, rfc5780: Bool = false) throws -> (a: String, b: String) {
         let a = try lab.addSite("a", nat: natA)[0], b = try lab.addSite("b", nat: natB)[0]
-        if turn { try startCoturn() }
+        if turn { try startCoturn(rfc5780: rfc5780) }
         try configure([("a1", a), ("b1", b)], turn: turn, lazy: lazy)
         try start(["a1", "b1"])
         return (a, b)
@@ -249,6 +249,29 @@ struct NATLabTests {
             }
         }
         LabScenario.report("netcheck verdicts: \(seen.joined(separator: "; "))")
+    }
+
+    @Test func symmetricToSymmetricNamesBothNATsAndRetriesDirectAtTheLongestInterval() throws {
+        let s = try LabScenario()
+        try s.startPair(.symmetric, .symmetric, rfc5780: true)
+        // Each agent's netcheck finds its symmetric NAT and says so in its next offer; the reason then uses both.
+        let t = s.time(within: 30) {
+            [("a1", "b1"), ("b1", "a1")].allSatisfy { (s.peer($0.0, $0.1)["reason"] as? String)?.hasPrefix("\($0.1) is behind a symmetric NAT") == true }
+        }
+        #expect(t != nil, "\(s.explanation)")
+        for (x, y) in [("a1", "b1"), ("b1", "a1")] {
+            let peer = s.peer(x, y)
+            let reason = peer["reason"] as? String ?? ""
+            #expect(reason.hasPrefix("\(y) is behind a symmetric NAT and so are we: a direct path needs a relay; next direct attempt in "), "\(reason)")
+            let seconds = Int(reason.split(separator: " ").dropLast().last ?? "") ?? 0
+            #expect((30...45).contains(seconds), "\(reason)")
+            #expect(peer["connectionType"] as? String == "Relayed")
+            let agent = s.mesh.agentJSON(x)["nat"] as? [String: Any]
+            #expect(agent?["verdict"] as? String == "symmetric" && agent?["mapping"] as? String == "address-and-port-dependent", "\(String(describing: agent))")
+        }
+        let detail = try Harness.icestat(["--detail", "--socket", s.mesh.agents["a1"]!.socket])
+        #expect(detail.stdout.contains("Network:\n  NAT: symmetric (mapping address-and-port-dependent, filtering "), "\(detail.stdout)")
+        LabScenario.report("symmetric <-> symmetric with netcheck: \"\(s.peer("a1", "b1")["reason"] as? String ?? "")\" after \(seconds(t))")
     }
 
     @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {
