@@ -274,6 +274,28 @@ struct NATLabTests {
         LabScenario.report("symmetric <-> symmetric with netcheck: \"\(s.peer("a1", "b1")["reason"] as? String ?? "")\" after \(seconds(t))")
     }
 
+    @Test func netcheckEstimatesTheMappingLifetimeWithResponsePort() throws {
+        let s = try LabScenario()
+        let host = try s.lab.addSite("b", nat: .portRestricted)[0]
+        // The router forgets an idle UDP mapping after 3 s (Linux's default is 30 s; 120 s once a flow is seen
+        // both ways).
+        try s.lab.sh(s.lab.sites["b"]!.router, "sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3 net.netfilter.nf_conntrack_udp_timeout_stream=3")
+        try s.lab.sh(s.lab.server, "ip addr add \(NATLab.serverIP2)/24 dev eth0")
+        let log = s.mesh.directory + "/stun.log"
+        let stun = try Harness.Child(s.lab.wrap(s.lab.server, [Harness.binary, "stun", "--listen", "\(NATLab.serverIP):3490",
+                                                                 "--alternate", "\(NATLab.serverIP2):3491"]), stderr: log)
+        defer { stun.terminate(); stun.wait(seconds: 5) }
+        #expect(Harness.eventually(seconds: 10) { s.mesh.log("stun").contains("listening") })
+        let argv = s.lab.wrap(host, [Harness.binary, "netcheck", "--json", "--timeout", "1", "--stun", "stun:\(NATLab.serverIP):3490",
+                                     "--lifetime", "--lifetime-waits", "1,6"])
+        let r = try Harness.run(argv[0], Array(argv.dropFirst()), timeout: 60)
+        let doc = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+        let lifetime = doc["lifetime"] as? [String: Any]
+        #expect(lifetime?["atLeastSeconds"] as? Int == 1 && lifetime?["lessThanSeconds"] as? Int == 6, "\(r.stdout)\n\(r.stderr)")
+        #expect(doc["verdict"] as? String == "port-restricted-cone")
+        LabScenario.report("netcheck --lifetime behind a port-restricted NAT with a 3 s UDP timeout: \(String(describing: lifetime))")
+    }
+
     @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {
         let s = try LabScenario()
         try s.startPair(.symmetric, .symmetric, turn: false)

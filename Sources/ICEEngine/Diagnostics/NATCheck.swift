@@ -88,8 +88,12 @@ public struct NATCheck: Sendable {
             report.notTested.append("mapping: \(why)" + (report.mappingVariesByDestination == nil ? "" : "; compared two servers instead"))
             report.notTested.append("filtering: \(why)")
         }
-        if report.udp, !lifetimeWaits.isEmpty, let server = v4.first {
-            report.lifetime = await testLifetime(server.address, group: group)
+        if report.udp, !lifetimeWaits.isEmpty {
+            if let server = v4.first(where: { $0.otherAddress != nil }) {
+                await testLifetime(server.address, group: group, into: &report)
+            } else {
+                report.notTested.append("lifetime: needs a server with RFC 5780 support (RESPONSE-PORT)")
+            }
         }
         for socket in sockets.values { try? await socket.close().get() }
         report.turnServers = await turn
@@ -158,28 +162,36 @@ public struct NATCheck: Sendable {
         (try? await socket.binding(to: to, timeout: timeout).get())?.answer
     }
 
-    // MARK: Mapping lifetime
+    // MARK: Mapping lifetime (RFC 5780 §4.6)
 
-    /// For each wait: a new mapping, silence for the wait, then a request from the same socket. An answer
-    /// with the same mapped address means the mapping held (a NAT that re-creates it with the same port looks
-    /// the same, so this is an upper estimate on port-preserving NATs).
-    private func testLifetime(_ server: TransportAddress, group: EventLoopGroup) async -> NATCheckReport.Lifetime {
+    /// For each wait: socket X makes a mapping with the server, stays silent for the wait, then socket Y asks the
+    /// server (RESPONSE-PORT) to answer to X's mapped port. X hears it only while its mapping lives, and Y
+    /// sending does not refresh X's mapping as a request from X would.
+    private func testLifetime(_ server: TransportAddress, group: EventLoopGroup, into report: inout NATCheckReport) async {
         var result = NATCheckReport.Lifetime()
         for wait in lifetimeWaits {
-            guard let socket = try? await STUNProbeSocket.open(ipv6: server.ip.isIPv6, group: group).get() else { break }
-            let before = await answer(socket, server)
+            guard let x = try? await STUNProbeSocket.open(ipv6: server.ip.isIPv6, group: group).get(),
+                  let y = try? await STUNProbeSocket.open(ipv6: server.ip.isIPv6, group: group).get() else { break }
+            defer { _ = x.close(); _ = y.close() }
+            guard let mapping = await answer(x, server) else {
+                report.notTested.append("lifetime: \(server) stopped answering")
+                return
+            }
             try? await Task.sleep(for: wait)
-            let after = await answer(socket, server)
-            _ = try? await socket.close().get()
-            guard let before else { break }
-            if after?.mapped == before.mapped {
+            let (here, there) = x.answer(toRequestFrom: y, to: server, responsePort: mapping.mapped.port, timeout: timeout)
+            let heard = (try? await here.get())?.answer != nil
+            if case .error(let code, let reason)? = try? await there.get() {
+                report.notTested.append("lifetime: \(server) refused RESPONSE-PORT (\(code) \(reason))")
+                return
+            }
+            if heard {
                 result.atLeast = wait
             } else {
                 result.lessThan = wait
                 break
             }
         }
-        return result
+        report.lifetime = result
     }
 
     // MARK: TURN

@@ -76,22 +76,53 @@ public final class STUNProbeSocket: Sendable {
     /// is asked to answer from another address and/or port (`expectedFrom`, usually derived from OTHER-ADDRESS).
     public func binding(to server: TransportAddress, change: (ip: Bool, port: Bool)? = nil,
                         expectedFrom: TransportAddress? = nil, timeout: Duration) -> EventLoopFuture<Outcome> {
-        let loop = channel.eventLoop
-        let promise = loop.makePromise(of: Outcome.self)
         var request = STUNMessageBuilder(type: .bindingRequest)
         if let change { request.appendChangeRequest(ip: change.ip, port: change.port) }
         request.appendFingerprint()
+        return send(request.encoded, id: request.transactionID, to: server, expectedFrom: expectedFrom, timeout: timeout)
+    }
+
+    /// Waits on this socket for the answer to a request that `sender` sends (RFC 5780 §4.6: RESPONSE-PORT asks
+    /// the server to answer to this socket's mapping). The outcome on `sender` tells whether the server refused.
+    public func answer(toRequestFrom sender: STUNProbeSocket, to server: TransportAddress, responsePort: UInt16,
+                       timeout: Duration) -> (here: EventLoopFuture<Outcome>, there: EventLoopFuture<Outcome>) {
+        var request = STUNMessageBuilder(type: .bindingRequest)
+        request.append(.responsePort, [UInt8(responsePort >> 8), UInt8(responsePort & 0xFF), 0, 0])
+        request.appendFingerprint()
         let id = request.transactionID
+        let here = wait(for: id, from: server, timeout: timeout)
+        let there = sender.send(request.encoded, id: id, to: server, expectedFrom: server, timeout: timeout)
+        return (here, there)
+    }
+
+    private func wait(for id: STUNTransactionID, from server: TransportAddress, timeout: Duration) -> EventLoopFuture<Outcome> {
+        let promise = channel.eventLoop.makePromise(of: Outcome.self)
         pending.withLock {
-            $0[id] = Pending(expectedFrom: expectedFrom ?? server, bytes: request.encoded, destination: server,
+            // Nothing to send from here: `bytes` stays empty, so `transmit` sends nothing.
+            $0[id] = Pending(expectedFrom: server, bytes: [], destination: server, sentAt: .now(), retransmitted: true, promise: promise)
+        }
+        expire(id, after: timeout)
+        return promise.futureResult
+    }
+
+    private func send(_ bytes: [UInt8], id: STUNTransactionID, to server: TransportAddress, expectedFrom: TransportAddress?,
+                      timeout: Duration) -> EventLoopFuture<Outcome> {
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: Outcome.self)
+        pending.withLock {
+            $0[id] = Pending(expectedFrom: expectedFrom ?? server, bytes: bytes, destination: server,
                              sentAt: .now(), retransmitted: false, promise: promise)
         }
         loop.execute { self.transmit(id, rto: Self.initialRTO) }
-        loop.scheduleTask(in: timeout.timeAmount) {
+        expire(id, after: timeout)
+        return promise.futureResult
+    }
+
+    private func expire(_ id: STUNTransactionID, after timeout: Duration) {
+        channel.eventLoop.scheduleTask(in: timeout.timeAmount) {
             guard let p = self.pending.withLock({ $0.removeValue(forKey: id) }) else { return }
             p.promise.succeed(.noAnswer(wrongSource: p.wrongSource))
         }
-        return promise.futureResult
     }
 
     public func close() -> EventLoopFuture<Void> {
@@ -102,7 +133,7 @@ public final class STUNProbeSocket: Sendable {
 
     private func transmit(_ id: STUNTransactionID, rto: TimeAmount) {
         guard let (bytes, destination) = pending.withLock({ p -> ([UInt8], TransportAddress)? in
-            guard let entry = p[id] else { return nil }
+            guard let entry = p[id], !entry.bytes.isEmpty else { return nil }
             return (entry.bytes, entry.destination)
         }), let address = try? destination.socketAddress() else { return }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes)), promise: nil)

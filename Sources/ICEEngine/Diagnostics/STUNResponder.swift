@@ -3,11 +3,12 @@ import NIOPosix
 import Synchronization
 
 /// A small STUN server for NAT behaviour discovery (RFC 5780 §6): Binding requests only, answered with
-/// XOR-MAPPED-ADDRESS, RESPONSE-ORIGIN and, given an alternate address, OTHER-ADDRESS and CHANGE-REQUEST.
+/// XOR-MAPPED-ADDRESS, RESPONSE-ORIGIN and, given an alternate address, OTHER-ADDRESS, CHANGE-REQUEST and
+/// RESPONSE-PORT.
 ///
 /// With an alternate, it listens on the four combinations of the two addresses and two ports, and answers a
-/// CHANGE-REQUEST from the socket it asks for. Without one it is a plain server: a CHANGE-REQUEST gets
-/// 420 Unknown Attribute, as RFC 5780 §6.1 says. No authentication, no other method: anything else is dropped.
+/// CHANGE-REQUEST from the socket it asks for. Without one it is a plain server: a CHANGE-REQUEST or
+/// RESPONSE-PORT gets 420 Unknown Attribute, as RFC 5780 §6.1 says. No authentication, no other method: anything else is dropped.
 public final class STUNResponder: Sendable {
     /// What the responder has done, for its log and tests.
     public struct Counters: Sendable, Hashable {
@@ -79,7 +80,9 @@ public final class STUNResponder: Sendable {
         }
         var unknown = request.unknownRequiredAttributes
         let change = request.changeRequest ?? (false, false)
-        if alternate == nil, request.contains(.changeRequest) { unknown.append(STUNAttributeType.changeRequest.rawValue) }
+        if alternate == nil {
+            for type in [STUNAttributeType.changeRequest, .responsePort] where request.contains(type) { unknown.append(type.rawValue) }
+        }
         var response: STUNMessageBuilder
         var sendFrom = local
         if !unknown.isEmpty {
@@ -101,7 +104,9 @@ public final class STUNResponder: Sendable {
             }
         }
         response.appendFingerprint()
-        guard let channel = channels.withLock({ $0[sendFrom] }), let destination = try? from.socketAddress() else { return }
+        // RESPONSE-PORT sends the answer to another port of the requester's own address, never elsewhere.
+        let target = unknown.isEmpty ? request.responsePort.map { TransportAddress(ip: from.ip, port: $0) } ?? from : from
+        guard let channel = channels.withLock({ $0[sendFrom] }), let destination = try? target.socketAddress() else { return }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: response.encoded)), promise: nil)
     }
 }

@@ -32,6 +32,8 @@ public struct STUNAttributeType: RawRepresentable, Sendable, Hashable {
     public static let reservationToken = STUNAttributeType(rawValue: 0x0022)
     public static let priority = STUNAttributeType(rawValue: 0x0024)
     public static let useCandidate = STUNAttributeType(rawValue: 0x0025)
+    /// RFC 5780 §7.5: answer to this port of the requester's address instead (the mapping-lifetime test).
+    public static let responsePort = STUNAttributeType(rawValue: 0x0027)
     public static let passwordAlgorithms = STUNAttributeType(rawValue: 0x8002)
     public static let alternateDomain = STUNAttributeType(rawValue: 0x8003)
     public static let software = STUNAttributeType(rawValue: 0x8022)
@@ -48,7 +50,7 @@ public struct STUNAttributeType: RawRepresentable, Sendable, Hashable {
     static func isKnownRequired(_ type: UInt16) -> Bool {
         switch type {
         case 0x0001, 0x0003, 0x0006, 0x0008, 0x0009, 0x000A, 0x000C, 0x000D, 0x0012, 0x0013, 0x0014, 0x0015,
-             0x0016, 0x0017, 0x0018, 0x0019, 0x001A, 0x001C, 0x001D, 0x001E, 0x0020, 0x0022, 0x0024, 0x0025:
+             0x0016, 0x0017, 0x0018, 0x0019, 0x001A, 0x001C, 0x001D, 0x001E, 0x0020, 0x0022, 0x0024, 0x0025, 0x0027:
             true
         default:
             false

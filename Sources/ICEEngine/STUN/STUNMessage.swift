@@ -106,7 +106,7 @@ public struct STUNMessage: Sendable {
         case .mappedAddress, .xorMappedAddress, .xorPeerAddress, .xorRelayedAddress, .alternateServer,
              .otherAddress, .responseOrigin:
             ok = length == 8 || length == 20
-        case .changeRequest: ok = length == 4
+        case .changeRequest, .responsePort: ok = length == 4
         default: ok = true
         }
         guard ok else { throw .badAttributeLength(type: type.rawValue, length: length) }
@@ -162,6 +162,12 @@ public struct STUNMessage: Sendable {
     public var changeRequest: (ip: Bool, port: Bool)? {
         guard let v = attribute(.changeRequest)?.value, v.count == 4 else { return nil }
         return (v[3] & 0x04 != 0, v[3] & 0x02 != 0)
+    }
+
+    /// RESPONSE-PORT (RFC 5780 §7.5).
+    public var responsePort: UInt16? {
+        guard let v = attribute(.responsePort)?.value, v.count == 4 else { return nil }
+        return UInt16(v[0]) << 8 | UInt16(v[1])
     }
 
     public var mappedAddress: TransportAddress? {

@@ -38,7 +38,7 @@ struct NetcheckCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds each test waits for its answer.", valueName: "seconds"))
     var timeout: Double = 2
 
-    @Flag(name: .long, help: "Also estimate the mapping's lifetime (idles up to 4 minutes).")
+    @Flag(name: .long, help: "Also estimate the mapping's lifetime (idles of 15 s to 4 min: up to 8 minutes in all).")
     var lifetime = false
 
     @Option(name: .customLong("lifetime-waits"), help: .hidden)

@@ -81,8 +81,8 @@ enum NetcheckReport {
                      ("rttMs", millis(t.roundTrip)), ("allocationMs", millis(t.allocationTime)), ("error", str(t.error))])
         }
         let lifetime: Value = r.lifetime.map { l in
-            .object([("atLeastSeconds", l.atLeast.map { .number(String($0.components.seconds)) } ?? .null),
-                     ("lessThanSeconds", l.lessThan.map { .number(String($0.components.seconds)) } ?? .null)])
+            .object([("atLeastSeconds", l.atLeast.map { .number(seconds($0)) } ?? .null),
+                     ("lessThanSeconds", l.lessThan.map { .number(seconds($0)) } ?? .null)])
         } ?? .null
         return StructuredReport.json(.object([
             ("udp", .bool(r.udp)),
@@ -105,11 +105,17 @@ enum NetcheckReport {
 
     static func lifetimeText(_ l: NATCheckReport.Lifetime) -> String {
         switch (l.atLeast, l.lessThan) {
-        case (let a?, let b?): "between \(a.components.seconds) s and \(b.components.seconds) s"
-        case (let a?, nil): "at least \(a.components.seconds) s"
-        case (nil, let b?): "under \(b.components.seconds) s"
+        case (let a?, let b?): "between \(seconds(a)) s and \(seconds(b)) s"
+        case (let a?, nil): "at least \(seconds(a)) s"
+        case (nil, let b?): "under \(seconds(b)) s"
         case (nil, nil): "not measured"
         }
+    }
+
+    /// Whole seconds as an integer, else with the decimals needed (0.5, 1.25).
+    static func seconds(_ d: Duration) -> String {
+        let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+        return ms % 1000 == 0 ? String(ms / 1000) : String(Double(ms) / 1000)
     }
 
     private static func ms(_ d: Duration?) -> String {
