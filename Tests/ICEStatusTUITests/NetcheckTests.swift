@@ -46,6 +46,21 @@ struct NetcheckTests {
         #expect(text.stdout.contains("Verdict: full cone (no NAT (this host's own address), endpoint-independent mapping, endpoint-independent filtering): "), "\(text.stdout)")
     }
 
+    @Test func theServersComeFromAnAgentConfig() throws {
+        let port = Self.freePort()
+        let stun = try Self.start([Harness.binary, "stun", "--listen", "127.0.0.1:\(port)", "--alternate", "127.0.0.2:\(port + 1)"],
+                                  log: Self.directory + "icestat-stun-\(port).log", ready: "listening")
+        defer { stun.terminate(); stun.wait(seconds: 5) }
+        let config = Self.directory + "netcheck-\(port).yaml"
+        try "key_file: none.key\nsignal: 127.0.0.1:7600\nstun: [\"stun:127.0.0.1:\(port)\"]\npeers: []\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        let r = try Self.netcheck(["--config", config])
+        #expect(r.status == 0 && r.doc["verdict"] as? String == "full-cone", "\(r.stderr)")
+        #expect((r.doc["stun"] as? [[String: Any]])?.map { $0["url"] as? String } == ["stun:127.0.0.1:\(port)"])
+        let bad = try Self.netcheck(["--config", Self.directory + "missing-\(port).yaml"])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("icestat netcheck: config "), "\(bad.stderr)")
+    }
+
     @Test func plainServersLeaveTheRFC5780PartsNotTestedAndTwoOfThemCompareMappings() throws {
         let port = Self.freePort()
         let plain = try Self.start([Harness.binary, "stun", "--listen", "127.0.0.1:\(port)"],
