@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -28,6 +29,7 @@ let package = Package(
                 "StatusRecorder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,8 +49,10 @@ let package = Package(
         ),
         // libFuzzer target for the STUN and ChannelData decoders (scripts/fuzz.sh); an ordinary build replays files.
         .executableTarget(name: "STUNFuzzer", dependencies: ["ICEEngine"]),
-        .testTarget(name: "ICEEngineTests", dependencies: ["ICEEngine"], resources: [.copy("Resources")]),
+        // What the test targets share: certificates made with openssl for the TLS servers they start.
+        .target(name: "ICETestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ICEEngineTests", dependencies: ["ICEEngine", "ICETestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
-        .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine"]),
+        .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine", "ICETestSupport"]),
     ]
 )

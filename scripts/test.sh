@@ -8,6 +8,8 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 dpkg -s libncurses-dev >/dev/null 2>&1 || need+=(libncurses-dev)
 dpkg -s ncurses-term >/dev/null 2>&1 || need+=(ncurses-term)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+# openssl makes the CA and certificates of the TURN-over-TLS tests.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # iproute2 and iptables build the network namespaces of the relay-fallback and NAT-lab tests.
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)

@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 @testable import ICEEngine
 
 /// A real coturn (`turnserver`, Debian's coturn package) on 127.0.0.1 for one test, with a static user.
@@ -8,10 +9,13 @@ final class Coturn {
     static let realm = "icestat.test"
 
     let address: TransportAddress
+    /// Where TLS is served, when certificates were given (TCP is served on `address`'s port as UDP is).
+    let tlsAddress: TransportAddress?
     private let process: Process
     private let log = NSTemporaryDirectory() + "icestat-coturn-\(UUID().uuidString.prefix(8)).log"
 
-    init() async throws {
+    /// With `certificates`, coturn also serves TURN over TLS (and TCP, always) with that certificate.
+    init(certificates: TestCertificates? = nil) async throws {
         guard let path = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "coturn is not installed: scripts/test.sh installs it"])
         }
@@ -19,11 +23,13 @@ final class Coturn {
         // a relay is taken.
         let port = try Self.freeBlock(count: 201)
         address = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port))
+        tlsAddress = certificates.map { _ in TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port + 201)) }
+        let tls = certificates.map { ["--tls-listening-port", "\(port + 201)", "--cert", $0.certificate, "--pkey", $0.key] } ?? ["--no-tls"]
         process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
-                             "--min-port", "\(port + 1)", "--max-port", "\(port + 200)",
-                             "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout",
+                             "--min-port", "\(port + 1)", "--max-port", "\(port + 200)"] + tls + [
+                             "--no-dtls", "--no-cli", "--log-file", "stdout", "--verbose",
                              "--lt-cred-mech", "--user", "\(Self.user):\(Self.password)", "--realm", Self.realm,
                              "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"]
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -47,6 +53,15 @@ final class Coturn {
         stop()
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "coturn did not start on \(address)"])
     }
+
+    /// This server over `transport`, with its user (TLS: trusting `caFile`, checking `host`).
+    func server(_ transport: TURNTransport, caFile: String? = nil, host: String? = nil) -> TURNServer {
+        TURNServer(address: transport == .tls ? tlsAddress! : address, username: Self.user, password: Self.password,
+                   transport: transport, host: host, caFile: caFile)
+    }
+
+    /// What coturn logged so far.
+    var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     /// A TURN client of this server, with its user, on the tests' event loops.
     func client(onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) -> TURNClient {

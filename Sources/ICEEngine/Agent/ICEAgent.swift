@@ -263,11 +263,13 @@ public final class ICEAgent: @unchecked Sendable {
         for server in configuration.turnServers {
             guard let local = localAddresses.first(where: { $0.isIPv4 == server.address.ip.isIPv4 }) else { continue }
             let slot = RelaySlot()
-            let client = TURNClient(server: server.address, username: server.username, password: server.password,
-                                    eventLoop: eventLoop) { [weak self] peer, bytes in
+            let client = TURNClient(server: server, eventLoop: eventLoop, onData: { [weak self] peer, bytes in
                 guard let self, let index = slot.socketIndex else { return }
                 self.receive(socketIndex: index, from: peer, bytes: bytes)
-            }
+            }, onConnectionLost: { [weak self] reason in
+                guard let self, let index = slot.socketIndex else { return }
+                self.relayLost(socketIndex: index, server: server, reason: reason)
+            })
             outstandingGathers += 1
             client.allocate(localAddress: local).whenComplete { [self] result in
                 self.outstandingGathers -= 1
@@ -278,22 +280,30 @@ public final class ICEAgent: @unchecked Sendable {
                     self.relays.append(client)
                     let candidate = Candidate(
                         foundation: Candidate.foundation(type: .relayed, base: local, server: server.address.description),
-                        priority: Candidate.priority(type: .relayed, localPreference: UInt16(65535 - self.relays.count)),
+                        priority: Candidate.priority(type: .relayed, localPreference: UInt16(server.transport.localPreferenceBase - self.relays.count)),
                         address: allocation.relayed, type: .relayed, relatedAddress: allocation.mapped)
                     self.localCandidates.append(candidate)
-                    self.onEvent(.relayAllocated(server: server.address, relayed: allocation.relayed))
+                    self.onEvent(.relayAllocated(server: server, relayed: allocation.relayed))
                     self.onEvent(.localCandidate(candidate))
                     for remote in self.remoteCandidates { self.addPair(local: candidate, socketIndex: index, remote: remote) }
                     self.startChecksIfReady()
                 case .success:
                     _ = client.close()
                 case .failure(let error):
-                    self.onEvent(.relayFailed(server: server.address, reason: "\(error)"))
+                    self.onEvent(.relayFailed(server: server, reason: "\(error)"))
                     _ = client.close()
                 }
                 if self.outstandingGathers == 0, self.gatherTransactions.isEmpty { self.finishGathering() }
             }
         }
+    }
+
+    /// A stream relay's connection ended: its allocation is gone, so are the pairs on it (RFC 8656 §3.1).
+    private func relayLost(socketIndex: Int, server: TURNServer, reason: String) {
+        guard state != .closed else { return }
+        let onSelected = selectedPairID.flatMap { pair($0) }?.socketIndex == socketIndex
+        for i in pairs.indices where pairs[i].socketIndex == socketIndex { pairs[i].state = .failed }
+        onEvent(.relayLost(server: server, reason: reason, selectedPath: onSelected))
     }
 
     private func relay(for socketIndex: Int) -> TURNClient? {
@@ -374,7 +384,7 @@ public final class ICEAgent: @unchecked Sendable {
             }
             pairs.sort { $0.priority > $1.priority }
             if let id = selectedPairID, let p = pair(id), p.remote.address == candidate.address {
-                onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
+                onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote, relay: relay(for: p.socketIndex)?.configuration)))
             }
             return
         }
@@ -759,7 +769,7 @@ public final class ICEAgent: @unchecked Sendable {
             // The chosen relayed path uses a channel: 4 bytes of overhead instead of a Send indication's 36.
             _ = relay.bindChannel(peer: p.remote.address)
         }
-        onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote)))
+        onEvent(.selectedPairChanged(SelectedPair(local: p.local, remote: p.remote, relay: relay(for: p.socketIndex)?.configuration)))
         setState(.connected)
         // Report the round trip the pair's last check measured; without one (its checks were retransmitted),
         // measure it now with a consent check rather than at the first scheduled one.

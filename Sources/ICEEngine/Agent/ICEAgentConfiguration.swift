@@ -61,15 +61,35 @@ public struct ICEAgentConfiguration: Sendable {
     }
 }
 
-/// A TURN server and its long-term credentials.
+/// A TURN server, how to reach it, and its long-term credentials.
 public struct TURNServer: Sendable, Hashable {
     public var address: TransportAddress
     public var username: String
     public var password: String
+    public var transport: TURNTransport
+    /// The host as written in the URL: the TLS server name (SNI and certificate check) unless it is an IP
+    /// address, which the certificate must then name.
+    public var host: String
+    /// PEM file of the certificate authorities a TLS server's certificate must chain to; nil: the system's.
+    public var caFile: String?
 
-    public init(address: TransportAddress, username: String, password: String) {
+    public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp,
+                host: String? = nil, caFile: String? = nil) {
         self.address = address
         self.username = username
         self.password = password
+        self.transport = transport
+        self.host = host ?? address.ip.description
+        self.caFile = caFile
+    }
+
+    /// `turn:HOST:PORT` (UDP), `turn:HOST:PORT?transport=tcp` or `turns:HOST:PORT`, for status and logs.
+    public var url: String {
+        let hostPort = address.description
+        switch transport {
+        case .udp: return "turn:\(hostPort)"
+        case .tcp: return "turn:\(hostPort)?transport=tcp"
+        case .tls: return "turns:\(hostPort)"
+        }
     }
 }

@@ -2,6 +2,8 @@
 public struct SelectedPair: Sendable, Hashable {
     public var local: Candidate
     public var remote: Candidate
+    /// The TURN server our end relays through, when the local candidate is relayed.
+    public var relay: TURNServer?
 }
 
 /// What an ``ICEAgent`` reports to its owner, on the agent's event loop, in order.
@@ -12,8 +14,10 @@ public enum ICEAgentEvent: Sendable {
     /// A STUN server answered with the mapped address of one of our sockets, or (nil) did not answer in time.
     case stunServerResult(server: TransportAddress, mapped: TransportAddress?)
     /// A TURN server allocated a relayed address, or refused or did not answer.
-    case relayAllocated(server: TransportAddress, relayed: TransportAddress)
-    case relayFailed(server: TransportAddress, reason: String)
+    case relayAllocated(server: TURNServer, relayed: TransportAddress)
+    case relayFailed(server: TURNServer, reason: String)
+    /// A TCP or TLS relay's connection ended and its allocation with it; `selectedPath` if it carried the path.
+    case relayLost(server: TURNServer, reason: String, selectedPath: Bool)
     case gatheringComplete
     case selectedPairChanged(SelectedPair)
     /// Round-trip time of a binding request on the selected pair, from request to its response.

@@ -8,12 +8,16 @@ import Darwin
 public enum STUNServerURL {
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case notSTUN(String)
+        case notTURN(String)
+        case badTransport(String)
         case badPort(String)
         case unresolved(String)
 
         public var description: String {
             switch self {
             case .notSTUN(let s): "'\(s)' is not a stun: URL (expected stun:HOST[:PORT])"
+            case .notTURN(let s): "'\(s)' is not a TURN URL (expected turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT])"
+            case .badTransport(let s): "'\(s)' names a transport other than udp or tcp (turns: is TLS over TCP)"
             case .badPort(let s): "'\(s)' has a bad port"
             case .unresolved(let s): "cannot resolve '\(s)'"
             }

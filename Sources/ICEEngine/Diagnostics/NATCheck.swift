@@ -208,8 +208,8 @@ public struct NATCheck: Sendable {
     }
 
     private func checkOne(_ url: String, _ server: ICEEngine.TURNServer, group: EventLoopGroup) async -> NATCheckReport.TURNServer {
-        var result = NATCheckReport.TURNServer(url: url, transport: "udp")
-        if let socket = try? await STUNProbeSocket.open(ipv6: server.address.ip.isIPv6, group: group).get() {
+        var result = NATCheckReport.TURNServer(url: url, transport: server.transport.rawValue)
+        if !server.transport.isStream, let socket = try? await STUNProbeSocket.open(ipv6: server.address.ip.isIPv6, group: group).get() {
             let outcome = try? await socket.binding(to: server.address, timeout: timeout).get()
             if let a = outcome?.answer {
                 result.reachable = true
@@ -217,8 +217,7 @@ public struct NATCheck: Sendable {
             }
             _ = try? await socket.close().get()
         }
-        let client = TURNClient(server: server.address, username: server.username, password: server.password,
-                                eventLoop: group.next()) { _, _ in }
+        let client = TURNClient(server: server, eventLoop: group.next(), onData: { _, _ in })
         let start = ContinuousClock.now
         do {
             let allocation = try await client.allocate(localAddress: IPAddress(server.address.ip.isIPv6 ? "::" : "0.0.0.0")!).get()
@@ -240,7 +239,7 @@ public struct NATCheck: Sendable {
                 result.credentialsAccepted = false
             case .rejected:
                 result.reachable = true
-            case .timedOut, .notAllocated, .malformedResponse:
+            case .timedOut, .notAllocated, .malformedResponse, .connectionFailed:
                 break
             }
             result.error = "\(error)"

@@ -63,7 +63,7 @@ public final class MeshAgent: Sendable {
                 startedAtMillis: currentTimeMillis(), lazyConnections: configuration.lazy,
                 servers: [ServerStatus(kind: .signal, address: signalAddress, available: false, error: "connecting")]
                     + configuration.ice.stunServers.map { ServerStatus(kind: .stun, address: "stun:\($0)", available: false) }
-                    + configuration.ice.turnServers.map { ServerStatus(kind: .turn, address: "turn:\($0.address)", available: false) })
+                    + configuration.ice.turnServers.map { ServerStatus(kind: .turn, address: $0.url, available: false) })
         }
         box.agent = self
     }

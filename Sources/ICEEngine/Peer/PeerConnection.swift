@@ -51,6 +51,10 @@ public final class PeerConnection: @unchecked Sendable {
     private var pairsReporter: RepeatedTask?
     /// Why the current session's TURN allocation failed, if it did.
     private var relayFailure: String?
+    /// A UDP TURN allocation failed in the current session (so a stream relay is the fallback's fallback).
+    private var udpRelayFailed = false
+    /// The TURN server the selected pair relays through, if ours is relayed.
+    private var selectedRelay: TURNServer?
 
     /// Backoff between attempts after a failure: from 3 s, doubling, capped at a random 30–45 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
@@ -180,6 +184,7 @@ public final class PeerConnection: @unchecked Sendable {
         var rng = SystemRandomNumberGenerator()
         session = rng.next()
         relayFailure = nil
+        udpRelayFailed = false
         remoteSession = nil
         connected = false
         let mySession = session
@@ -274,23 +279,33 @@ public final class PeerConnection: @unchecked Sendable {
         case .stunServerResult(let server, let mapped):
             reportServer(.stun, "stun:\(server)", available: mapped != nil, error: mapped == nil ? "no response" : nil)
         case .relayAllocated(let server, _):
-            reportServer(.turn, "turn:\(server)", available: true, error: nil)
+            reportServer(.turn, server.url, available: true, error: nil)
         case .relayFailed(let server, let reason):
-            relayFailure = "turn:\(server): \(reason)"
-            reportServer(.turn, "turn:\(server)", available: false, error: reason)
+            relayFailure = "\(server.url): \(reason)"
+            if server.transport == .udp { udpRelayFailed = true }
+            reportServer(.turn, server.url, available: false, error: reason)
+        case .relayLost(let server, let reason, let selectedPath):
+            reportServer(.turn, server.url, available: false, error: "connection lost: \(reason)")
+            guard selectedPath, connected else { return }
+            // The allocation went with the connection: a new session makes a new one (or finds another path).
+            endRelayFallback()
+            connected = false
+            startSession(sendOffer: true)
+            recorder?.updateState(id: remoteKey, .connecting,
+                                  reason: "\(server.transport.label) connection to \(server.url) lost (\(reason)); reconnecting")
         case .stateChanged(let state):
             handleAgentState(state)
             reportCandidatePairs()
         case .selectedPairChanged(let pair):
             let relayed = pair.local.type == .relayed || pair.remote.type == .relayed
             // Our relay when the local end is relayed; the remote's relay is its own business.
-            let server = pair.local.type == .relayed ? configuration.turnServers.first.map { "turn:\($0.address)" } : nil
+            selectedRelay = pair.local.type == .relayed ? pair.relay : nil
             pathSelected(relayed: relayed)
             recorder?.updatePath(
                 id: remoteKey, type: relayed ? .relayed : .p2p,
                 local: CandidateEndpoint(type: pair.local.type.rawValue, address: pair.local.address.description),
                 remote: CandidateEndpoint(type: pair.remote.type.rawValue, address: pair.remote.address.description),
-                relayServer: server)
+                relayServer: selectedRelay?.url, relayTransport: selectedRelay?.transport.rawValue)
             reportCandidatePairs()
         case .remoteCandidateIgnored(let candidate, let network):
             recorder?.addIgnoredCandidate(id: remoteKey, "\(candidate.address) (\(candidate.type.rawValue)) in \(network)")
@@ -402,6 +417,12 @@ public final class PeerConnection: @unchecked Sendable {
         }
     }
 
+    /// How the path is relayed, for reasons: over UDP plainly, over a stream relay with why.
+    private var relayNote: String {
+        guard let relay = selectedRelay, relay.transport.isStream else { return ", relayed" }
+        return udpRelayFailed ? "; UDP to the TURN server failed; relayed over \(relay.transport.label)" : ", relayed over \(relay.transport.label)"
+    }
+
     /// The verdict worth telling the remote: a known one.
     private var sharedNAT: NATVerdict? {
         let verdict = localNAT()
@@ -423,7 +444,7 @@ public final class PeerConnection: @unchecked Sendable {
         let impossible = natExplanation
         let delay = impossible == nil ? backoff(attempt: directAttempt) : backoff(attempt: 5)
         directAttempt += 1
-        relayedReason = "\(impossible ?? "direct checks timed out, relayed"); next direct attempt in \(wholeSeconds(delay)) s"
+        relayedReason = "\(impossible ?? "direct checks timed out\(relayNote)"); next direct attempt in \(wholeSeconds(delay)) s"
         directRetryAt = currentTimeMillis() + delay / 1_000_000
         if connected {
             recorder?.updateReason(id: remoteKey, relayedReason)

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The result of a TURN Allocate.
 public struct TURNAllocation: Sendable, Hashable {
@@ -10,17 +11,25 @@ public struct TURNAllocation: Sendable, Hashable {
     public var lifetimeSeconds: UInt32
 }
 
-/// A TURN client over UDP (RFC 8656) on its own socket: Allocate with long-term credentials (401 then a retry
-/// with REALM and NONCE, 438 stale nonce), Refresh before the lifetime ends, permissions and channel bindings
-/// kept fresh, Send/Data indications and ChannelData, and a Refresh with LIFETIME 0 on close.
+/// A TURN client (RFC 8656) on its own socket, over UDP, TCP or TLS: Allocate with long-term credentials (401
+/// then a retry with REALM and NONCE, 438 stale nonce), Refresh before the lifetime ends, permissions and
+/// channel bindings kept fresh, Send/Data indications and ChannelData, and a Refresh with LIFETIME 0 on close.
+///
+/// Over a stream (TCP, TLS) messages are framed as RFC 8656 §12.5 says, requests are not retransmitted, and the
+/// allocation lives as long as the connection: its loss is reported at once through `onConnectionLost`.
+/// TLS sends the server name (SNI) and verifies the certificate against the system's or the configured CAs;
+/// a certificate that does not verify fails the Allocate with an error naming the server.
 ///
 /// All state lives on `eventLoop`; `onData` is called there with each datagram a peer sent through the relay.
 public final class TURNClient: @unchecked Sendable {
     public let server: TransportAddress
+    /// The server as configured: transport, TLS name and CAs.
+    public let configuration: TURNServer
     public let eventLoop: EventLoop
     private let username: String
     private let password: String
     private let onData: @Sendable (TransportAddress, [UInt8]) -> Void
+    private let onConnectionLost: @Sendable (String) -> Void
 
     // Confined to `eventLoop`.
     private var channel: Channel?
@@ -67,26 +76,28 @@ public final class TURNClient: @unchecked Sendable {
         var timer: Scheduled<Void>?
     }
 
-    public init(server: TransportAddress, username: String, password: String, eventLoop: EventLoop,
-                onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) {
-        self.server = server
-        self.username = username
-        self.password = password
+    public convenience init(server: TransportAddress, username: String, password: String, eventLoop: EventLoop,
+                            onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) {
+        self.init(server: TURNServer(address: server, username: username, password: password), eventLoop: eventLoop, onData: onData)
+    }
+
+    public init(server: TURNServer, eventLoop: EventLoop, onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void,
+                onConnectionLost: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.server = server.address
+        configuration = server
+        username = server.username
+        password = server.password
         self.eventLoop = eventLoop
         self.onData = onData
+        self.onConnectionLost = onConnectionLost
     }
 
     // MARK: Public API
 
-    /// Binds a local socket (`localAddress`, port 0) and allocates a relayed address.
+    /// Binds a local socket (`localAddress`, port 0), or connects from it over TCP or TLS, and allocates a
+    /// relayed address.
     public func allocate(localAddress: IPAddress, lifetimeSeconds: UInt32 = 600) -> EventLoopFuture<TURNAllocation> {
-        DatagramBootstrap(group: eventLoop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TURNDatagramHandler(client: self))
-                }
-            }
-            .bind(host: localAddress.description, port: 0)
+        open(localAddress: localAddress)
             .flatMap { channel in
                 self.channel = channel
                 return self.request(.allocate, [
@@ -250,7 +261,8 @@ public final class TURNClient: @unchecked Sendable {
             p.promise.fail(TURNError.timedOut("\(STUNMessageType(method: p.method, messageClass: .request))"))
             return
         }
-        write(p.bytes)
+        // A stream delivers or fails on its own: a request goes once, and times out on the same schedule.
+        if p.attempt == 0 || !configuration.transport.isStream { write(p.bytes) }
         p.attempt += 1
         let wait = p.rto
         p.rto = min(p.rto * 2, .milliseconds(1600))
@@ -259,8 +271,78 @@ public final class TURNClient: @unchecked Sendable {
     }
 
     private func write(_ bytes: [UInt8]) {
-        guard let channel, let destination = try? server.socketAddress() else { return }
+        guard let channel else { return }
+        if configuration.transport.isStream {
+            var buffer = channel.allocator.buffer(capacity: bytes.count + 3)
+            buffer.writeBytes(bytes)
+            // ChannelData over a stream is padded to a multiple of 4 (RFC 8656 §12.5); STUN messages already are.
+            buffer.writeRepeatingByte(0, count: (4 - bytes.count % 4) % 4)
+            channel.writeAndFlush(buffer, promise: nil)
+            return
+        }
+        guard let destination = try? server.socketAddress() else { return }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
+
+    // MARK: Transports
+
+    private func open(localAddress: IPAddress) -> EventLoopFuture<Channel> {
+        guard configuration.transport.isStream else {
+            return DatagramBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(TURNDatagramHandler(client: self))
+                    }
+                }
+                .bind(host: localAddress.description, port: 0)
+        }
+        let tls: NIOSSLContext?
+        do {
+            tls = configuration.transport == .tls ? try Self.tlsContext(caFile: configuration.caFile) : nil
+        } catch {
+            return eventLoop.makeFailedFuture(TURNError.connectionFailed(server: configuration.url, reason: "TLS setup: \(error)"))
+        }
+        // SNI carries a name, never an address; with an address, the certificate must name that address.
+        let serverName = IPAddress(configuration.host) == nil ? configuration.host : nil
+        let url = configuration.url
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(5))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TURNStreamFramer()))
+                    try channel.pipeline.syncOperations.addHandler(TURNStreamHandler(client: self))
+                }
+            }
+            .bind(to: try! SocketAddress(ipAddress: localAddress.description, port: 0))
+            .connect(to: try! server.socketAddress())
+            .flatMapErrorThrowing { error in
+                throw TURNError.connectionFailed(server: url, reason: "cannot connect: \(error)")
+            }
+    }
+
+    static func tlsContext(caFile: String?) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let caFile { tls.trustRoots = .file(caFile) }
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    /// The stream to the server ended: the allocation is gone with it (RFC 8656 §3.1).
+    fileprivate func connectionLost(_ reason: String) {
+        eventLoop.assertInEventLoop()
+        guard !closed else { return }
+        closed = true
+        let hadAllocation = allocation != nil
+        allocation = nil
+        refreshTimer?.cancel()
+        permissions.values.forEach { $0.cancel() }
+        channelTimers.values.forEach { $0.cancel() }
+        let failure = TURNError.connectionFailed(server: configuration.url, reason: reason)
+        pending.values.forEach { $0.timer?.cancel(); $0.promise.fail(failure) }
+        pending.removeAll()
+        if hadAllocation { onConnectionLost(reason) }
     }
 
     private func scheduleRefresh(lifetime: UInt32) {
@@ -348,4 +430,63 @@ final class TURNDatagramHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+/// Cuts a TURN byte stream into STUN messages and ChannelData (RFC 8656 §12.5): a STUN message is its 20-byte
+/// header plus the length it gives; ChannelData is 4 bytes plus its length, padded to 4 (the padding is
+/// dropped). Anything else on the stream is a framing error that closes the connection.
+struct TURNStreamFramer: ByteToMessageDecoder {
+    typealias InboundOut = [UInt8]
+
+    struct FramingError: Error, CustomStringConvertible {
+        var description: String { "neither a STUN message nor ChannelData on the stream" }
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard buffer.readableBytes >= 4, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+              let length = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self) else { return .needMoreData }
+        let frame: Int, payload: Int
+        switch first >> 6 {
+        case 0: (frame, payload) = (20 + Int(length), 20 + Int(length))
+        case 1: (frame, payload) = (4 + ((Int(length) + 3) & ~3), 4 + Int(length))
+        default: throw FramingError()
+        }
+        guard buffer.readableBytes >= frame else { return .needMoreData }
+        let bytes = buffer.readBytes(length: payload)!
+        buffer.moveReaderIndex(forwardBy: frame - payload)
+        context.fireChannelRead(Self.wrapInboundOut(bytes))
+        return .continue
+    }
+}
+
+/// Hands a TURN stream's frames to its client, and its end (with the reason, a TLS failure among them).
+final class TURNStreamHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = [UInt8]
+    private let client: TURNClient
+    private var lastError: String?
+
+    init(client: TURNClient) { self.client = client }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client.receive(from: client.server, bytes: unwrapInboundIn(data))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        lastError = Self.describe(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.connectionLost(lastError ?? "connection closed by the server")
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "TLS: the certificate does not name this server (\(extra))"
+        }
+        if case NIOSSLError.handshakeFailed(let reason)? = error as? NIOSSLError {
+            return "TLS handshake failed (certificate not trusted, or refused): \(reason)"
+        }
+        return "\(error)"
+    }
 }

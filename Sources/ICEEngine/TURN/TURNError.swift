@@ -9,6 +9,8 @@ public enum TURNError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The client was closed, or has no allocation yet.
     case notAllocated
     case malformedResponse(String)
+    /// The TCP or TLS connection to the server could not be made, or ended (the reason says which).
+    case connectionFailed(server: String, reason: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum TURNError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timedOut(let what): "TURN \(what): no answer from the server"
         case .notAllocated: "TURN: no allocation"
         case .malformedResponse(let what): "TURN: malformed \(what) response"
+        case .connectionFailed(let server, let reason): "TURN server \(server): \(reason)"
         }
     }
 }

@@ -8,6 +8,8 @@ struct AgentConfigFile: Decodable, Equatable {
         var url: String
         var username: String
         var password: String
+        /// For `turns:`: a PEM file of the CAs the server's certificate must chain to (default: the system's).
+        var ca_file: String?
     }
 
     struct ICE: Decodable, Equatable {

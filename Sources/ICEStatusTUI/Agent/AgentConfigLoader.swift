@@ -62,15 +62,17 @@ enum AgentConfigLoader {
             catch { throw Problem("stun[\(i)]", "\(error)") }
         }
         for (i, turn) in (file.turn ?? []).enumerated() {
-            guard turn.url.hasPrefix("turn:") else { throw Problem("turn[\(i)].url", "expected turn:HOST:PORT[?transport=udp]") }
-            let parts = turn.url.dropFirst(5).split(separator: "?", maxSplits: 1)
-            if parts.count == 2, parts[1] != "transport=udp" {
-                throw Problem("turn[\(i)].url", "only transport=udp is supported")
+            let parsed: (address: TransportAddress, host: String, transport: TURNTransport)
+            do { parsed = try TURNServerURL.parse(turn.url) } catch { throw Problem("turn[\(i)].url", "\(error)") }
+            var caFile: String?
+            if let ca = turn.ca_file {
+                guard parsed.transport == .tls else { throw Problem("turn[\(i)].ca_file", "only a turns: server uses TLS") }
+                let path = ca.hasPrefix("/") ? ca : (baseDirectory as NSString).appendingPathComponent(ca)
+                guard FileManager.default.isReadableFile(atPath: path) else { throw Problem("turn[\(i)].ca_file", "cannot read \(path)") }
+                caFile = path
             }
-            do {
-                let address = try STUNServerURL.resolve("stun:" + (parts.first ?? ""))
-                ice.turnServers.append(TURNServer(address: address, username: turn.username, password: turn.password))
-            } catch { throw Problem("turn[\(i)].url", "\(error)") }
+            ice.turnServers.append(TURNServer(address: parsed.address, username: turn.username, password: turn.password,
+                                              transport: parsed.transport, host: parsed.host, caFile: caFile))
         }
         if let c = file.ice {
             func duration(_ field: String, _ value: String?, into target: inout Duration) throws {

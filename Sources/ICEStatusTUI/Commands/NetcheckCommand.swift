@@ -20,7 +20,7 @@ struct NetcheckCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A STUN server (repeatable).", valueName: "stun:HOST:PORT"))
     var stun: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("A TURN server (repeatable; UDP).", valueName: "turn:HOST:PORT"))
+    @Option(name: .long, help: ArgumentHelp("A TURN server (repeatable): turn:HOST:PORT[?transport=udp|tcp] or turns:HOST:PORT.", valueName: "url"))
     var turn: [String] = []
 
     @Option(name: .customLong("turn-user"), help: "TURN user name (one for all, or one per --turn).")
@@ -28,6 +28,9 @@ struct NetcheckCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("turn-pass"), help: "TURN password (one for all, or one per --turn).")
     var turnPass: [String] = []
+
+    @Option(name: .customLong("turn-ca"), help: ArgumentHelp("PEM file of the CAs a turns: server's certificate must chain to.", valueName: "file"))
+    var turnCA: String?
 
     @Option(name: .long, help: ArgumentHelp("Take the STUN and TURN servers from this agent config too.", valueName: "file"))
     var config: String?
@@ -54,15 +57,18 @@ struct NetcheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         var stunURLs = stun
-        var turns: [(url: String, user: String, pass: String)] = turn.enumerated().map { i, url in
-            (url, turnUser.count > 1 ? turnUser[i] : turnUser[0], turnPass.count > 1 ? turnPass[i] : turnPass[0])
+        var turns: [(url: String, user: String, pass: String, ca: String?)] = turn.enumerated().map { i, url in
+            (url, turnUser.count > 1 ? turnUser[i] : turnUser[0], turnPass.count > 1 ? turnPass[i] : turnPass[0], nil)
         }
         if let config {
             do {
                 let text = try String(contentsOfFile: config, encoding: .utf8)
                 let file = try YAMLDecoder().decode(AgentConfigFile.self, from: text)
                 stunURLs += file.stun ?? []
-                turns += (file.turn ?? []).map { ($0.url, $0.username, $0.password) }
+                let base = (config as NSString).deletingLastPathComponent
+                turns += (file.turn ?? []).map { t in
+                    (t.url, t.username, t.password, t.ca_file.map { $0.hasPrefix("/") ? $0 : (base as NSString).appendingPathComponent($0) })
+                }
             } catch {
                 StandardOutput.error("icestat netcheck: config \(config): \(error)")
                 throw ExitCode(2)
@@ -78,11 +84,13 @@ struct NetcheckCommand: AsyncParsableCommand {
         }
         var turnServers: [(url: String, server: TURNServer)] = []
         for t in turns {
-            guard t.url.hasPrefix("turn:"),
-                  let address = try? STUNServerURL.resolve("stun:" + t.url.dropFirst(5).split(separator: "?", maxSplits: 1)[0]) else {
-                throw ValidationError("--turn \(t.url): expected turn:HOST:PORT")
+            do {
+                let parsed = try TURNServerURL.parse(t.url)
+                turnServers.append((t.url, TURNServer(address: parsed.address, username: t.user, password: t.pass,
+                                                      transport: parsed.transport, host: parsed.host, caFile: t.ca ?? turnCA)))
+            } catch {
+                throw ValidationError("--turn \(t.url): \(error)")
             }
-            turnServers.append((t.url, TURNServer(address: address, username: t.user, password: t.pass)))
         }
         var check = NATCheck(stunServers: stunServers, turnServers: turnServers)
         check.timeout = .milliseconds(Int64(timeout * 1000))

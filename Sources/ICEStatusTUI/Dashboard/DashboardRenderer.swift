@@ -31,8 +31,9 @@ struct DashboardRenderer {
         let all: [(priority: Int, column: Column)] = [
             (0, Column(title: "PEER", sortKey: .name, width: nameWidth, rightAligned: false) { p, _ in p.name }),
             (1, Column(title: "STATE", sortKey: .state, width: 10, rightAligned: false) { p, _ in p.state.rawValue }),
-            (2, Column(title: "TYPE", sortKey: .type, width: 7, rightAligned: false) { p, _ in p.state == .connected ? p.connectionType?.rawValue ?? "-" : "-" }),
-            (4, Column(title: "LOCAL", sortKey: nil, width: 22, rightAligned: false) { p, _ in StatusFormatting.candidate(p.localCandidate) }),
+            (2, Column(title: "TYPE", sortKey: .type, width: 9, rightAligned: false) { p, _ in StatusFormatting.connectionType(p) }),
+            (4, Column(title: "LOCAL", sortKey: nil, width: 22, rightAligned: false) { p, _ in
+                StatusFormatting.candidate(p.localCandidate, relayTransport: p.relayTransport) }),
             (5, Column(title: "REMOTE", sortKey: nil, width: 22, rightAligned: false) { p, _ in StatusFormatting.candidate(p.remoteCandidate) }),
             (3, Column(title: "LATENCY", sortKey: .latency, width: 10, rightAligned: true) { p, _ in StatusFormatting.latency(p.latencyNanos) }),
             (6, Column(title: "CHANGED", sortKey: .changed, width: 8, rightAligned: true) { p, now in StatusFormatting.shortAge(p.stateChangedAtMillis, now: now) }),
@@ -181,9 +182,9 @@ struct DashboardRenderer {
             ("Public key", p.id),
             ("Status", p.state.rawValue),
             ("Connection type", p.state == .connected ? p.connectionType?.rawValue ?? "-" : "-"),
-            ("Local candidate", StatusFormatting.candidate(p.localCandidate)),
+            ("Local candidate", StatusFormatting.candidate(p.localCandidate, relayTransport: p.relayTransport)),
             ("Remote candidate", StatusFormatting.candidate(p.remoteCandidate)),
-            ("Relay server", p.relayServer ?? "-"),
+            ("Relay server", StatusFormatting.relayServer(p) ?? "-"),
             ("Latency", StatusFormatting.latency(p.latencyNanos)
                 + (p.smoothedLatencyNanos.map { " (smoothed \(StatusFormatting.latency($0)))" } ?? "")),
             ("Last change", StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now)),

@@ -26,7 +26,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Gather a server-reflexive candidate through this STUN server (repeatable).", valueName: "stun:HOST:PORT"))
     var stun: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Gather a relayed candidate through this TURN server (UDP).", valueName: "turn:HOST:PORT"))
+    @Option(name: .long, help: ArgumentHelp("Gather a relayed candidate through this TURN server: turn:HOST:PORT[?transport=udp|tcp] or turns:HOST:PORT (TLS).", valueName: "url"))
     var turn: String?
 
     @Option(name: .customLong("turn-user"), help: "TURN user name.")
@@ -34,6 +34,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("turn-pass"), help: "TURN password.")
     var turnPass: String?
+
+    @Option(name: .customLong("turn-ca"), help: ArgumentHelp("PEM file of the CAs a turns: server's certificate must chain to (default: the system's).", valueName: "file"))
+    var turnCA: String?
 
     @Flag(name: .customLong("relay-only"), help: "Offer and use only relayed candidates.")
     var relayOnly = false
@@ -71,10 +74,11 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ValidationError("--stun: \(error)")
         }
         if let turn {
-            guard turn.hasPrefix("turn:"), let address = try? STUNServerURL.resolve("stun:" + turn.dropFirst(5).split(separator: "?")[0]) else {
-                throw ValidationError("--turn: '\(turn)' is not a turn:HOST:PORT URL")
-            }
-            config.turnServers = [TURNServer(address: address, username: turnUser ?? "", password: turnPass ?? "")]
+            let parsed: (address: TransportAddress, host: String, transport: TURNTransport)
+            do { parsed = try TURNServerURL.parse(turn) } catch { throw ValidationError("--turn: \(error)") }
+            if turnCA != nil, parsed.transport != .tls { throw ValidationError("--turn-ca needs a turns: server") }
+            config.turnServers = [TURNServer(address: parsed.address, username: turnUser ?? "", password: turnPass ?? "",
+                                             transport: parsed.transport, host: parsed.host, caFile: turnCA)]
             config.relayOnly = relayOnly
         }
         let group = MultiThreadedEventLoopGroup.singleton

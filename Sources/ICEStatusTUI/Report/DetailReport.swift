@@ -20,7 +20,7 @@ enum DetailReport {
             put("\n  -- detail --\n  Connection type: "); put(connected ? p.connectionType?.rawValue ?? "-" : "-")
             put("\n  ICE candidate (Local/Remote): "); put(p.localCandidate?.type ?? "-"); put("/"); put(p.remoteCandidate?.type ?? "-")
             put("\n  ICE candidate endpoints (Local/Remote): "); put(p.localCandidate?.address ?? "-"); put("/"); put(p.remoteCandidate?.address ?? "-")
-            put("\n  Relay server address: "); put(p.relayServer ?? "")
+            put("\n  Relay server address: "); put(StatusFormatting.relayServer(p) ?? "")
             put("\n  Last connection update: "); put(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))
             put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
             put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))

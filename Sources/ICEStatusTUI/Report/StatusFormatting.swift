@@ -63,8 +63,27 @@ enum StatusFormatting {
         return at > now ? "in \((at - now + 999) / 1000) s" : "now"
     }
 
-    static func candidate(_ c: CandidateEndpoint?) -> String {
+    static func candidate(_ c: CandidateEndpoint?, relayTransport: String? = nil) -> String {
         guard let c else { return "-" }
-        return "\(c.type) \(c.address)"
+        return "\(candidateType(c.type, relayTransport: relayTransport)) \(c.address)"
+    }
+
+    /// `relay/tcp`, `relay/tls` for a relayed candidate reached over a stream; the type as it is otherwise.
+    static func candidateType(_ type: String, relayTransport: String?) -> String {
+        guard type == "relay", let t = relayTransport, t != "udp" else { return type }
+        return "relay/\(t)"
+    }
+
+    /// The TYPE column: P2P, Relayed (over UDP), relay/tcp or relay/tls.
+    static func connectionType(_ p: PeerStatus) -> String {
+        guard p.state == .connected, let type = p.connectionType else { return "-" }
+        if type == .relayed, let t = p.relayTransport, t != "udp" { return "relay/\(t)" }
+        return type.rawValue
+    }
+
+    /// `turns:203.0.113.10:5349 (TLS)`: the relay server and how it is reached.
+    static func relayServer(_ p: PeerStatus) -> String? {
+        guard let server = p.relayServer else { return nil }
+        return p.relayTransport.map { "\(server) (\($0.uppercased()))" } ?? server
     }
 }

@@ -54,6 +54,7 @@ enum StructuredReport {
                 ("iceCandidateType", .object([("local", str(p.localCandidate?.type)), ("remote", str(p.remoteCandidate?.type))])),
                 ("iceCandidateEndpoint", .object([("local", str(p.localCandidate?.address)), ("remote", str(p.remoteCandidate?.address))])),
                 ("relayAddress", str(p.relayServer)),
+                ("relayTransport", str(p.relayTransport)),
                 ("latencyMs", p.latencyNanos.map { .number(millis($0)) } ?? .null),
                 ("latencySmoothedMs", p.smoothedLatencyNanos.map { .number(millis($0)) } ?? .null),
                 ("transferReceived", .number(String(p.bytesReceived))),

@@ -12,6 +12,8 @@ public struct PeerStatus: Sendable, Hashable {
     public var remoteCandidate: CandidateEndpoint?
     /// The TURN server in use when relayed.
     public var relayServer: String?
+    /// How we reach that server: `udp`, `tcp` or `tls`.
+    public var relayTransport: String?
     /// Latest round-trip time from a binding response on the selected pair.
     public var latencyNanos: Int64?
     /// Smoothed round-trip time (RFC 6298 weighting: 7/8 the previous value, 1/8 the new sample).

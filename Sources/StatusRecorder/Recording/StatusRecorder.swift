@@ -65,6 +65,7 @@ public final class StatusRecorder: Sendable {
                     peer!.localCandidate = nil
                     peer!.remoteCandidate = nil
                     peer!.relayServer = nil
+                    peer!.relayTransport = nil
                 }
             }
             peer!.reason = reason
@@ -74,12 +75,13 @@ public final class StatusRecorder: Sendable {
 
     /// Records the path of a connected peer: its type and the selected pair's two ends.
     public func updatePath(id: String, type: ConnectionType, local: CandidateEndpoint?, remote: CandidateEndpoint?,
-                           relayServer: String? = nil) {
+                           relayServer: String? = nil, relayTransport: String? = nil) {
         mutatePeer(id) { peer in
             peer?.connectionType = type
             peer?.localCandidate = local
             peer?.remoteCandidate = remote
             peer?.relayServer = relayServer
+            peer?.relayTransport = relayTransport
         }
     }
 

@@ -84,6 +84,7 @@ public struct StatusWireDecoder: Sendable {
             if fields.count > 17 { p.smoothedLatencyNanos = Int64(fields[17]) }
             if fields.count > 18 { p.ignoredCandidateCount = Int(fields[18]) ?? 0 }
             if fields.count > 19, !fields[19].isEmpty { p.ignoredCandidates = fields[19].split(separator: ",").map(String.init) }
+            if fields.count > 20, !fields[20].isEmpty { p.relayTransport = fields[20] }
             current.peers.append(p)
         case UInt8(ascii: "H"):
             guard fields.count >= 2, !current.peers.isEmpty else { throw bad() }

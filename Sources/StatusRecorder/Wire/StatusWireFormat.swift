@@ -8,7 +8,7 @@
 /// - `N  verdict  mapping  filtering  publicIPv4  publicIPv6  checkedAtMillis`: the local agent's NAT, after its `S` lines.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
 ///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
-///    ignoredCandidateCount  ignoredCandidates(comma-separated)`: one peer.
+///    ignoredCandidateCount  ignoredCandidates(comma-separated)  relayTransport`: one peer.
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
 /// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
 ///    one candidate pair of the peer before it (full batches only).
@@ -67,7 +67,7 @@ public enum StatusWireFormat {
             p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
             String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", p.reason ?? "",
             p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
-            String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","),
+            String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","), p.relayTransport ?? "",
         ], to: &out)
         guard full else { return }
         if history, !p.latencyHistoryNanos.isEmpty {
