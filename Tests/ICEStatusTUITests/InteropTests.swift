@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import Testing
 
 /// `icestat probe` against itself and against aioice (PyPI), wired through the probe protocol on loopback.
@@ -18,9 +19,9 @@ struct InteropTests {
         }
     }
 
-    func crosswire(_ a: [String], _ b: [String], coturn: Bool = false) throws -> Transcript {
-        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25"] + (coturn ? ["--coturn"] : []) + ["--"] + a + ["--"] + b,
-                                timeout: 40)
+    func crosswire(_ a: [String], _ b: [String], coturn: Bool = false, tls: TestCertificates? = nil) throws -> Transcript {
+        let server = coturn ? ["--coturn"] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? []) : []
+        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25"] + server + ["--"] + a + ["--"] + b, timeout: 40)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
         return Transcript(a: doc["a"] as! [[String: Any]], b: doc["b"] as! [[String: Any]], status: doc["status"] as! [Int],
                           stderr: doc["stderr"] as! [String])
@@ -94,6 +95,46 @@ struct InteropTests {
         let t = try crosswire(icestat + ["--controlling", "--relay-only"] + turn, icestat + ["--controlled", "--relay-only"] + turn,
                               coturn: true)
         expectConnectedAndEchoed(t, icestatSides: ["a", "b"], types: ["a": ("relay", "relay"), "b": ("relay", "relay")])
+    }
+
+    static let certificates = Result { try TestCertificates(names: ["127.0.0.1"]) }
+
+    /// icestat relay-only over TURN/TCP or TURN/TLS, in either role, against icestat or aioice on host candidates.
+    @Test(arguments: [TURNURL.tcp, .tls].flatMap { t in [true, false].flatMap { c in ["icestat", "aioice"].map { RelayCase(transport: t, controlling: c, peer: $0) } } })
+    func relayOnlyOverAStream(_ relayCase: RelayCase) throws {
+        let (transport, controlling, peer) = (relayCase.transport, relayCase.controlling, relayCase.peer)
+        let certs = try Self.certificates.get()
+        let relay = icestat + [controlling ? "--controlling" : "--controlled", "--relay-only", "--turn", transport.rawValue,
+                               "--turn-user", "test", "--turn-pass", "secret"] + (transport == .tls ? ["--turn-ca", certs.caFile] : [])
+        let other = (peer == "icestat" ? icestat : aioice) + [controlling ? "--controlled" : "--controlling"]
+        let t = try crosswire(controlling ? relay : other, controlling ? other : relay, coturn: true, tls: certs)
+        let (r, o) = controlling ? ("a", "b") : ("b", "a")
+        expectConnectedAndEchoed(t, icestatSides: peer == "icestat" ? ["a", "b"] : [r],
+                                 types: [r: ("relay", "host"), o: ("host", "relay")])
+        #expect(t.stderr[controlling ? 0 : 1].contains("icestat probe: TURN "), "\(t.stderr)")
+    }
+
+    /// aioice relay-only over TURN/TCP and TURN/TLS against icestat on host candidates.
+    @Test(arguments: [TURNURL.tcp, .tls])
+    func aioiceRelayOnlyOverAStream(_ transport: TURNURL) throws {
+        let certs = try Self.certificates.get()
+        let relay = aioice + ["--controlling", "--relay-only", "--turn", transport.rawValue, "--turn-user", "test", "--turn-pass", "secret",
+                              "--turn-ca", certs.caFile]
+        let t = try crosswire(relay, icestat + ["--controlled"], coturn: true, tls: certs)
+        expectConnectedAndEchoed(t, icestatSides: ["b"], types: ["a": ("relay", "host"), "b": ("host", "relay")])
+    }
+
+    struct RelayCase: Sendable, CustomTestStringConvertible {
+        var transport: TURNURL
+        var controlling: Bool
+        var peer: String
+        var testDescription: String { "\(transport.testDescription), icestat \(controlling ? "controlling" : "controlled"), with \(peer)" }
+    }
+
+    enum TURNURL: String, Sendable, CustomTestStringConvertible {
+        case tcp = "{TURNTCP}"
+        case tls = "{TURNS}"
+        var testDescription: String { self == .tcp ? "TURN/TCP" : "TURN/TLS" }
     }
 
     @Test func stunThroughCoturnOnBothSides() throws {

@@ -2,11 +2,13 @@
 """aioice (PyPI) wrapped in icestat's probe protocol: JSON lines on stdin/stdout, logs on stderr.
 
 usage: aioice_probe.py --controlling|--controlled [--timeout S] [--host-address ADDR]
+       [--turn turn:H:P[?transport=tcp]|turns:H:P --turn-user U --turn-pass P [--turn-ca FILE] [--relay-only]] [--stun URL]
 Host candidates are gathered on ADDR only, 127.0.0.1 by default (aioice itself gathers on every interface).
 """
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 
 import aioice
@@ -32,12 +34,17 @@ async def read_lines(queue):
             await queue.put(json.loads(line))
 
 
-async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only, stun, host_address):
+async def main(controlling, timeout, turn, turn_user, turn_pass, relay_only, stun, host_address, turn_ca=None):
     ice.get_host_addresses = lambda use_ipv4, use_ipv6: [host_address]  # keep aioice on one address
     options = {}
     if turn:
-        host, port = turn[len("turn:"):].split("?")[0].rsplit(":", 1)
+        secure = turn.startswith("turns:")
+        host, port = turn.split(":", 1)[1].split("?")[0].rsplit(":", 1)
         options = {"turn_server": (host, int(port)), "turn_username": turn_user, "turn_password": turn_pass}
+        if secure or turn.endswith("?transport=tcp"):
+            options["turn_transport"] = "tcp"
+        if secure:
+            options["turn_ssl"] = ssl.create_default_context(cafile=turn_ca)
         if relay_only:
             options["transport_policy"] = ice.TransportPolicy.RELAY
     if stun:
@@ -113,10 +120,11 @@ if __name__ == "__main__":
     parser.add_argument("--relay-only", action="store_true")
     parser.add_argument("--stun")
     parser.add_argument("--host-address", default="127.0.0.1")
+    parser.add_argument("--turn-ca")
     args = parser.parse_args()
     try:
         asyncio.run(asyncio.wait_for(main(args.controlling, args.timeout, args.turn, args.turn_user, args.turn_pass,
-                                          args.relay_only, args.stun, args.host_address), args.timeout))
+                                          args.relay_only, args.stun, args.host_address, args.turn_ca), args.timeout))
     except Exception as exc:  # report, as the protocol asks
         emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
         sys.exit(1)

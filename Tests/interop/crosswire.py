@@ -2,9 +2,10 @@
 """Run two probe-protocol peers with each one's stdout wired to the other's stdin; print both transcripts as
 JSON and exit 0 only if both printed `done`. Used by the interop tests.
 
-usage: crosswire.py TIMEOUT [--coturn] -- CMD_A ... -- CMD_B ...
+usage: crosswire.py TIMEOUT [--coturn [--tls CERT KEY]] -- CMD_A ... -- CMD_B ...
 With --coturn, a coturn on 127.0.0.1 (user test, password secret) runs for the session, and {TURN} in the
-commands becomes its turn: URL ({STUN}, its stun: URL).
+commands becomes its turn: URL ({STUN}, its stun: URL; {TURNTCP}, its turn:...?transport=tcp URL). With --tls it
+also serves TURN over TLS with that certificate, as {TURNS}.
 """
 import json
 import os
@@ -41,15 +42,20 @@ def main():
     if rest[0] == "--coturn":
         rest = rest[1:]
         port = random.randint(31000, 39000)
+        tls = ["--no-tls"]
+        if rest[0] == "--tls":
+            tls = ["--tls-listening-port", str(port + 301), "--cert", rest[1], "--pkey", rest[2]]
+            rest = rest[3:]
         turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
         coturn = subprocess.Popen([turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
-                                   "--relay-ip", "127.0.0.1", "--min-port", str(port + 1), "--max-port", str(port + 300),
-                                   "--no-tls", "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
+                                   "--relay-ip", "127.0.0.1", "--min-port", str(port + 1), "--max-port", str(port + 300)] + tls + [
+                                   "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
                                    "--lt-cred-mech", "--user", "test:secret", "--realm", "icestat.test", "--fingerprint",
                                    "--allow-loopback-peers", "--no-multicast-peers"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_stun(port)
-        rest = [a.replace("{TURN}", f"turn:127.0.0.1:{port}").replace("{STUN}", f"stun:127.0.0.1:{port}") for a in rest]
+        rest = [a.replace("{TURNTCP}", f"turn:127.0.0.1:{port}?transport=tcp").replace("{TURNS}", f"turns:127.0.0.1:{port + 301}")
+                .replace("{TURN}", f"turn:127.0.0.1:{port}").replace("{STUN}", f"stun:127.0.0.1:{port}") for a in rest]
     rest = rest[1:]  # the "--" before the first command
     split = rest.index("--")
     cmd_a, cmd_b = rest[:split], rest[split + 1:]
