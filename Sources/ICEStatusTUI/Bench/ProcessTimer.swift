@@ -26,11 +26,13 @@ enum ProcessTimer {
 enum BenchError: Error, CustomStringConvertible {
     case spawn(String, Int32)
     case failed(String, Int32)
+    case missing(String)
 
     var description: String {
         switch self {
         case .spawn(let p, let rc): "cannot start \(p): \(String(cString: strerror(rc)))"
         case .failed(let c, let s): "`\(c)` exited with status \(s)"
+        case .missing(let what): "the bench needs \(what)"
         }
     }
 }

@@ -1,0 +1,60 @@
+import Foundation
+import ICEEngine
+
+/// A coturn (`turnserver`) on 127.0.0.1 for a benchmark, serving UDP and TCP, and TLS with a certificate the
+/// bench makes with openssl when asked. Its files live in a private directory, removed on `stop`.
+final class BenchCoturn {
+    private var process: ChildProcess
+    private let directory: String
+    let port: Int
+    private let caFile: String?
+
+    init(tls: Bool) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/turnserver") else {
+            throw BenchError.missing("turnserver (Debian's coturn package; scripts/test.sh installs it)")
+        }
+        directory = NSTemporaryDirectory() + "icestat-bench-coturn-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        port = Int.random(in: 33000...39000)
+        var tlsArguments = ["--no-tls"]
+        if tls {
+            let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+            try Self.run(["/usr/bin/openssl", "req", "-x509"] + ec + ["-keyout", "\(directory)/ca.key", "-out", "\(directory)/ca.pem",
+                                                                      "-subj", "/CN=bench CA"])
+            try Self.run(["/usr/bin/openssl", "req", "-x509"] + ec + ["-keyout", "\(directory)/server.key", "-out", "\(directory)/server.pem",
+                                                                      "-subj", "/CN=127.0.0.1", "-CA", "\(directory)/ca.pem",
+                                                                      "-CAkey", "\(directory)/ca.key", "-addext", "subjectAltName=IP:127.0.0.1"])
+            tlsArguments = ["--tls-listening-port", "\(port + 1)", "--cert", "\(directory)/server.pem", "--pkey", "\(directory)/server.key"]
+            caFile = "\(directory)/ca.pem"
+        } else {
+            caFile = nil
+        }
+        let log = "\(directory)/coturn.log"
+        process = try ChildProcess(["/usr/bin/turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)",
+                                    "--relay-ip", "127.0.0.1", "--min-port", "\(port + 2)", "--max-port", "\(port + 400)"]
+                                   + tlsArguments + ["--no-dtls", "--no-cli", "--log-file", "stdout", "--lt-cred-mech",
+                                                     "--user", "bench:bench", "--realm", "icestat.bench", "--fingerprint",
+                                                     "--allow-loopback-peers", "--no-multicast-peers"], stdout: log)
+        for _ in 0..<100 {
+            if ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers") { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop()
+        throw BenchError.missing("a coturn that starts (see \(log))")
+    }
+
+    func server(_ transport: TURNTransport) -> TURNServer {
+        TURNServer(address: TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(transport == .tls ? port + 1 : port)),
+                   username: "bench", password: "bench", transport: transport, caFile: caFile)
+    }
+
+    func stop() {
+        process.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func run(_ argv: [String]) throws {
+        var child = try ChildProcess(argv)
+        guard child.wait() == 0 else { throw BenchError.missing("openssl to make the bench's certificate") }
+    }
+}
