@@ -15,10 +15,10 @@ struct DashboardTests {
         DashboardRenderer.draw(model(), on: screen, now: Fixtures.now)
         #expect(screen.lines == [
             " icestat · demo (loopback)   peers 1/3 connected   P2P 1   relayed 0   signal up",
-            "PEER▲    STATE      TYPE    LOCAL                  REMOTE                    LATENCY  CHANGED",
-            "alpha    Connected  P2P     host 127.0.0.1:40001   host 127.0.0.1:40002     0.142 ms    1m15s",
-            "bravo    Connecting -       -                      -                               -       3s",
-            "charlie  Idle       -       -                      -                               -    2h01m",
+            "PEER▲    STATE      TYPE      LOCAL                  REMOTE                    LATENCY  CHANGED",
+            "alpha    Connected  P2P       host 127.0.0.1:40001   host 127.0.0.1:40002     0.142 ms    1m15s",
+            "bravo    Connecting -         -                      -                               -       3s",
+            "charlie  Idle       -         -                      -                               -    2h01m",
             "",
             "",
             " q quit  ↑↓ move  Enter details  / filter  f state  T type  n s t l c sort  ? help",

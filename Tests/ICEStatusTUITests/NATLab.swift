@@ -15,7 +15,12 @@ final class NATLab {
         case symmetric
         /// No UDP through at all (TCP is NATed as usual).
         case udpBlocked = "UDP blocked"
+        /// Nothing out but TCP to port 5349 (TURN over TLS) and to the lab's `allowedTCPPorts` (the signal server).
+        case tlsOnly = "TCP to 5349 only"
     }
+
+    /// TCP ports a `tlsOnly` site may still reach besides 5349.
+    var allowedTCPPorts: [Int] = []
 
     struct Site {
         var index: Int
@@ -101,6 +106,11 @@ final class NATLab {
             rules += ["iptables -t nat -A POSTROUTING -o wan -p udp -j SNAT --to-source \(site.publicIP) --random-fully"]
         case .udpBlocked:
             rules += ["iptables -A FORWARD -p udp -j DROP"]
+        case .tlsOnly:
+            rules += ["iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+                      "iptables -A FORWARD -i lan0 -p tcp --dport 5349 -j ACCEPT"]
+                + allowedTCPPorts.map { "iptables -A FORWARD -i lan0 -p tcp --dport \($0) -j ACCEPT" }
+                + ["iptables -A FORWARD -i lan0 -j DROP"]
         }
         rules.append("conntrack -F 2>/dev/null || true")
         try sh(site.router, rules.joined(separator: " && "))

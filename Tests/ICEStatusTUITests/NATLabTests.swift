@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import Testing
 
 /// A lab run: a NAT lab with coturn and `icestat signal` on the server, and `icestat up` agents on its hosts.
@@ -16,7 +17,7 @@ final class LabScenario {
 
     /// coturn on the server host; with `rfc5780`, also on the host's second address (OTHER-ADDRESS and
     /// CHANGE-REQUEST need two addresses and two ports: coturn's alternate port is the listening port + 1).
-    func startCoturn(rfc5780: Bool = false) throws {
+    func startCoturn(rfc5780: Bool = false, tls: TestCertificates? = nil) throws {
         var extra: [String] = []
         if rfc5780 {
             try lab.sh(lab.server, "ip addr add \(NATLab.serverIP2)/24 dev eth0")
@@ -24,7 +25,7 @@ final class LabScenario {
         }
         coturn = try lab.namespace(lab.server).startCoturn(ip: NATLab.serverIP, port: Self.turnPort, relayPorts: 49152...49652,
                                                              realm: "icestat.lab", log: mesh.directory + "/coturn.log",
-                                                             extraArguments: extra)
+                                                             extraArguments: extra, tls: tls.map { ($0.certificate, $0.key) })
     }
 
     /// `icestat netcheck --json` on a host against the lab's coturn.
@@ -43,10 +44,13 @@ final class LabScenario {
 
     /// Configures agents `names` (each on the given host namespace) as one mesh, with STUN always and TURN if asked.
     func configure(_ hosts: [(name: String, namespace: String)], turn: Bool, lazy: Bool = false, inactivity: String = "15m",
-                   ice: [String: String] = [:]) throws {
+                   ice: [String: String] = [:], turnURLs: [String] = [], caFile: String? = nil) throws {
         var servers = "stun: [\"stun:\(NATLab.serverIP):\(Self.turnPort)\"]"
-        if turn {
-            servers += "\nturn:\n  - {url: \"turn:\(NATLab.serverIP):\(Self.turnPort)?transport=udp\", username: icestat, password: secret}"
+        let urls = turnURLs.isEmpty && turn ? ["turn:\(NATLab.serverIP):\(Self.turnPort)?transport=udp"] : turnURLs
+        if !urls.isEmpty { servers += "\nturn:" }
+        for url in urls {
+            let ca = url.hasPrefix("turns:") ? caFile.map { ", ca_file: \($0)" } ?? "" : ""
+            servers += "\n  - {url: \"\(url)\", username: icestat, password: secret\(ca)}"
         }
         var extra: [String: String] = [:]
         for host in hosts {
@@ -244,7 +248,7 @@ struct NATLabTests {
             case .symmetric:
                 #expect(got[0] == "address-and-port-dependent" && got[2] == "symmetric", "\(doc)\n\(s.explanation)")
                 #expect(doc["portPreserved"] as? Bool == false)
-            case .udpBlocked:
+            case .udpBlocked, .tlsOnly:
                 #expect(doc["udp"] as? Bool == false && got[2] == "udp-blocked", "\(doc)")
             }
         }
@@ -294,6 +298,76 @@ struct NATLabTests {
         #expect(lifetime?["atLeastSeconds"] as? Int == 1 && lifetime?["lessThanSeconds"] as? Int == 6, "\(r.stdout)\n\(r.stderr)")
         #expect(doc["verdict"] as? String == "port-restricted-cone")
         LabScenario.report("netcheck --lifetime behind a port-restricted NAT with a 3 s UDP timeout: \(String(describing: lifetime))")
+    }
+
+    /// TURN over UDP and TCP configured: a site that drops all UDP relays over TCP.
+    func startTCPRelayed() throws -> LabScenario {
+        let s = try LabScenario()
+        let a = try s.lab.addSite("a", nat: .udpBlocked)[0], b = try s.lab.addSite("b", nat: .portRestricted)[0]
+        try s.startCoturn()
+        let turn = "\(NATLab.serverIP):\(LabScenario.turnPort)"
+        try s.configure([("a1", a), ("b1", b)], turn: true, turnURLs: ["turn:\(turn)?transport=udp", "turn:\(turn)?transport=tcp"])
+        try s.start(["a1", "b1"])
+        return s
+    }
+
+    @Test func aSiteWithoutUDPConnectsThroughTURNOverTCP() throws {
+        let s = try startTCPRelayed()
+        let t = s.time(within: 30) { s.connected("a1", "b1", type: "Relayed") }
+        #expect(t != nil, "\(s.explanation)")
+        let peer = s.peer("a1", "b1")
+        #expect(peer["relayTransport"] as? String == "tcp" && peer["relayAddress"] as? String == "turn:\(NATLab.serverIP):\(LabScenario.turnPort)?transport=tcp",
+                "\(peer)")
+        // UDP to the server is dropped silently: its Allocate fails only at its timeout, and the reason says so then.
+        #expect(Harness.eventually(seconds: 15) {
+            (s.peer("a1", "b1")["reason"] as? String)?.hasPrefix("direct checks timed out; UDP to the TURN server failed; relayed over TURN/TCP; next direct attempt in ") == true
+        }, "\(s.peer("a1", "b1"))")
+        // A datagram one way and its reply the other, through the TCP relay.
+        let hosts = (s.lab.sites["a"]!.hosts[0], s.lab.sites["b"]!.hosts[0])
+        let r = try s.ping(from: ("a1", hosts.0), to: ("b1", hosts.1), "over TURN/TCP")
+        #expect(r.reply == "pong:over TURN/TCP\n" && r.heard == "over TURN/TCP \(s.mesh.port("b1", "a1"))\n", "\(r)\n\(s.explanation)")
+        LabScenario.report("UDP blocked <-> port-restricted, TURN over UDP and TCP: Connected Relayed over TURN/TCP in \(seconds(t))")
+    }
+
+    @Test func twoSitesThatReachOnlyTCP5349ConnectOverTURNOverTLS() throws {
+        let s = try LabScenario()
+        s.lab.allowedTCPPorts = [s.mesh.signalPort]
+        let a = try s.lab.addSite("a", nat: .tlsOnly)[0], b = try s.lab.addSite("b", nat: .tlsOnly)[0]
+        let certs = try TestCertificates(names: [NATLab.serverIP])
+        try s.startCoturn(tls: certs)
+        let turn = "\(NATLab.serverIP):\(LabScenario.turnPort)"
+        try s.configure([("a1", a), ("b1", b)], turn: true,
+                        turnURLs: ["turn:\(turn)?transport=udp", "turn:\(turn)?transport=tcp", "turns:\(NATLab.serverIP):5349"], caFile: certs.caFile)
+        try s.start(["a1", "b1"])
+        let t = s.time(within: 30) { s.connected("a1", "b1", type: "Relayed") }
+        #expect(t != nil, "\(s.explanation)")
+        for (x, y) in [("a1", "b1"), ("b1", "a1")] {
+            let peer = s.peer(x, y)
+            #expect(peer["relayTransport"] as? String == "tls" && peer["relayAddress"] as? String == "turns:\(NATLab.serverIP):5349", "\(peer)")
+            #expect(Harness.eventually(seconds: 15) {
+                (s.peer(x, y)["reason"] as? String)?.contains("UDP to the TURN server failed; relayed over TURN/TLS") == true
+            }, "\(s.peer(x, y))")
+        }
+        let detail = try Harness.icestat(["--detail", "--socket", s.mesh.agents["a1"]!.socket])
+        #expect(detail.stdout.contains("Relay server address: turns:\(NATLab.serverIP):5349 (TLS)"), "\(detail.stdout)")
+        let r = try s.ping(from: ("a1", a), to: ("b1", b), "over TURN/TLS")
+        #expect(r.reply == "pong:over TURN/TLS\n", "\(r)\n\(s.explanation)")
+        LabScenario.report("TCP-5349-only <-> TCP-5349-only: Connected Relayed over TURN/TLS in \(seconds(t))")
+    }
+
+    @Test func aTCPRelayWhoseServerDiesReconnectsWhenItReturns() throws {
+        let s = try startTCPRelayed()
+        #expect(s.time(within: 30) { s.connected("a1", "b1", type: "Relayed") } != nil, "\(s.explanation)")
+        s.stopCoturn()
+        let left = s.time(within: 5) { s.peer("a1", "b1")["status"] as? String != "Connected" }
+        #expect(left != nil && left! < 2, "left Connected after \(seconds(left))\n\(s.explanation)")
+        let reason = s.peer("a1", "b1")["reason"] as? String ?? ""
+        #expect(reason.hasPrefix("TURN/TCP connection to turn:\(NATLab.serverIP):\(LabScenario.turnPort)?transport=tcp lost ("), "\(reason)")
+        try s.startCoturn()
+        let back = s.time(within: 60) { s.connected("a1", "b1", type: "Relayed") }
+        #expect(back != nil, "\(s.explanation)")
+        #expect(s.peer("a1", "b1")["relayTransport"] as? String == "tcp")
+        LabScenario.report("TCP relay's coturn killed: left Connected in \(seconds(left)) (\"\(reason)\"), Connected again \(seconds(back)) after coturn returned")
     }
 
     @Test func symmetricToSymmetricWithoutTURNKeepsTryingAndSaysWhy() throws {

@@ -61,11 +61,13 @@ final class NetworkNamespace {
 
     /// coturn in the namespace, on `ip:port`, relaying from `ip`, with the static user icestat/secret; its
     /// (verbose) log goes to `log`. Returns once it is ready to allocate.
+    /// coturn on `ip`: UDP and TCP on `port`, and with `tls` (certificate, key) TLS on 5349 too.
     func startCoturn(ip: String, port: Int, relayPorts: ClosedRange<Int>, realm: String, log: String,
-                     extraArguments: [String] = []) throws -> Harness.Child {
+                     extraArguments: [String] = [], tls: (certificate: String, key: String)? = nil) throws -> Harness.Child {
+        let tlsArguments = tls.map { ["--tls-listening-port", "5349", "--cert", $0.certificate, "--pkey", $0.key] } ?? ["--no-tls"]
         let child = try Harness.Child(wrap([
             "turnserver", "-n", "--listening-ip", ip, "--listening-port", "\(port)", "--relay-ip", ip,
-            "--min-port", "\(relayPorts.lowerBound)", "--max-port", "\(relayPorts.upperBound)", "--no-tls", "--no-dtls",
+            "--min-port", "\(relayPorts.lowerBound)", "--max-port", "\(relayPorts.upperBound)"] + tlsArguments + ["--no-dtls",
             "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret", "--realm", realm,
             "--fingerprint", "--no-multicast-peers", "--verbose"] + extraArguments), stdout: log)
         // Listening is not enough: an Allocate needs every relay thread, and coturn logs their count once all exist.

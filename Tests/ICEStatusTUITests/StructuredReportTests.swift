@@ -36,7 +36,7 @@ struct StructuredReportTests {
         let peers = (doc["peers"] as! [String: Any])["details"] as! [[String: Any]]
         #expect(peers.count == 3)
         #expect(Set(peers[0].keys) == ["name", "publicKey", "status", "lastStatusUpdate", "connectionType", "iceCandidateType",
-                                       "iceCandidateEndpoint", "relayAddress", "latencyMs", "latencySmoothedMs", "transferReceived", "transferSent",
+                                       "iceCandidateEndpoint", "relayAddress", "relayTransport", "latencyMs", "latencySmoothedMs", "transferReceived", "transferSent",
                                        "lastActivity", "reason", "nextRetryAt", "ignoredCandidates"])
         #expect((peers[0]["ignoredCandidates"] as? [String: Any])?["count"] as? Int == 0)
         #expect(((peers[0]["ignoredCandidates"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
@@ -54,7 +54,7 @@ struct StructuredReportTests {
     @Test func yamlGolden() {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(39) == [
+        #expect(lines.prefix(40) == [
             "agent:",
             "  name: \"demo (loopback)\"",
             "  publicKey: \"TE9DQUw=\"",
@@ -83,6 +83,7 @@ struct StructuredReportTests {
             "        local: \"127.0.0.1:40001\"",
             "        remote: \"127.0.0.1:40002\"",
             "      relayAddress: null",
+            "      relayTransport: null",
             "      latencyMs: 0.142",
             "      latencySmoothedMs: 0.150",
             "      transferReceived: 2048",

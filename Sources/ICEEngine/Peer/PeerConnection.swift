@@ -51,10 +51,13 @@ public final class PeerConnection: @unchecked Sendable {
     private var pairsReporter: RepeatedTask?
     /// Why the current session's TURN allocation failed, if it did.
     private var relayFailure: String?
-    /// A UDP TURN allocation failed in the current session (so a stream relay is the fallback's fallback).
+    /// The latest UDP TURN allocation failed (so a stream relay is the fallback's fallback); kept across
+    /// sessions, since a retry's stream relay is chosen before its UDP Allocate times out again.
     private var udpRelayFailed = false
     /// The TURN server the selected pair relays through, if ours is relayed.
     private var selectedRelay: TURNServer?
+    /// Why the peer is reconnecting (its relay's connection was lost), shown until it is Connected again.
+    private var reconnectReason: String?
 
     /// Backoff between attempts after a failure: from 3 s, doubling, capped at a random 30–45 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
@@ -184,7 +187,6 @@ public final class PeerConnection: @unchecked Sendable {
         var rng = SystemRandomNumberGenerator()
         session = rng.next()
         relayFailure = nil
-        udpRelayFailed = false
         remoteSession = nil
         connected = false
         let mySession = session
@@ -198,7 +200,7 @@ public final class PeerConnection: @unchecked Sendable {
             if !self.connected { self.reportCandidatePairs() }
         }
         if draining == nil {
-            recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? nil : "retrying (attempt \(attempt + 1))")
+            recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? reconnectReason : "retrying (attempt \(attempt + 1))")
         }
         newAgent.gather().whenFailure { [weak self] error in
             self?.recorder?.updateReason(id: self?.remoteKey ?? "", "gathering failed: \(error)")
@@ -261,6 +263,10 @@ public final class PeerConnection: @unchecked Sendable {
             if case .data(let bytes) = event {
                 recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
                 onData(bytes)
+            } else if case .relayFailed(let server, _) = event, server.transport == .udp {
+                // An earlier session's UDP Allocate timing out still tells how UDP to the server fares.
+                udpRelayFailed = true
+                if connected, selectedRelay?.transport.isStream == true, directRetryAt != nil { rewordRelayedReason() }
             } else if case .stateChanged(let state) = event, state == .disconnected || state == .failed, draining != nil {
                 // The path kept during a restart stopped answering before the new session connected: the peer
                 // is no longer connected, whatever the new session will do.
@@ -279,10 +285,15 @@ public final class PeerConnection: @unchecked Sendable {
         case .stunServerResult(let server, let mapped):
             reportServer(.stun, "stun:\(server)", available: mapped != nil, error: mapped == nil ? "no response" : nil)
         case .relayAllocated(let server, _):
+            if server.transport == .udp { udpRelayFailed = false }
             reportServer(.turn, server.url, available: true, error: nil)
         case .relayFailed(let server, let reason):
             relayFailure = "\(server.url): \(reason)"
-            if server.transport == .udp { udpRelayFailed = true }
+            if server.transport == .udp {
+                udpRelayFailed = true
+                // Known only now (UDP that is dropped costs the whole timeout): reword a stream relay's reason.
+                if connected, selectedRelay?.transport.isStream == true, directRetryAt != nil { rewordRelayedReason() }
+            }
             reportServer(.turn, server.url, available: false, error: reason)
         case .relayLost(let server, let reason, let selectedPath):
             reportServer(.turn, server.url, available: false, error: "connection lost: \(reason)")
@@ -290,9 +301,8 @@ public final class PeerConnection: @unchecked Sendable {
             // The allocation went with the connection: a new session makes a new one (or finds another path).
             endRelayFallback()
             connected = false
+            reconnectReason = "\(server.transport.label) connection to \(server.url) lost (\(reason)); reconnecting"
             startSession(sendOffer: true)
-            recorder?.updateState(id: remoteKey, .connecting,
-                                  reason: "\(server.transport.label) connection to \(server.url) lost (\(reason)); reconnecting")
         case .stateChanged(let state):
             handleAgentState(state)
             reportCandidatePairs()
@@ -344,10 +354,11 @@ public final class PeerConnection: @unchecked Sendable {
         case .new, .closed:
             break
         case .checking:
-            if draining == nil { recorder?.updateState(id: remoteKey, .connecting, reason: nil) }
+            if draining == nil { recorder?.updateState(id: remoteKey, .connecting, reason: reconnectReason) }
         case .connected:
             connected = true
             attempt = 0
+            reconnectReason = nil
             recorder?.updateState(id: remoteKey, .connected, reason: relayedReason)
             if relayedReason != nil, let at = directRetryAt { recorder?.updateNextRetry(id: remoteKey, atMillis: at) }
             onLifecycle(.connected(relayed: relayedReason != nil))
@@ -415,6 +426,14 @@ public final class PeerConnection: @unchecked Sendable {
         } else if connected {
             recorder?.updateReason(id: remoteKey, relayedReason)
         }
+    }
+
+    /// Why the peer is relayed, with the time left to the next direct attempt, as `scheduleDirectRetry` words it.
+    private func rewordRelayedReason() {
+        guard let at = directRetryAt else { return }
+        let left = max(0, at - currentTimeMillis()) * 1_000_000
+        relayedReason = "\(natExplanation ?? "direct checks timed out\(relayNote)"); next direct attempt in \(wholeSeconds(left)) s"
+        recorder?.updateReason(id: remoteKey, relayedReason)
     }
 
     /// How the path is relayed, for reasons: over UDP plainly, over a stream relay with why.
