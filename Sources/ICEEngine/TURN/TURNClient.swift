@@ -45,6 +45,8 @@ public final class TURNClient: @unchecked Sendable {
     private var nextChannel: UInt16 = ChannelData.validChannels.lowerBound
     private var refreshTimer: Scheduled<Void>?
     private var closed = false
+    /// The first request went out with a cached realm and nonce; a 401 to it means they are no longer good.
+    private var usedCachedNonce = false
 
     /// Counters, for tests and status.
     public private(set) var refreshes = 0
@@ -227,6 +229,12 @@ public final class TURNClient: @unchecked Sendable {
 
     private func request(_ method: STUNMethod, _ attributes: [RequestAttribute]) -> EventLoopFuture<STUNMessage> {
         let promise = eventLoop.makePromise(of: STUNMessage.self)
+        if key == nil, let known = TURNNonceCache.shared.lookup(configuration) {
+            // The realm and nonce this server gave a client of ours a moment ago: skip the 401 round trip.
+            (realm, nonce) = (known.realm, known.nonce)
+            key = STUNCredentials.longTermKey(username: username, realm: known.realm, password: password)
+            usedCachedNonce = true
+        }
         var p = Pending(method: method, attributes: attributes, bytes: [], attempt: 0, rto: .milliseconds(250),
                         authenticated: key != nil, staleRetries: 0, promise: promise)
         let id = STUNTransactionID.random()
@@ -383,7 +391,9 @@ public final class TURNClient: @unchecked Sendable {
         }
         let error = message.errorCode ?? STUNErrorCode(code: 0, reason: "no error code")
         switch error.code {
-        case STUNErrorCode.unauthorized where !p.authenticated:
+        case STUNErrorCode.unauthorized where !p.authenticated || (usedCachedNonce && p.staleRetries == 0):
+            usedCachedNonce = false
+            p.staleRetries = 1
             // First contact: learn realm and nonce, derive the long-term key, send again.
             guard let realm = message.realm, let nonce = message.nonce else {
                 return p.promise.fail(TURNError.malformedResponse("401"))
@@ -391,12 +401,14 @@ public final class TURNClient: @unchecked Sendable {
             self.realm = realm
             self.nonce = nonce
             key = STUNCredentials.longTermKey(username: username, realm: realm, password: password)
+            TURNNonceCache.shared.store(configuration, realm: realm, nonce: nonce)
             resend(p)
         case STUNErrorCode.unauthorized:
             p.promise.fail(TURNError.unauthorized(server: server.description, realm: realm))
         case STUNErrorCode.staleNonce where p.staleRetries < 2:
             if let nonce = message.nonce { self.nonce = nonce }
             if let realm = message.realm { self.realm = realm }
+            if let realm = self.realm, let nonce = self.nonce { TURNNonceCache.shared.store(configuration, realm: realm, nonce: nonce) }
             p.staleRetries += 1
             resend(p)
         default:
