@@ -195,7 +195,7 @@ public final class ICEAgent: @unchecked Sendable {
                 DatagramBootstrap(group: eventLoop)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ICEDatagramHandler(socketIndex: index, agent: self))
+                            try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.receive(socketIndex: index, from: $0, bytes: $1) })
                         }
                     }
                     .bind(host: entry.address.description, port: 0)

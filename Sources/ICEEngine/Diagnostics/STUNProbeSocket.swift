@@ -58,7 +58,7 @@ public final class STUNProbeSocket: Sendable {
         return DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(STUNProbeHandler(box: box))
+                    try channel.pipeline.syncOperations.addHandler(DatagramHandler { box.socket?.receive($1, from: $0) })
                 }
             }
             .bind(host: ipv6 ? "::" : "0.0.0.0", port: 0)
@@ -147,7 +147,7 @@ public final class STUNProbeSocket: Sendable {
         }
     }
 
-    fileprivate func receive(_ bytes: [UInt8], from: TransportAddress) {
+    func receive(_ bytes: [UInt8], from: TransportAddress) {
         guard STUNMessage.looksLikeSTUN(bytes), let message = try? STUNMessage(decoding: bytes),
               message.type.method == .binding, message.type.messageClass != .request,
               !message.contains(.fingerprint) || message.hasValidFingerprint else { return }
@@ -182,21 +182,4 @@ public final class STUNProbeSocket: Sendable {
 private final class ProbeSocketBox: @unchecked Sendable {
     // Set once, right after the bind, before any datagram can be read.
     weak var socket: STUNProbeSocket?
-}
-
-private final class STUNProbeHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let box: ProbeSocketBox
-
-    init(box: ProbeSocketBox) { self.box = box }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard let from = TransportAddress(envelope.remoteAddress) else { return }
-        box.socket?.receive(Array(envelope.data.readableBytesView), from: from)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // ICMP port unreachable from a dead server: the request simply goes unanswered.
-    }
 }

@@ -47,7 +47,7 @@ public final class STUNResponder: Sendable {
                 let channel = try await DatagramBootstrap(group: group)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(STUNResponderHandler(responder: responder, local: address))
+                            try channel.pipeline.syncOperations.addHandler(DatagramHandler { responder.handle($1, from: $0, local: address) })
                         }
                     }
                     .bind(host: address.ip.description, port: Int(address.port)).get()
@@ -72,7 +72,7 @@ public final class STUNResponder: Sendable {
         return TransportAddress(ip: ip, port: port)
     }
 
-    fileprivate func handle(_ bytes: [UInt8], from: TransportAddress, local: TransportAddress) {
+    func handle(_ bytes: [UInt8], from: TransportAddress, local: TransportAddress) {
         guard STUNMessage.looksLikeSTUN(bytes), let request = try? STUNMessage(decoding: bytes),
               request.type == .bindingRequest, !request.contains(.fingerprint) || request.hasValidFingerprint else {
             counts.withLock { $0.dropped += 1 }
@@ -114,23 +114,4 @@ public final class STUNResponder: Sendable {
 /// Why the responder could not start.
 public struct STUNResponderError: Error, CustomStringConvertible {
     public var description: String
-}
-
-private final class STUNResponderHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let responder: STUNResponder
-    private let local: TransportAddress
-
-    init(responder: STUNResponder, local: TransportAddress) {
-        self.responder = responder
-        self.local = local
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard let from = TransportAddress(envelope.remoteAddress) else { return }
-        responder.handle(Array(envelope.data.readableBytesView), from: from, local: local)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }

@@ -299,7 +299,7 @@ public final class TURNClient: @unchecked Sendable {
             return DatagramBootstrap(group: eventLoop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(TURNDatagramHandler(client: self))
+                        try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.receive(from: $0, bytes: $1) })
                     }
                 }
                 .bind(host: localAddress.description, port: 0)
@@ -426,22 +426,6 @@ public final class TURNClient: @unchecked Sendable {
         pending[id] = p
         transmit(id)
     }
-}
-
-/// Hands the TURN socket's datagrams to its client.
-final class TURNDatagramHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let client: TURNClient
-
-    init(client: TURNClient) { self.client = client }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard let from = TransportAddress(envelope.remoteAddress) else { return }
-        client.receive(from: from, bytes: envelope.data.getBytes(at: envelope.data.readerIndex, length: envelope.data.readableBytes) ?? [])
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }
 
 /// Cuts a TURN byte stream into STUN messages and ChannelData (RFC 8656 §12.5): a STUN message is its 20-byte

@@ -95,7 +95,7 @@ public final class UDPPortMux: Sendable {
             let bound = DatagramBootstrap(group: group)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPPortMuxHandler(mux: self, local: address))
+                        try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.route($1, from: $0, local: address) })
                     }
                 }
                 .bind(host: address.description, port: port)
@@ -108,7 +108,7 @@ public final class UDPPortMux: Sendable {
 
     // MARK: Routing
 
-    fileprivate func route(_ bytes: [UInt8], from remote: TransportAddress, local: IPAddress) {
+    func route(_ bytes: [UInt8], from remote: TransportAddress, local: IPAddress) {
         let endpoint: Endpoint? = state.withLock { s in
             let id: Int?
             if STUNMessage.looksLikeSTUN(bytes), let message = try? STUNMessage(decoding: bytes) {
@@ -196,27 +196,5 @@ public final class UDPPortMux: Sendable {
             let receive = self.receive
             eventLoop.execute { receive(remote, bytes) }
         }
-    }
-}
-
-/// Hands every datagram of one shared socket to the mux for routing.
-private final class UDPPortMuxHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let mux: UDPPortMux
-    private let local: IPAddress
-
-    init(mux: UDPPortMux, local: IPAddress) {
-        self.mux = mux
-        self.local = local
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard let from = TransportAddress(envelope.remoteAddress) else { return }
-        mux.route(Array(envelope.data.readableBytesView), from: from, local: local)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // ICMP errors (a closed remote port) are not fatal for a shared UDP socket.
     }
 }
