@@ -121,14 +121,16 @@ struct NetcheckTests {
         defer { kill(coturn.pid, SIGKILL); coturn.wait(seconds: 5) }
         #expect(Harness.eventually(seconds: 10) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers") })
         let turn = "turn:127.0.0.1:\(port)"
-        let r = try Self.netcheck(["--stun", "stun:127.0.0.1:\(port)", "--turn", turn, "--turn", turn,
-                                   "--turn-user", "icestat", "--turn-user", "icestat", "--turn-pass", "secret", "--turn-pass", "wrong"])
+        let r = try Self.netcheck(["--stun", "stun:127.0.0.1:\(port)", "--turn", turn, "--turn", turn, "--turn", turn + "?transport=tcp",
+                                   "--turn-user", "icestat", "--turn-user", "icestat", "--turn-user", "icestat",
+                                   "--turn-pass", "secret", "--turn-pass", "wrong", "--turn-pass", "secret"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.doc["mapping"] as? String == "endpoint-independent" && r.doc["filtering"] as? String == "endpoint-independent")
         #expect(r.doc["verdict"] as? String == "full-cone")
         let servers = r.doc["turn"] as? [[String: Any]] ?? []
-        #expect(servers.count == 2)
-        let good = servers.first ?? [:], bad = servers.last ?? [:]
+        #expect(servers.count == 3)
+        let good = servers.first ?? [:], bad = servers.count > 1 ? servers[1] : [:], tcp = servers.last ?? [:]
+        #expect(tcp["transport"] as? String == "tcp" && tcp["allocated"] as? Bool == true && tcp["released"] as? Bool == true, "\(tcp)")
         #expect(good["reachable"] as? Bool == true && good["credentialsAccepted"] as? Bool == true
                 && good["allocated"] as? Bool == true && good["released"] as? Bool == true, "\(good)")
         #expect(good["rttMs"] is Double && good["allocationMs"] is Double && good["relayedAddress"] is String)
