@@ -94,7 +94,7 @@ struct EndToEndTests {
         let session = try TmuxSession(command: "\(Harness.binary) demo --socket \(socket)", columns: 120, rows: 20)
         let connected = session.waitFor(seconds: 20) { screen in
             screen.contains("peers 8/8 connected")
-                && screen.split(separator: "\n").count { $0.contains("Connected  P2P     host 127.0.0.1:") } == 8
+                && screen.split(separator: "\n").count { $0.contains("Connected  P2P       host 127.0.0.1:") } == 8
         }
         #expect(connected, "screen:\n\(session.capture())")
         // Colour by state: Connected rows are green.
