@@ -26,30 +26,30 @@ public final class TURNClient: @unchecked Sendable {
     /// The server as configured: transport, TLS name and CAs.
     public let configuration: TURNServer
     public let eventLoop: EventLoop
-    private let username: String
-    private let password: String
-    private let onData: @Sendable (TransportAddress, [UInt8]) -> Void
-    private let onConnectionLost: @Sendable (String) -> Void
+    let username: String
+    let password: String
+    let onData: @Sendable (TransportAddress, [UInt8]) -> Void
+    let onConnectionLost: @Sendable (String) -> Void
 
     // Confined to `eventLoop`.
-    private var channel: Channel?
-    private var realm: String?
-    private var nonce: String?
-    private var key: [UInt8]?
-    private var allocation: TURNAllocation?
-    private var pending: [STUNTransactionID: Pending] = [:]
-    private var permissions: [IPAddress: Scheduled<Void>] = [:]
-    private var channels: [TransportAddress: UInt16] = [:]
-    private var channelPeers: [UInt16: TransportAddress] = [:]
-    private var channelTimers: [UInt16: Scheduled<Void>] = [:]
-    private var nextChannel: UInt16 = ChannelData.validChannels.lowerBound
-    private var refreshTimer: Scheduled<Void>?
-    private var closed = false
+    var channel: Channel?
+    var realm: String?
+    var nonce: String?
+    var key: [UInt8]?
+    var allocation: TURNAllocation?
+    var pending: [STUNTransactionID: Pending] = [:]
+    var permissions: [IPAddress: Scheduled<Void>] = [:]
+    var channels: [TransportAddress: UInt16] = [:]
+    var channelPeers: [UInt16: TransportAddress] = [:]
+    var channelTimers: [UInt16: Scheduled<Void>] = [:]
+    var nextChannel: UInt16 = ChannelData.validChannels.lowerBound
+    var refreshTimer: Scheduled<Void>?
+    var closed = false
     /// The first request went out with a cached realm and nonce; a 401 to it means they are no longer good.
-    private var usedCachedNonce = false
+    var usedCachedNonce = false
 
     /// Counters, for tests and status.
-    public private(set) var refreshes = 0
+    public internal(set) var refreshes = 0
     /// How long before the allocation expires it is refreshed (default a minute).
     public var refreshLeadSeconds: UInt32 = 60
     /// How often each permission is installed again (they last 5 minutes, RFC 8656 §9).
@@ -57,16 +57,16 @@ public final class TURNClient: @unchecked Sendable {
     /// How often each channel binding is renewed (they last 10 minutes, RFC 8656 §12).
     public var channelRefreshInterval: Duration = .seconds(540)
     /// CreatePermission and ChannelBind requests the server accepted, renewals included.
-    public private(set) var permissionsInstalled = 0
-    public private(set) var channelsBound = 0
+    public internal(set) var permissionsInstalled = 0
+    public internal(set) var channelsBound = 0
 
     /// An attribute of a request; peer addresses are XORed with each transmission's own transaction id.
-    private enum RequestAttribute {
+    enum RequestAttribute {
         case value(STUNAttributeType, [UInt8])
         case peer(TransportAddress)
     }
 
-    private struct Pending {
+    struct Pending {
         var method: STUNMethod
         var attributes: [RequestAttribute]
         var bytes: [UInt8]
@@ -223,11 +223,11 @@ public final class TURNClient: @unchecked Sendable {
 
     // MARK: Requests
 
-    private static func uint32(_ v: UInt32) -> [UInt8] {
+    static func uint32(_ v: UInt32) -> [UInt8] {
         [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
     }
 
-    private func request(_ method: STUNMethod, _ attributes: [RequestAttribute]) -> EventLoopFuture<STUNMessage> {
+    func request(_ method: STUNMethod, _ attributes: [RequestAttribute]) -> EventLoopFuture<STUNMessage> {
         let promise = eventLoop.makePromise(of: STUNMessage.self)
         if key == nil, let known = TURNNonceCache.shared.lookup(configuration) {
             // The realm and nonce this server gave a client of ours a moment ago: skip the 401 round trip.
@@ -244,7 +244,7 @@ public final class TURNClient: @unchecked Sendable {
         return promise.futureResult
     }
 
-    private func encode(_ p: Pending, id: STUNTransactionID) -> [UInt8] {
+    func encode(_ p: Pending, id: STUNTransactionID) -> [UInt8] {
         var b = STUNMessageBuilder(type: STUNMessageType(method: p.method, messageClass: .request), transactionID: id)
         for attribute in p.attributes {
             switch attribute {
@@ -262,7 +262,7 @@ public final class TURNClient: @unchecked Sendable {
         return b.encoded
     }
 
-    private func transmit(_ id: STUNTransactionID) {
+    func transmit(_ id: STUNTransactionID) {
         guard var p = pending[id] else { return }
         if p.attempt >= 7 {
             pending[id] = nil
@@ -278,7 +278,7 @@ public final class TURNClient: @unchecked Sendable {
         pending[id] = p
     }
 
-    private func write(_ bytes: [UInt8]) {
+    func write(_ bytes: [UInt8]) {
         guard let channel else { return }
         if configuration.transport.isStream {
             var buffer = channel.allocator.buffer(capacity: bytes.count + 3)
@@ -292,68 +292,7 @@ public final class TURNClient: @unchecked Sendable {
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
 
-    // MARK: Transports
-
-    private func open(localAddress: IPAddress) -> EventLoopFuture<Channel> {
-        guard configuration.transport.isStream else {
-            return DatagramBootstrap(group: eventLoop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.receive(from: $0, bytes: $1) })
-                    }
-                }
-                .bind(host: localAddress.description, port: 0)
-        }
-        let tls: NIOSSLContext?
-        do {
-            tls = configuration.transport == .tls ? try Self.tlsContext(caFile: configuration.caFile) : nil
-        } catch {
-            return eventLoop.makeFailedFuture(TURNError.connectionFailed(server: configuration.url, reason: "TLS setup: \(error)"))
-        }
-        // SNI carries a name, never an address; with an address, the certificate must name that address.
-        let serverName = IPAddress(configuration.host) == nil ? configuration.host : nil
-        let url = configuration.url
-        return ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(5))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TURNStreamFramer()))
-                    try channel.pipeline.syncOperations.addHandler(TURNStreamHandler(client: self))
-                }
-            }
-            .bind(to: try! SocketAddress(ipAddress: localAddress.description, port: 0))
-            .connect(to: try! server.socketAddress())
-            .flatMapErrorThrowing { error in
-                throw TURNError.connectionFailed(server: url, reason: "cannot connect: \(error)")
-            }
-    }
-
-    static func tlsContext(caFile: String?) throws -> NIOSSLContext {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .fullVerification
-        if let caFile { tls.trustRoots = .file(caFile) }
-        return try NIOSSLContext(configuration: tls)
-    }
-
-    /// The stream to the server ended: the allocation is gone with it (RFC 8656 §3.1).
-    func connectionLost(_ reason: String) {
-        eventLoop.assertInEventLoop()
-        guard !closed else { return }
-        closed = true
-        let hadAllocation = allocation != nil
-        allocation = nil
-        refreshTimer?.cancel()
-        permissions.values.forEach { $0.cancel() }
-        channelTimers.values.forEach { $0.cancel() }
-        let failure = TURNError.connectionFailed(server: configuration.url, reason: reason)
-        pending.values.forEach { $0.timer?.cancel(); $0.promise.fail(failure) }
-        pending.removeAll()
-        if hadAllocation { onConnectionLost(reason) }
-    }
-
-    private func scheduleRefresh(lifetime: UInt32) {
+    func scheduleRefresh(lifetime: UInt32) {
         refreshTimer?.cancel()
         guard lifetime > 0 else { return }
         // Refresh `refreshLeadSeconds` early, or at half the lifetime when it is shorter than that.
@@ -416,7 +355,7 @@ public final class TURNClient: @unchecked Sendable {
         }
     }
 
-    private func resend(_ old: Pending) {
+    func resend(_ old: Pending) {
         var p = old
         p.authenticated = true
         p.attempt = 0
