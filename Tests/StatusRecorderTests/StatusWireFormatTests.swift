@@ -18,6 +18,8 @@ struct StatusWireFormatTests {
         p.reason = "direct checks timed out, relayed"
         p.ignoredCandidateCount = 2
         p.ignoredCandidates = ["10.100.0.5:51820 (host) in 10.100.0.0/16", "[fd00::5]:51820 (srflx) in fd00::/8"]
+        p.drops[.noDestination] = 4
+        p.drops[.sendFailed] = UInt64.max
         let idle = PeerStatus(id: "k2", name: "idle", stateChangedAtMillis: 1)
         var local = LocalAgentStatus(publicKey: "pub", name: "me", startedAtMillis: 5, lazyConnections: true,
                                      servers: [ServerStatus(kind: .signal, address: "127.0.0.1:10000", available: true),
@@ -82,5 +84,30 @@ struct StatusWireFormatTests {
         // Unknown record kinds are skipped for forward compatibility.
         var d4 = StatusWireDecoder()
         #expect((try? d4.feed(Array("Z\tfuture\n.\n".utf8)))?.count == 1)
+    }
+
+    @Test func dropsTravelByReasonAndANewerAgentsReasonsAreSkipped() throws {
+        var p = PeerStatus(id: "k", name: "bob", stateChangedAtMillis: 9)
+        p.drops[.bufferFull] = 3
+        var bytes: [UInt8] = []
+        StatusWireFormat.appendHeader(to: &bytes)
+        StatusWireFormat.appendChange(StatusChange(peers: [p]), to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self).contains("\nD\tbuffer-full\t3\n"))
+        var decoder = StatusWireDecoder()
+        #expect(try decoder.feed(bytes).first?.peers.first?.drops == p.drops)
+        // A reason from a newer agent is skipped; the known ones still count.
+        let newer = "V\ticestat-status\t1\nP\tk\tbob\tIdle\t9\t\t\t\t\t\t\t\t0\t0\t\t\t\t\nD\tcosmic-ray\t5\tno-path\t2\n.\n"
+        var d2 = StatusWireDecoder()
+        let peer = try d2.feed(Array(newer.utf8)).first?.peers.first
+        #expect(peer?.drops.total == 2 && peer?.drops[.noPath] == 2)
+        // A count that is not a number, or a reason without its count, is a malformed line.
+        var d3 = StatusWireDecoder()
+        #expect(throws: StatusWireError.malformedLine("D\tno-path\tmany")) {
+            try d3.feed(Array("P\tk\tbob\tIdle\t9\t\t\t\t\t\t\t\t0\t0\t\t\nD\tno-path\tmany\n".utf8))
+        }
+        var d4 = StatusWireDecoder()
+        #expect(throws: StatusWireError.malformedLine("D\tno-path")) {
+            try d4.feed(Array("P\tk\tbob\tIdle\t9\t\t\t\t\t\t\t\t0\t0\t\t\nD\tno-path\n".utf8))
+        }
     }
 }

@@ -20,6 +20,8 @@ public struct PeerStatus: Sendable, Hashable {
     public var smoothedLatencyNanos: Int64?
     public var bytesReceived: UInt64 = 0
     public var bytesSent: UInt64 = 0
+    /// Datagrams of this peer the data plane dropped, by reason.
+    public var drops = DatagramDrops()
     /// Last time data crossed the connection.
     public var lastActivityMillis: Int64?
     /// Why the peer is not Connected, or not P2P.

@@ -110,11 +110,18 @@ public final class StatusRecorder: Sendable {
 
     /// Adds to the traffic counters and stamps the last activity.
     public func addTraffic(id: String, received: UInt64 = 0, sent: UInt64 = 0) {
+        addTraffic(id: id, received: received, sent: sent, drops: DatagramDrops())
+    }
+
+    /// Adds a batch of traffic and drops (the data plane reports a few times a second, not per datagram); the
+    /// last activity moves only when bytes moved.
+    public func addTraffic(id: String, received: UInt64, sent: UInt64, drops: DatagramDrops) {
         let now = clock()
         mutatePeer(id) { peer in
             peer?.bytesReceived &+= received
             peer?.bytesSent &+= sent
-            peer?.lastActivityMillis = now
+            if received > 0 || sent > 0 { peer?.lastActivityMillis = now }
+            if !drops.isEmpty { peer?.drops.add(drops) }
         }
     }
 

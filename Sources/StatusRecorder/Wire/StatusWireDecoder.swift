@@ -86,6 +86,13 @@ public struct StatusWireDecoder: Sendable {
             if fields.count > 19, !fields[19].isEmpty { p.ignoredCandidates = fields[19].split(separator: ",").map(String.init) }
             if fields.count > 20, !fields[20].isEmpty { p.relayTransport = fields[20] }
             current.peers.append(p)
+        case UInt8(ascii: "D"):
+            guard fields.count % 2 == 1, !current.peers.isEmpty else { throw bad() }
+            for i in stride(from: 1, to: fields.count, by: 2) {
+                guard let count = UInt64(fields[i + 1]) else { throw bad() }
+                // A reason this icestat does not know (a newer agent's) is skipped.
+                if let reason = DatagramDropReason(rawValue: fields[i]) { current.peers[current.peers.count - 1].drops[reason] = count }
+            }
         case UInt8(ascii: "H"):
             guard fields.count >= 2, !current.peers.isEmpty else { throw bad() }
             current.peers[current.peers.count - 1].latencyHistoryNanos = fields[1].split(separator: ",").compactMap { Int64($0) }

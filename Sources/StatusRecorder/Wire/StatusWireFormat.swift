@@ -9,6 +9,8 @@
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
 ///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
 ///    ignoredCandidateCount  ignoredCandidates(comma-separated)  relayTransport`: one peer.
+/// - `D  reason  count  reason  count …`: the datagrams of the peer before it that were dropped, by reason
+///    (``DatagramDropReason`` raw values; only when there are any).
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
 /// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
 ///    one candidate pair of the peer before it (full batches only).
@@ -69,6 +71,10 @@ public enum StatusWireFormat {
             p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
             String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","), p.relayTransport ?? "",
         ], to: &out)
+        if !p.drops.isEmpty {
+            out.append(UInt8(ascii: "D"))
+            appendFields(p.drops.nonZero.flatMap { [$0.reason.rawValue, String($0.count)] }, to: &out)
+        }
         guard full else { return }
         if history, !p.latencyHistoryNanos.isEmpty {
             out.append(UInt8(ascii: "H"))
