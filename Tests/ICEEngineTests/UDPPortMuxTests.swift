@@ -11,7 +11,7 @@ struct UDPPortMuxTests {
     }
 
     static func data(_ log: EventLog) -> [String] {
-        log.all.compactMap { if case .data(let b) = $0 { String(decoding: b, as: UTF8.self) } else { nil } }
+        log.all.compactMap { if case .data(let b) = $0 { String(buffer: b) } else { nil } }
     }
 
     @Test func sessionsOnOneFixedPortEachReachTheirOwnRemote() async throws {

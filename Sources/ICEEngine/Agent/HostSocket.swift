@@ -3,29 +3,32 @@ import NIOCore
 /// The socket a host candidate sends from: the session's own UDP channel, or its endpoint on a shared fixed
 /// port (``UDPPortMux``).
 enum HostSocket {
-    case own(Channel)
+    case own(BatchedWriter)
     case shared(UDPPortMux.Endpoint)
 
     var localAddress: TransportAddress? {
         switch self {
-        case .own(let channel): channel.localAddress.flatMap(TransportAddress.init)
+        case .own(let writer): writer.channel.localAddress.flatMap(TransportAddress.init)
         case .shared(let endpoint): endpoint.localAddress.flatMap(TransportAddress.init)
         }
     }
 
-    func send(_ bytes: [UInt8], to address: TransportAddress) {
+    /// Queues a datagram (flushed with the rest of the event loop's round); false when dropped because the
+    /// send queue is full.
+    @discardableResult
+    func send(_ data: ByteBuffer, to address: TransportAddress) -> Bool {
         switch self {
-        case .own(let channel):
-            guard let destination = try? address.socketAddress() else { return }
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
+        case .own(let writer):
+            guard let destination = try? address.socketAddress() else { return false }
+            return writer.send(data, to: destination)
         case .shared(let endpoint):
-            endpoint.send(bytes, to: address)
+            return endpoint.send(data, to: address)
         }
     }
 
     func close() -> EventLoopFuture<Void>? {
         switch self {
-        case .own(let channel): return channel.close()
+        case .own(let writer): return writer.channel.close()
         case .shared(let endpoint):
             endpoint.detach()
             return nil

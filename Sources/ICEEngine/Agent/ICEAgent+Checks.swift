@@ -66,30 +66,39 @@ extension ICEAgent {
         write(t.bytes, socket: pair.socketIndex, to: pair.remote.address)
     }
 
-    /// Sends from one of our sockets. Peers must pass the remote address filter; configured servers need not.
+    /// Sends a STUN message from one of our sockets. Peers must pass the remote address filter; configured
+    /// servers need not.
     func write(_ bytes: [UInt8], socket: Int, to address: TransportAddress, checkFilter: Bool = true) {
-        if let relay = relay(for: socket) {
-            guard !checkFilter || configuration.remoteAddressFilter(address.ip) else { return }
-            return relay.send(bytes, to: address)
-        }
-        guard socket < sockets.count, !checkFilter || configuration.remoteAddressFilter(address.ip) else { return }
-        sockets[socket].send(bytes, to: address)
+        guard !checkFilter || configuration.remoteAddressFilter(address.ip) else { return }
+        if let relay = relay(for: socket) { return relay.send(bytes, to: address) }
+        guard socket < sockets.count else { return }
+        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        sockets[socket].send(buffer, to: address)
     }
 
     // MARK: Receiving
 
-    func receive(socketIndex: Int, from: TransportAddress, bytes: [UInt8]) {
+    /// A datagram on one of our sockets (or relays). STUN is told from data by its first bytes (RFC 7983)
+    /// before anything is parsed or copied; data goes on as read.
+    func receive(socketIndex: Int, from: TransportAddress, buffer: ByteBuffer) {
         guard state != .closed else { return }
-        guard STUNMessage.looksLikeSTUN(bytes) else {
+        guard buffer.looksLikeSTUN else {
             // Data is accepted from any remote candidate we pair with, even before selection: the remote may
             // already have selected and started sending (RFC 8445 §12.1). Strangers' datagrams are dropped.
-            if pairs.contains(where: { $0.remote.address == from && $0.socketIndex == socketIndex }) {
-                onEvent(.data(bytes))
+            if let selected = selectedPath, selected.socket == socketIndex, selected.remote == from {
+                onEvent(.data(buffer))
+            } else if pairs.contains(where: { $0.remote.address == from && $0.socketIndex == socketIndex }) {
+                onEvent(.data(buffer))
             } else {
                 droppedDatagrams += 1
             }
             return
         }
+        receiveSTUN(socketIndex: socketIndex, from: from, bytes: Array(buffer.readableBytesView))
+    }
+
+    func receiveSTUN(socketIndex: Int, from: TransportAddress, bytes: [UInt8]) {
         guard let message = try? STUNMessage(decoding: bytes), message.type.method == .binding else {
             droppedDatagrams += 1
             return

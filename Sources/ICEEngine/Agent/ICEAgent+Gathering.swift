@@ -17,20 +17,21 @@ extension ICEAgent {
         let binds: [EventLoopFuture<HostSocket>]
         if let mux = configuration.portMux {
             binds = hosts.enumerated().map { index, entry in
-                mux.attach(address: entry.address, ufrag: localCredentials.ufrag, eventLoop: eventLoop) { [weak self] from, bytes in
-                    self?.receive(socketIndex: index, from: from, bytes: bytes)
+                mux.attach(address: entry.address, ufrag: localCredentials.ufrag, eventLoop: eventLoop) { [weak self] from, buffer in
+                    self?.receive(socketIndex: index, from: from, buffer: buffer)
                 }.map { HostSocket.shared($0) }
             }
         } else {
+            let bufferBytes = configuration.socketBufferBytes
             binds = hosts.enumerated().map { index, entry in
-                DatagramBootstrap(group: eventLoop)
+                UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.receive(socketIndex: index, from: $0, bytes: $1) })
+                            try channel.pipeline.syncOperations.addHandler(DatagramHandler(buffers: { [weak self] in self?.receive(socketIndex: index, from: $0, buffer: $1) }))
                         }
                     }
                     .bind(host: entry.address.description, port: 0)
-                    .map { HostSocket.own($0) }
+                    .flatMap { channel in UDPSocketTuning.sizeBuffers(channel, bytes: bufferBytes).map { HostSocket.own(BatchedWriter(channel)) } }
             }
         }
         return EventLoopFuture.whenAllSucceed(binds, on: eventLoop).map { channels in
@@ -94,9 +95,9 @@ extension ICEAgent {
         for server in configuration.turnServers {
             guard let local = localAddresses.first(where: { $0.isIPv4 == server.address.ip.isIPv4 }) else { continue }
             let slot = RelaySlot()
-            let client = TURNClient(server: server, eventLoop: eventLoop, onData: { [weak self] peer, bytes in
+            let client = TURNClient(server: server, eventLoop: eventLoop, socketBufferBytes: configuration.socketBufferBytes, onData: { [weak self] peer, buffer in
                 guard let self, let index = slot.socketIndex else { return }
-                self.receive(socketIndex: index, from: peer, bytes: bytes)
+                self.receive(socketIndex: index, from: peer, buffer: buffer)
             }, onConnectionLost: { [weak self] reason in
                 guard let self, let index = slot.socketIndex else { return }
                 self.relayLost(socketIndex: index, server: server, reason: reason)

@@ -44,7 +44,15 @@ public final class ICEAgent: @unchecked Sendable {
     var outstandingGathers = 0
     var gatheringDone = false
     var state: ICEConnectionState = .new
-    var selectedPairID: Int?
+    var selectedPairID: Int? {
+        didSet {
+            selectedPath = selectedPairID.flatMap { pair($0) }.map {
+                SelectedPath(socket: $0.socketIndex, remote: $0.remote.address, destination: try? $0.remote.address.socketAddress())
+            }
+        }
+    }
+    /// The selected pair's socket and remote, kept ready for the data path (no lookup per datagram).
+    var selectedPath: SelectedPath?
     var nominatingPairID: Int?
     var firstSuccessAt: NIODeadline?
     var checkingStartedAt: NIODeadline?
@@ -56,6 +64,21 @@ public final class ICEAgent: @unchecked Sendable {
 
     /// Datagrams dropped because they failed to decode or authenticate.
     var droppedDatagrams = 0
+
+    struct SelectedPath {
+        var socket: Int
+        var remote: TransportAddress
+        var destination: SocketAddress?
+    }
+
+    /// What became of one datagram given to ``sendOnLoop(_:)``.
+    public enum SendOutcome: Sendable, Equatable {
+        case sent
+        /// No pair is selected.
+        case noPath
+        /// The socket's (or the relay's) send queue is full.
+        case queueFull
+    }
 
     struct CheckTransaction {
         var pairID: Int
@@ -129,10 +152,23 @@ public final class ICEAgent: @unchecked Sendable {
 
     /// Sends application data on the selected pair; dropped if none is selected.
     public func send(_ bytes: [UInt8]) {
-        eventLoop.execute {
-            guard let id = self.selectedPairID, let pair = self.pair(id) else { return }
-            self.write(bytes, socket: pair.socketIndex, to: pair.remote.address)
+        eventLoop.execute { _ = self.sendOnLoop(ByteBuffer(bytes: bytes)) }
+    }
+
+    /// Sends one datagram on the selected pair, from the agent's event loop: queued in its socket and flushed
+    /// with the rest of the loop's round (one `sendmmsg` for a batch).
+    public func sendOnLoop(_ data: ByteBuffer) -> SendOutcome {
+        eventLoop.assertInEventLoop()
+        guard let path = selectedPath else { return .noPath }
+        if let relay = relay(for: path.socket) { return relay.sendOnLoop(data, to: path.remote) ? .sent : .queueFull }
+        guard path.socket < sockets.count else { return .noPath }
+        let sent: Bool
+        if case .own(let writer) = sockets[path.socket], let destination = path.destination {
+            sent = writer.send(data, to: destination)
+        } else {
+            sent = sockets[path.socket].send(data, to: path.remote)
         }
+        return sent ? .sent : .queueFull
     }
 
     /// The current checklist, for display.

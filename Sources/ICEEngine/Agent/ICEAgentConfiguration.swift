@@ -44,6 +44,9 @@ public struct ICEAgentConfiguration: Sendable {
     public var hostPort: Int?
     /// The shared sockets of a fixed `hostPort`, owned by the agent's creator; nil: one socket per session.
     public var portMux: UDPPortMux?
+    /// Kernel send and receive buffer asked for each data socket (host sockets, TURN over UDP); 0 keeps the
+    /// system's default.
+    public var socketBufferBytes = UDPSocketTuning.defaultBufferBytes
 
     /// The routed network that contains `ip`, if any (skipping default routes).
     public func routedNetwork(containing ip: IPAddress) -> IPNetwork? {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A snapshot of the selected pair, for callers and the status recorder.
 public struct SelectedPair: Sendable, Hashable {
     public var local: Candidate
@@ -25,5 +27,5 @@ public enum ICEAgentEvent: Sendable {
     /// A signalled remote candidate was ignored: its address lies inside a routed network.
     case remoteCandidateIgnored(Candidate, network: IPNetwork)
     /// Application data received on the selected pair.
-    case data([UInt8])
+    case data(ByteBuffer)
 }

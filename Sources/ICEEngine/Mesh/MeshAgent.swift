@@ -35,7 +35,7 @@ public final class MeshAgent: Sendable {
                 logger: Logger = Logger(label: "icestat.agent")) {
         var configuration = configuration
         if let port = configuration.icePort {
-            let mux = UDPPortMux(port: port, group: group)
+            let mux = UDPPortMux(port: port, group: group, bufferBytes: configuration.ice.socketBufferBytes)
             configuration.ice.hostPort = port
             configuration.ice.portMux = mux
             portMux = mux
@@ -183,7 +183,7 @@ public final class MeshAgent: Sendable {
             loops[peer.publicKey] = loop
             if heldPorts.contains(peer.localPort) { continue }
             do {
-                bound[peer.publicKey] = try await MeshPort.bind(host: configuration.listenHost, port: peer.localPort, on: loop).get()
+                bound[peer.publicKey] = try await MeshPort.bind(host: configuration.listenHost, port: peer.localPort, bufferBytes: configuration.ice.socketBufferBytes, on: loop).get()
             } catch {
                 for port in bound.values { try? await port.channel.close() }
                 throw ReloadError(description: "peer \(peer.name): cannot listen on \(configuration.listenHost):\(peer.localPort): \(error)")
@@ -246,7 +246,7 @@ public final class MeshAgent: Sendable {
     private func port(for peer: MeshPeerConfiguration, bound: [String: MeshPort], loops: [String: EventLoop]) async throws -> MeshPort? {
         if let port = bound[peer.publicKey] { return port }
         do {
-            return try await MeshPort.bind(host: configuration.listenHost, port: peer.localPort, on: loops[peer.publicKey]!).get()
+            return try await MeshPort.bind(host: configuration.listenHost, port: peer.localPort, bufferBytes: configuration.ice.socketBufferBytes, on: loops[peer.publicKey]!).get()
         } catch {
             // Freed by this reload yet taken at once by someone else: the rest of the reload still applies.
             logger.error("reload: peer \(peer.name): cannot listen on \(configuration.listenHost):\(peer.localPort): \(error)")

@@ -16,6 +16,7 @@ final class MeshPeer: @unchecked Sendable {
     var configuration: MeshPeerConfiguration { current.withLock { $0 } }
     let connection: PeerConnection
     private let pendingLimit: Int
+    private let socketBufferBytes: Int
     private let recorder: StatusRecorder
     private let signaling: SignalingTransport
     private let localKey: String
@@ -24,11 +25,11 @@ final class MeshPeer: @unchecked Sendable {
     // Confined to `eventLoop`.
     private var lazy: Bool
     private var inactivityThreshold: Duration
-    private var socket: Channel?
+    private var socket: BatchedWriter?
     private var active = false
     private var connected = false
     private var remoteOnline = false
-    private var pending: [[UInt8]] = []
+    private var pending: [ByteBuffer] = []
     private var lastAppSender: SocketAddress?
     private var lastActivity = NIODeadline.now()
     private var inactivityTimer: RepeatedTask?
@@ -39,6 +40,7 @@ final class MeshPeer: @unchecked Sendable {
         lazy = mesh.lazy
         inactivityThreshold = mesh.inactivityThreshold
         pendingLimit = mesh.pendingLimit
+        socketBufferBytes = mesh.ice.socketBufferBytes
         self.recorder = recorder
         self.signaling = signaling
         localKey = mesh.key.publicKeyBase64
@@ -54,14 +56,14 @@ final class MeshPeer: @unchecked Sendable {
 
     /// Binds the local port.
     func bind(host: String) -> EventLoopFuture<Void> {
-        MeshPort.bind(host: host, port: configuration.localPort, on: eventLoop).flatMap { self.adopt($0) }
+        MeshPort.bind(host: host, port: configuration.localPort, bufferBytes: socketBufferBytes, on: eventLoop).flatMap { self.adopt($0) }
     }
 
     /// Takes `port` as the local port (a reload moved it), closing the one before.
     func adopt(_ port: MeshPort) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
-            let old = self.socket
-            self.socket = port.channel
+            let old = self.socket?.channel
+            self.socket = BatchedWriter(port.channel)
             port.target.peer = self
             self.current.withLock { $0.localPort = port.port }
             return old?.close().recover { _ in } ?? self.eventLoop.makeSucceededVoidFuture()
@@ -120,34 +122,41 @@ final class MeshPeer: @unchecked Sendable {
             self.inactivityTimer?.cancel()
             if self.active { self.signaling.send(.goIdle, from: self.localKey, to: self.configuration.publicKey) }
             let closed = self.connection.close(reason: reason)
-            let socket = self.socket?.close() ?? self.eventLoop.makeSucceededVoidFuture()
+            let socket = self.socket?.channel.close() ?? self.eventLoop.makeSucceededVoidFuture()
             return closed.and(socket.recover { _ in }).map { _ in }
         }
     }
 
     // MARK: Data plane
 
-    /// A datagram from a local application, for the remote.
-    func fromApp(_ bytes: [UInt8], sender: SocketAddress) {
-        lastAppSender = sender
+    /// A datagram from a local application, for the remote (as read: a slice of the port's vector read).
+    func fromApp(_ buffer: ByteBuffer, sender: SocketAddress) {
+        if lastAppSender != sender { lastAppSender = sender }
         lastActivity = .now()
         if connected {
-            connection.send(bytes)
+            connection.sendOnLoop(buffer)
             return
         }
-        if pending.count >= pendingLimit { pending.removeFirst() }
-        pending.append(bytes)
+        if pending.count >= pendingLimit {
+            pending.removeFirst()
+            connection.noteDrop(.bufferFull)
+        }
+        // Kept compact: a slice would hold the whole read buffer it came from.
+        pending.append(ByteBuffer(bytes: buffer.readableBytesView))
         if !active { connection.open() }
     }
 
     /// A datagram from the remote, for the local application or service.
-    private func fromRemote(_ bytes: [UInt8]) {
+    private func fromRemote(_ buffer: ByteBuffer) {
         eventLoop.assertInEventLoop()
         lastActivity = .now()
-        guard let socket, let destination = lastAppSender ?? configuration.service else { return }
-        var buffer = socket.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        socket.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+        guard let socket, let destination = lastAppSender ?? configuration.service else { return connection.noteDrop(.noDestination) }
+        if !socket.send(buffer, to: destination) { connection.noteDrop(.sendQueueFull) }
+    }
+
+    /// The local port reported an error for a datagram sent to a local application (an ICMP error).
+    fileprivate func localSendFailed() {
+        connection.noteDrop(.sendFailed)
     }
 
     // MARK: Lifecycle
@@ -160,13 +169,15 @@ final class MeshPeer: @unchecked Sendable {
             if lazy { startInactivityTimer() }
         case .connected:
             connected = true
-            for bytes in pending { connection.send(bytes) }
+            for buffer in pending { connection.sendOnLoop(buffer) }
             pending.removeAll()
         case .closed:
             active = false
             connected = false
             inactivityTimer?.cancel()
             inactivityTimer = nil
+            // What was kept for a connection that did not come is lost: counted.
+            for _ in pending { connection.noteDrop(.noPath) }
             pending.removeAll()
         }
     }
@@ -202,15 +213,16 @@ struct MeshPort: Sendable {
     let port: Int
     let target: MeshPortTarget
 
-    static func bind(host: String, port: Int, on eventLoop: EventLoop) -> EventLoopFuture<MeshPort> {
+    static func bind(host: String, port: Int, bufferBytes: Int, on eventLoop: EventLoop) -> EventLoopFuture<MeshPort> {
         let target = MeshPortTarget()
-        return DatagramBootstrap(group: eventLoop)
+        return UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MeshPortHandler(target: target))
                 }
             }
             .bind(host: host, port: port)
+            .flatMap { channel in UDPSocketTuning.sizeBuffers(channel, bytes: bufferBytes).map { channel } }
             .map { MeshPort(channel: $0, port: port, target: target) }
     }
 }
@@ -230,10 +242,11 @@ private final class MeshPortHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        target.peer?.fromApp(Array(envelope.data.readableBytesView), sender: envelope.remoteAddress)
+        target.peer?.fromApp(envelope.data, sender: envelope.remoteAddress)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // ICMP errors (a closed local service) must not close the port.
+        // ICMP errors (a closed local service) must not close the port; they are counted as failed sends.
+        target.peer?.localSendFailed()
     }
 }

@@ -91,9 +91,9 @@ extension PeerConnection {
         guard isOpen else { return }
         if eventSession != session {
             // The draining session still delivers data (and it still counts) until it is closed.
-            if case .data(let bytes) = event {
-                recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
-                onData(bytes)
+            if case .data(let buffer) = event {
+                countReceived(buffer.readableBytes)
+                onData(buffer)
             } else if case .relayFailed(let server, _) = event, server.transport == .udp {
                 // An earlier session's UDP Allocate timing out still tells how UDP to the server fares.
                 udpRelayFailed = true
@@ -153,9 +153,9 @@ extension PeerConnection {
         case .roundTrip(let rtt):
             recorder?.updateLatency(id: remoteKey, nanoseconds: rtt.nanoseconds)
             reportCandidatePairs()
-        case .data(let bytes):
-            recorder?.addTraffic(id: remoteKey, received: UInt64(bytes.count))
-            onData(bytes)
+        case .data(let buffer):
+            countReceived(buffer.readableBytes)
+            onData(buffer)
         }
     }
 

@@ -27,7 +27,7 @@ public final class PeerConnection: @unchecked Sendable {
     let recorder: StatusRecorder?
     let signaling: SignalingTransport
     let configuration: ICEAgentConfiguration
-    let onData: @Sendable ([UInt8]) -> Void
+    let onData: @Sendable (ByteBuffer) -> Void
     let onLifecycle: @Sendable (Lifecycle) -> Void
 
     // Confined to `eventLoop`.
@@ -58,6 +58,10 @@ public final class PeerConnection: @unchecked Sendable {
     var selectedRelay: TURNServer?
     /// Why the peer is reconnecting (its relay's connection was lost), shown until it is Connected again.
     var reconnectReason: String?
+    /// Bytes and drops not yet reported: the data path counts here and the recorder hears of it at most
+    /// every ``trafficReportInterval``, so a datagram never waits on the recorder's lock.
+    var tally = TrafficTally()
+    var tallyReport: Scheduled<Void>?
 
     /// Backoff between attempts after a failure: from 3 s, doubling, capped at a random 30–45 s (NetBird's guard).
     public var initialRetryDelay: Duration = .seconds(3)
@@ -68,7 +72,7 @@ public final class PeerConnection: @unchecked Sendable {
 
     public init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
                 signaling: SignalingTransport, configuration: ICEAgentConfiguration, eventLoop: EventLoop,
-                onData: @escaping @Sendable ([UInt8]) -> Void = { _ in },
+                onData: @escaping @Sendable (ByteBuffer) -> Void = { _ in },
                 onLifecycle: @escaping @Sendable (Lifecycle) -> Void = { _ in }) {
         self.localKey = localKey
         self.remoteKey = remoteKey
@@ -106,6 +110,7 @@ public final class PeerConnection: @unchecked Sendable {
             self.endRelayFallback()
             self.pairsReporter?.cancel()
             self.connected = false
+            self.reportTraffic()
             self.recorder?.updateState(id: self.remoteKey, .idle, reason: reason)
             self.recorder?.updateNextRetry(id: self.remoteKey, atMillis: nil)
             self.recorder?.updateCandidatePairs(id: self.remoteKey, [])
@@ -121,12 +126,50 @@ public final class PeerConnection: @unchecked Sendable {
 
     /// Sends application data over the selected path; counted in the recorder.
     public func send(_ bytes: [UInt8]) {
-        eventLoop.execute {
-            // During a restart the old path carries data until the new one is selected.
-            guard let agent = self.connected ? self.agent : self.draining else { return }
-            agent.send(bytes)
-            self.recorder?.addTraffic(id: self.remoteKey, sent: UInt64(bytes.count))
+        eventLoop.execute { self.sendOnLoop(ByteBuffer(bytes: bytes)) }
+    }
+
+    /// Sends one datagram over the selected path, from the event loop; it leaves with the rest of the loop's
+    /// round. Counted (or its drop counted, by reason) and reported to the recorder a few times a second.
+    public func sendOnLoop(_ data: ByteBuffer) {
+        eventLoop.assertInEventLoop()
+        // During a restart the old path carries data until the new one is selected.
+        guard let agent = connected ? agent : draining else { return noteDrop(.noPath) }
+        switch agent.sendOnLoop(data) {
+        case .sent:
+            tally.sent &+= UInt64(data.readableBytes)
+            scheduleTrafficReport()
+        case .noPath: noteDrop(.noPath)
+        case .queueFull: noteDrop(.sendQueueFull)
         }
+    }
+
+    /// Counts a datagram of this peer that the data plane dropped, on the event loop.
+    public func noteDrop(_ reason: DatagramDropReason) {
+        eventLoop.assertInEventLoop()
+        tally.drops[reason] &+= 1
+        scheduleTrafficReport()
+    }
+
+    func countReceived(_ bytes: Int) {
+        tally.received &+= UInt64(bytes)
+        scheduleTrafficReport()
+    }
+
+    /// How often counted traffic reaches the recorder, at most.
+    static let trafficReportInterval = TimeAmount.milliseconds(250)
+
+    func scheduleTrafficReport() {
+        guard tallyReport == nil else { return }
+        tallyReport = eventLoop.scheduleTask(in: Self.trafficReportInterval) { self.reportTraffic() }
+    }
+
+    func reportTraffic() {
+        tallyReport?.cancel()
+        tallyReport = nil
+        guard !tally.isEmpty else { return }
+        recorder?.addTraffic(id: remoteKey, received: tally.received, sent: tally.sent, drops: tally.drops)
+        tally = TrafficTally()
     }
 
     /// ICE restart: a new session with new credentials, while the current path keeps carrying data (and the

@@ -8,13 +8,15 @@ extension TURNClient {
 
     func open(localAddress: IPAddress) -> EventLoopFuture<Channel> {
         guard configuration.transport.isStream else {
-            return DatagramBootstrap(group: eventLoop)
+            let bufferBytes = socketBufferBytes
+            return UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.receive(from: $0, bytes: $1) })
+                        try channel.pipeline.syncOperations.addHandler(DatagramHandler(buffers: { [weak self] in self?.receive(from: $0, buffer: $1) }))
                     }
                 }
                 .bind(host: localAddress.description, port: 0)
+                .flatMap { channel in UDPSocketTuning.sizeBuffers(channel, bytes: bufferBytes).map { channel } }
         }
         let tls: NIOSSLContext?
         do {

@@ -28,11 +28,16 @@ public final class TURNClient: @unchecked Sendable {
     public let eventLoop: EventLoop
     let username: String
     let password: String
-    let onData: @Sendable (TransportAddress, [UInt8]) -> Void
+    let onData: @Sendable (TransportAddress, ByteBuffer) -> Void
     let onConnectionLost: @Sendable (String) -> Void
+    /// Kernel buffer size asked for the UDP socket.
+    let socketBufferBytes: Int
 
     // Confined to `eventLoop`.
-    var channel: Channel?
+    var channel: Channel? {
+        didSet { writer = channel.map(BatchedWriter.init) }
+    }
+    var writer: BatchedWriter?
     var realm: String?
     var nonce: String?
     var key: [UInt8]?
@@ -83,13 +88,23 @@ public final class TURNClient: @unchecked Sendable {
         self.init(server: TURNServer(address: server, username: username, password: password), eventLoop: eventLoop, onData: onData)
     }
 
-    public init(server: TURNServer, eventLoop: EventLoop, onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void,
+    /// A client whose peers' data arrives as bytes.
+    public convenience init(server: TURNServer, eventLoop: EventLoop, onData: @escaping @Sendable (TransportAddress, [UInt8]) -> Void,
+                            onConnectionLost: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(server: server, eventLoop: eventLoop, socketBufferBytes: UDPSocketTuning.defaultBufferBytes,
+                  onData: { peer, buffer in onData(peer, Array(buffer.readableBytesView)) }, onConnectionLost: onConnectionLost)
+    }
+
+    /// A client whose peers' data arrives as read (a slice of the socket's buffer, not copied), on `eventLoop`.
+    public init(server: TURNServer, eventLoop: EventLoop, socketBufferBytes: Int,
+                onData: @escaping @Sendable (TransportAddress, ByteBuffer) -> Void,
                 onConnectionLost: @escaping @Sendable (String) -> Void = { _ in }) {
         self.server = server.address
         configuration = server
         username = server.username
         password = server.password
         self.eventLoop = eventLoop
+        self.socketBufferBytes = socketBufferBytes
         self.onData = onData
         self.onConnectionLost = onConnectionLost
     }
@@ -177,8 +192,8 @@ public final class TURNClient: @unchecked Sendable {
     public func send(_ data: [UInt8], to peer: TransportAddress) {
         eventLoop.execute {
             guard self.allocation != nil, !self.closed else { return }
-            if let number = self.channels[peer] {
-                self.write(ChannelData.encode(channel: number, data: data))
+            if self.channels[peer] != nil {
+                _ = self.sendOnLoop(ByteBuffer(bytes: data), to: peer)
             } else {
                 var indication = STUNMessageBuilder(type: STUNMessageType(method: .send, messageClass: .indication))
                 indication.appendXORAddress(.xorPeerAddress, peer)
@@ -187,6 +202,29 @@ public final class TURNClient: @unchecked Sendable {
                 self.write(indication.encoded)
             }
         }
+    }
+
+    /// Sends one datagram to `peer` from the client's event loop, batched with the loop's round: as ChannelData
+    /// (its header and the payload written once into the outgoing buffer) when a channel is bound, else as a
+    /// Send indication. False when dropped: no allocation, or the send queue is full.
+    public func sendOnLoop(_ data: ByteBuffer, to peer: TransportAddress) -> Bool {
+        eventLoop.assertInEventLoop()
+        guard allocation != nil, !closed, let writer else { return false }
+        guard let number = channels[peer] else {
+            send(Array(data.readableBytesView), to: peer)
+            return true
+        }
+        let stream = configuration.transport.isStream
+        let padding = stream ? (4 - data.readableBytes % 4) % 4 : 0
+        var framed = writer.channel.allocator.buffer(capacity: 4 + data.readableBytes + padding)
+        framed.writeInteger(number)
+        framed.writeInteger(UInt16(data.readableBytes))
+        framed.writeImmutableBuffer(data)
+        // ChannelData over a stream is padded to a multiple of 4 (RFC 8656 §12.5).
+        framed.writeRepeatingByte(0, count: padding)
+        if stream { return writer.send(framed) }
+        guard let destination = serverSocketAddress else { return false }
+        return writer.send(framed, to: destination)
     }
 
     /// Deletes the allocation (Refresh with LIFETIME 0) and fails if the server does not confirm it; the
@@ -278,19 +316,18 @@ public final class TURNClient: @unchecked Sendable {
         pending[id] = p
     }
 
+    /// Writes a STUN message to the server (always queued: control is not dropped for data).
     func write(_ bytes: [UInt8]) {
-        guard let channel else { return }
+        guard let writer else { return }
+        let buffer = writer.channel.allocator.buffer(bytes: bytes)
         if configuration.transport.isStream {
-            var buffer = channel.allocator.buffer(capacity: bytes.count + 3)
-            buffer.writeBytes(bytes)
-            // ChannelData over a stream is padded to a multiple of 4 (RFC 8656 §12.5); STUN messages already are.
-            buffer.writeRepeatingByte(0, count: (4 - bytes.count % 4) % 4)
-            channel.writeAndFlush(buffer, promise: nil)
-            return
+            writer.send(buffer, force: true)
+        } else if let destination = serverSocketAddress {
+            writer.send(buffer, to: destination)
         }
-        guard let destination = try? server.socketAddress() else { return }
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
+
+    var serverSocketAddress: SocketAddress? { try? server.socketAddress() }
 
     func scheduleRefresh(lifetime: UInt32) {
         refreshTimer?.cancel()
@@ -302,17 +339,23 @@ public final class TURNClient: @unchecked Sendable {
 
     // MARK: Receiving
 
-    func receive(from: TransportAddress, bytes: [UInt8]) {
+    /// A datagram or stream frame from the server: ChannelData is told by its first byte and its payload goes
+    /// on as a slice, uncopied; anything else is parsed as STUN.
+    func receive(from: TransportAddress, buffer: ByteBuffer) {
         guard from == server, !closed else { return }
-        if ChannelData.looksLikeChannelData(bytes) {
-            if let (number, data) = ChannelData.decode(bytes), let peer = channelPeers[number] { onData(peer, data) }
+        if let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self), (0x40...0x4F).contains(first) {
+            if let (number, data) = ChannelData.decode(buffer), let peer = channelPeers[number] { onData(peer, data) }
             return
         }
+        receiveSTUN(Array(buffer.readableBytesView))
+    }
+
+    func receiveSTUN(_ bytes: [UInt8]) {
         guard let message = try? STUNMessage(decoding: bytes) else { return }
         if message.contains(.fingerprint), !message.hasValidFingerprint { return }
         if message.type.messageClass == .indication {
             if message.type.method == .data, let peer = message.xorAddress(.xorPeerAddress), let data = message.data {
-                onData(peer, data)
+                onData(peer, ByteBuffer(bytes: data))
             }
             return
         }

@@ -5,7 +5,7 @@ import NIOSSL
 /// header plus the length it gives; ChannelData is 4 bytes plus its length, padded to 4 (the padding is
 /// dropped). Anything else on the stream is a framing error that closes the connection.
 struct TURNStreamFramer: ByteToMessageDecoder {
-    typealias InboundOut = [UInt8]
+    typealias InboundOut = ByteBuffer
 
     struct FramingError: Error, CustomStringConvertible {
         var description: String { "neither a STUN message nor ChannelData on the stream" }
@@ -21,23 +21,23 @@ struct TURNStreamFramer: ByteToMessageDecoder {
         default: throw FramingError()
         }
         guard buffer.readableBytes >= frame else { return .needMoreData }
-        let bytes = buffer.readBytes(length: payload)!
+        let message = buffer.readSlice(length: payload)!
         buffer.moveReaderIndex(forwardBy: frame - payload)
-        context.fireChannelRead(Self.wrapInboundOut(bytes))
+        context.fireChannelRead(Self.wrapInboundOut(message))
         return .continue
     }
 }
 
 /// Hands a TURN stream's frames to its client, and its end (with the reason, a TLS failure among them).
 final class TURNStreamHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = [UInt8]
+    typealias InboundIn = ByteBuffer
     private let client: TURNClient
     private var lastError: String?
 
     init(client: TURNClient) { self.client = client }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        client.receive(from: client.server, bytes: unwrapInboundIn(data))
+        client.receive(from: client.server, buffer: unwrapInboundIn(data))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

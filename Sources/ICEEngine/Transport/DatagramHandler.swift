@@ -4,20 +4,27 @@ import NIOCore
 /// the one inbound handler of the engine's UDP sockets: ICE host sockets, the shared fixed port, TURN over
 /// UDP, the NAT tests and the STUN responder.
 ///
+/// Data sockets take the datagram as it was read (a slice of the vector read's buffer, not copied); the
+/// control-only sockets (NAT tests, the STUN responder) take it as bytes.
+///
 /// ICMP errors (ECONNREFUSED from a closed remote port) surface as errors on a UDP socket; they are not
 /// fatal, so they are ignored and the socket stays open.
 final class DatagramHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let receive: @Sendable (TransportAddress, [UInt8]) -> Void
+    private let receive: @Sendable (TransportAddress, ByteBuffer) -> Void
 
-    init(_ receive: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) {
+    init(buffers receive: @escaping @Sendable (TransportAddress, ByteBuffer) -> Void) {
         self.receive = receive
+    }
+
+    convenience init(_ receive: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) {
+        self.init(buffers: { from, buffer in receive(from, Array(buffer.readableBytesView)) })
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let from = TransportAddress(envelope.remoteAddress) else { return }
-        receive(from, Array(envelope.data.readableBytesView))
+        receive(from, envelope.data)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {}

@@ -42,9 +42,13 @@ public final class UDPPortMux: Sendable {
     /// Transactions remembered for response routing; beyond this the oldest are forgotten.
     static let transactionLimit = 4096
 
-    public init(port: Int, group: EventLoopGroup) {
+    /// Kernel send and receive buffer size asked for each socket.
+    let bufferBytes: Int
+
+    public init(port: Int, group: EventLoopGroup, bufferBytes: Int = UDPSocketTuning.defaultBufferBytes) {
         self.port = port
         self.group = group
+        self.bufferBytes = bufferBytes
     }
 
     /// Binds the port on each of `addresses` now, so that a port in use is an error at start.
@@ -75,7 +79,7 @@ public final class UDPPortMux: Sendable {
 
     /// Attaches a session on `address`. `receive` runs on `eventLoop` for every datagram routed to it.
     func attach(address: IPAddress, ufrag: String, eventLoop: EventLoop,
-                receive: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) -> EventLoopFuture<Endpoint> {
+                receive: @escaping @Sendable (TransportAddress, ByteBuffer) -> Void) -> EventLoopFuture<Endpoint> {
         socket(for: address).hop(to: eventLoop).flatMapThrowing { channel in
             try self.state.withLock { s in
                 guard !s.closed else { throw BindError(description: "the shared port \(self.port) is closed") }
@@ -92,13 +96,15 @@ public final class UDPPortMux: Sendable {
     private func socket(for address: IPAddress) -> EventLoopFuture<Channel> {
         state.withLock { s in
             if let existing = s.sockets[address] { return existing }
-            let bound = DatagramBootstrap(group: group)
+            let bufferBytes = self.bufferBytes
+            let bound = UDPSocketTuning.configure(DatagramBootstrap(group: group), bufferBytes: bufferBytes)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramHandler { [weak self] in self?.route($1, from: $0, local: address) })
+                        try channel.pipeline.syncOperations.addHandler(DatagramHandler(buffers: { [weak self] in self?.route($1, from: $0, local: address) }))
                     }
                 }
                 .bind(host: address.description, port: port)
+                .flatMap { channel in UDPSocketTuning.sizeBuffers(channel, bytes: bufferBytes).map { channel } }
             s.sockets[address] = bound
             // A failed bind is not kept: the next attach tries again (the port may have been freed).
             bound.whenFailure { _ in self.state.withLock { s in s.sockets[address] = nil } }
@@ -108,10 +114,10 @@ public final class UDPPortMux: Sendable {
 
     // MARK: Routing
 
-    func route(_ bytes: [UInt8], from remote: TransportAddress, local: IPAddress) {
+    func route(_ buffer: ByteBuffer, from remote: TransportAddress, local: IPAddress) {
         let endpoint: Endpoint? = state.withLock { s in
             let id: Int?
-            if STUNMessage.looksLikeSTUN(bytes), let message = try? STUNMessage(decoding: bytes) {
+            if buffer.looksLikeSTUN, let message = try? STUNMessage(decoding: Array(buffer.readableBytesView)) {
                 if message.type.messageClass == .request {
                     let ufrag = message.username?.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
                     id = s.byUfrag[ufrag]?[local]
@@ -128,16 +134,18 @@ public final class UDPPortMux: Sendable {
             }
             return endpoint
         }
-        endpoint?.deliver(from: remote, bytes)
+        endpoint?.deliver(from: remote, buffer)
     }
 
-    fileprivate func sent(_ bytes: [UInt8], to remote: TransportAddress, by endpoint: Endpoint) {
+    fileprivate func sent(_ buffer: ByteBuffer, to remote: TransportAddress, by endpoint: Endpoint) {
         state.withLock { s in
             guard s.endpoints[endpoint.id] != nil else { return }
-            s.byRemote[Route(local: endpoint.local, remote: remote)] = endpoint.id
-            guard bytes.count >= 20, STUNMessage.looksLikeSTUN(bytes), bytes[0] & 0x01 == 0, bytes[1] & 0x10 == 0 else { return }
+            let route = Route(local: endpoint.local, remote: remote)
+            if s.byRemote[route] != endpoint.id { s.byRemote[route] = endpoint.id }
+            guard buffer.looksLikeSTUN, let b0 = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+                  let b1 = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self), b0 & 0x01 == 0, b1 & 0x10 == 0 else { return }
             // A request (class bits 00): its response comes back under the same transaction id.
-            let id = bytes.withUnsafeBytes { STUNTransactionID(bytes: UnsafeRawBufferPointer(rebasing: $0[8..<20])) }
+            let id = buffer.withUnsafeReadableBytes { STUNTransactionID(bytes: UnsafeRawBufferPointer(rebasing: $0[8..<20])) }
             if s.byTransaction.updateValue(endpoint.id, forKey: id) == nil {
                 s.transactionOrder.append(id)
                 if s.transactionOrder.count > Self.transactionLimit {
@@ -169,10 +177,10 @@ public final class UDPPortMux: Sendable {
         private let channel: Channel
         fileprivate let local: IPAddress
         private let eventLoop: EventLoop
-        private let receive: @Sendable (TransportAddress, [UInt8]) -> Void
+        private let receive: @Sendable (TransportAddress, ByteBuffer) -> Void
 
         fileprivate init(id: Int, mux: UDPPortMux, channel: Channel, local: IPAddress, eventLoop: EventLoop,
-                         receive: @escaping @Sendable (TransportAddress, [UInt8]) -> Void) {
+                         receive: @escaping @Sendable (TransportAddress, ByteBuffer) -> Void) {
             self.id = id
             self.mux = mux
             self.channel = channel
@@ -183,18 +191,22 @@ public final class UDPPortMux: Sendable {
 
         var localAddress: SocketAddress? { channel.localAddress }
 
-        func send(_ bytes: [UInt8], to remote: TransportAddress) {
-            guard let destination = try? remote.socketAddress() else { return }
-            mux.sent(bytes, to: remote, by: self)
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
+        /// Sends from the shared socket; false when dropped (its send queue is full). The socket may be on
+        /// another event loop than the session, so each datagram is flushed (NIO hops to the socket's loop).
+        func send(_ data: ByteBuffer, to remote: TransportAddress) -> Bool {
+            guard let destination = try? remote.socketAddress(), channel.isWritable else { return false }
+            mux.sent(data, to: remote, by: self)
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: data), promise: nil)
+            return true
         }
 
         /// Stops routing to this session; the shared socket stays open for the others.
         func detach() { mux.detach(self) }
 
-        fileprivate func deliver(from remote: TransportAddress, _ bytes: [UInt8]) {
+        fileprivate func deliver(from remote: TransportAddress, _ buffer: ByteBuffer) {
+            if eventLoop.inEventLoop { return receive(remote, buffer) }
             let receive = self.receive
-            eventLoop.execute { receive(remote, bytes) }
+            eventLoop.execute { receive(remote, buffer) }
         }
     }
 }

@@ -47,7 +47,7 @@ final class DemoMesh: Sendable {
             let echo = EchoTarget()
             let remoteSide = PeerConnection(localKey: remoteKey, remoteKey: localKey, name: "local", recorder: nil,
                                             signaling: signaling, configuration: config, eventLoop: loop,
-                                            onData: { echo.connection?.send($0) })
+                                            onData: { echo.connection?.sendOnLoop($0) })
             echo.connection = remoteSide
             signaling.register(localSide)
             signaling.register(remoteSide)

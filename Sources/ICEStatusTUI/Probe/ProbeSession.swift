@@ -137,7 +137,7 @@ final class ProbeSession: Sendable {
         case .stateChanged(.failed):
             fail("ICE failed: no candidate pair works")
         case .data(let bytes):
-            receive(bytes)
+            receive(Array(bytes.readableBytesView))
         default:
             break
         }
