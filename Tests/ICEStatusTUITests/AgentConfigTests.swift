@@ -29,7 +29,16 @@ struct AgentConfigTests {
         #expect(mesh.ice.turnServers.map(\.username) == ["icestat"])
         #expect(mesh.ice.checkInterval == .milliseconds(50) && mesh.ice.disconnectedTimeout == .seconds(6)
                 && mesh.ice.failedTimeout == .seconds(12) && mesh.ice.relayNominationDelay == .seconds(2))
+        #expect(mesh.ice.socketBufferBytes == 2 << 20)
         #expect(mesh.peers.count == 1 && mesh.peers[0].name == "bravo" && mesh.peers[0].localPort == 51001
                 && mesh.peers[0].publicKey == bravo.publicKeyBase64 && mesh.peers[0].service?.port == 51820)
+    }
+
+    @Test(arguments: [("512KiB", 512 << 10), ("4194304", 4 << 20), ("0", 0), ("1GiB", -1), ("12", -1), ("lots", -1), ("-1", -1)])
+    func socketBufferSizes(text: String, bytes: Int) {
+        #expect(parseByteSize("2MiB") == 2 << 20)
+        let parsed = parseByteSize(text)
+        let valid = parsed.map { $0 == 0 || (64 << 10 ... 256 << 20).contains($0) } ?? false
+        #expect(valid ? parsed == bytes : bytes == -1)
     }
 }

@@ -15,6 +15,8 @@ enum Fixtures {
         alpha.bytesReceived = 2048
         alpha.bytesSent = 1000
         alpha.lastActivityMillis = now - 1_000
+        alpha.drops[.bufferFull] = 2
+        alpha.drops[.sendQueueFull] = 3
         var bravo = PeerStatus(id: "QlJBVk8ta2V5", name: "bravo", stateChangedAtMillis: now - 3_000)
         bravo.state = .connecting
         bravo.reason = "ICE checks failed; next attempt in 6 s"

@@ -149,6 +149,8 @@ struct MeshAgentTests {
              "turn[0].ca_file: only a turns: server uses TLS"),
             (good.replacingOccurrences(of: "consent_interval: 1s", with: "port: \(mesh.port("ann", "bob")), consent_interval: 1s"),
              "peers[0].local_port: \(mesh.port("ann", "bob")) is also ice.port"),
+            (good.replacingOccurrences(of: "peers:", with: "socket_buffer: 12\npeers:"),
+             "socket_buffer: expected 0 (the system's default) or a size from 64KiB to 256MiB like 2MiB, got '12'"),
             ("name: [unclosed", "not valid YAML"),
         ]
         for (text, message) in cases {

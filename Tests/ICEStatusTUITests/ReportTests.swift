@@ -46,6 +46,7 @@ struct ReportTests {
               Last connection update: 1 minute, 15 seconds ago
               Last activity: 1 second ago
               Transfer status (received/sent) 2.0 KiB/1000 B
+              Dropped datagrams: 5 (buffer full while connecting 2, send queue full 3)
               Latency: 0.142 ms (smoothed 0.150 ms)
               Reason: -
               Next retry: -
@@ -61,6 +62,7 @@ struct ReportTests {
               Last connection update: 3 seconds ago
               Last activity: -
               Transfer status (received/sent) 0 B/0 B
+              Dropped datagrams: 0
               Latency: -
               Reason: ICE checks failed; next attempt in 6 s
               Next retry: in 6 s
@@ -76,6 +78,7 @@ struct ReportTests {
               Last connection update: 2 hours, 1 minute ago
               Last activity: -
               Transfer status (received/sent) 0 B/0 B
+              Dropped datagrams: 0
               Latency: -
               Reason: -
               Next retry: -

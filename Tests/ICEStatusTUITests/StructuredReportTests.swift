@@ -37,7 +37,7 @@ struct StructuredReportTests {
         #expect(peers.count == 3)
         #expect(Set(peers[0].keys) == ["name", "publicKey", "status", "lastStatusUpdate", "connectionType", "iceCandidateType",
                                        "iceCandidateEndpoint", "relayAddress", "relayTransport", "latencyMs", "latencySmoothedMs", "transferReceived", "transferSent",
-                                       "lastActivity", "reason", "nextRetryAt", "ignoredCandidates"])
+                                       "droppedDatagrams", "lastActivity", "reason", "nextRetryAt", "ignoredCandidates"])
         #expect((peers[0]["ignoredCandidates"] as? [String: Any])?["count"] as? Int == 0)
         #expect(((peers[0]["ignoredCandidates"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
         #expect((doc["agent"] as! [String: Any])["configError"] is NSNull)
@@ -45,6 +45,9 @@ struct StructuredReportTests {
         #expect(peers[0]["latencySmoothedMs"] as? Double == 0.15)
         #expect(peers[0]["lastStatusUpdate"] as? String == "2023-11-14T22:13:45.000Z")
         #expect(peers[0]["transferReceived"] as? Int == 2048)
+        #expect((peers[0]["droppedDatagrams"] as? [String: Any])?["total"] as? Int == 5)
+        #expect((peers[0]["droppedDatagrams"] as? [String: Any])?["reasons"] as? [String: Int] == ["buffer-full": 2, "send-queue-full": 3])
+        #expect((peers[1]["droppedDatagrams"] as? [String: Any])?["reasons"] as? [String: Int] == [:])
         #expect((peers[0]["iceCandidateType"] as! [String: Any])["local"] as? String == "host")
         #expect(peers[1]["reason"] as? String == "ICE checks failed; next attempt in 6 s")
         #expect(peers[1]["connectionType"] is NSNull)
@@ -54,7 +57,7 @@ struct StructuredReportTests {
     @Test func yamlGolden() {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(40) == [
+        #expect(lines.prefix(45) == [
             "agent:",
             "  name: \"demo (loopback)\"",
             "  publicKey: \"TE9DQUw=\"",
@@ -88,6 +91,11 @@ struct StructuredReportTests {
             "      latencySmoothedMs: 0.150",
             "      transferReceived: 2048",
             "      transferSent: 1000",
+            "      droppedDatagrams:",
+            "        total: 5",
+            "        reasons:",
+            "          buffer-full: 2",
+            "          send-queue-full: 3",
             "      lastActivity: \"2023-11-14T22:14:59.000Z\"",
             "      reason: null",
             "      nextRetryAt: null",

@@ -46,6 +46,8 @@ struct AgentConfigFile: Decodable, Equatable {
     var inactivity_threshold: String?
     var status_socket: String?
     var network_check_interval: String?
+    /// Kernel buffer of each data socket: `2MiB`, `512KiB`, a byte count, or `0` for the system's default.
+    var socket_buffer: String?
     var ice: ICE?
     var routed_networks: [String]?
     var peers: [Peer]

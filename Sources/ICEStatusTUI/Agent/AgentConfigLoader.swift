@@ -108,6 +108,12 @@ enum AgentConfigLoader {
             if let v6 = c.ipv6 { filter.includeIPv6 = v6 }
             ice.hostFilter = filter
         }
+        if let text = file.socket_buffer {
+            guard let bytes = parseByteSize(text), bytes == 0 || (64 << 10 ... 256 << 20).contains(bytes) else {
+                throw Problem("socket_buffer", "expected 0 (the system's default) or a size from 64KiB to 256MiB like 2MiB, got '\(text)'")
+            }
+            ice.socketBufferBytes = bytes
+        }
         var icePort: Int?
         if let port = file.ice?.port {
             guard (1...65535).contains(port) else { throw Problem("ice.port", "must be 1-65535") }
@@ -209,4 +215,14 @@ enum AgentConfigLoader {
         default: "\(type)".lowercased().hasPrefix("array") ? "a list" : "a mapping"
         }
     }
+}
+
+/// `2MiB`, `512KiB`, `1GiB` or a plain byte count.
+func parseByteSize(_ text: String) -> Int? {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    for (suffix, shift) in [("KiB", 10), ("MiB", 20), ("GiB", 30)] where t.hasSuffix(suffix) {
+        guard let n = Int(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n >= 0, n < 1 << 20 else { return nil }
+        return n << shift
+    }
+    return Int(t).flatMap { $0 >= 0 ? $0 : nil }
 }

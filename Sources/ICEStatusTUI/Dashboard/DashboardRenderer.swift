@@ -190,6 +190,7 @@ struct DashboardRenderer {
             ("Last change", StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now)),
             ("Last activity", StatusFormatting.timeAgo(p.lastActivityMillis, now: now)),
             ("Transfer", "received \(StatusFormatting.bytes(p.bytesReceived)), sent \(StatusFormatting.bytes(p.bytesSent))"),
+            ("Dropped", StatusFormatting.drops(p.drops)),
             ("Reason", p.reason ?? "-"),
             ("Next retry", retry),
         ] + (p.ignoredCandidateCount == 0 ? [] : [

@@ -24,6 +24,7 @@ enum DetailReport {
             put("\n  Last connection update: "); put(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))
             put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
             put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
+            put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
             put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
             if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
             put("\n  Reason: "); put(p.reason ?? "-")

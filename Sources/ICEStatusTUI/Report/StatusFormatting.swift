@@ -29,6 +29,12 @@ enum StatusFormatting {
 
     private static func pad2(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
+    /// Dropped datagrams with their reasons: `0`, or `12 (buffer full while connecting 10, send failed 2)`.
+    static func drops(_ drops: DatagramDrops) -> String {
+        guard !drops.isEmpty else { return "0" }
+        return "\(drops.total) (" + drops.nonZero.map { "\($0.reason.label) \($0.count)" }.joined(separator: ", ") + ")"
+    }
+
     /// IEC units with one decimal: `1000 B`, `2.0 KiB`, `1.7 GiB`.
     static func bytes(_ n: UInt64) -> String {
         if n < 1024 { return "\(n) B" }

@@ -59,6 +59,8 @@ enum StructuredReport {
                 ("latencySmoothedMs", p.smoothedLatencyNanos.map { .number(millis($0)) } ?? .null),
                 ("transferReceived", .number(String(p.bytesReceived))),
                 ("transferSent", .number(String(p.bytesSent))),
+                ("droppedDatagrams", .object([("total", .number(String(p.drops.total))),
+                                              ("reasons", .object(p.drops.nonZero.map { ($0.reason.rawValue, .number(String($0.count))) }))])),
                 ("lastActivity", time(p.lastActivityMillis)),
                 ("reason", str(p.reason)),
                 ("nextRetryAt", time(p.nextRetryAtMillis)),
