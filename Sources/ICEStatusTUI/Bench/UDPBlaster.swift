@@ -1,0 +1,126 @@
+import Dispatch
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A paced UDP sender and a counting receiver on loopback, for the data-plane bench: it sends fixed-size
+/// datagrams at a set rate for a set time and counts what arrives. The same blaster measures the direct path
+/// (sender to receiver) and the path through two icestat agents, so the two figures are comparable.
+final class UDPBlaster: Sendable {
+    let receiverPort: Int
+    private let sender: Channel
+    private let receiver: Channel
+    private let received = Atomic<Int>(0)
+
+    /// Binds a sender and a receiver on 127.0.0.1, each on its own event loop (thread).
+    init(group: EventLoopGroup) async throws {
+        let counter = UDPBlastCounter()
+        receiver = try await DatagramBootstrap(group: group.next())
+            .channelOption(.datagramVectorReadMessageCount, value: 64)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 2048))
+            .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
+            .channelInitializer { $0.pipeline.addHandler(counter) }
+            .bind(host: "127.0.0.1", port: 0).get()
+        sender = try await DatagramBootstrap(group: group.next())
+            .channelOption(.socketOption(.so_sndbuf), value: 8 << 20)
+            .bind(host: "127.0.0.1", port: 0).get()
+        receiverPort = receiver.localAddress!.port!
+        counter.blaster = self
+    }
+
+    fileprivate func count(_ n: Int) { received.add(n, ordering: .relaxed) }
+
+    /// Sends `rate` datagrams of `size` bytes per second to 127.0.0.1:`port` for `seconds`, waits `drain`
+    /// for the last ones, and returns how many were sent and how many arrived; `clean` when all arrived and the
+    /// sender kept the pace (a sender slowed by a full socket buffer is not at the rate asked).
+    func trial(rate: Int, size: Int, seconds: Double, to port: Int, drain: Duration = .milliseconds(300)) async throws -> UDPBlastTrial {
+        let destination = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        received.store(0, ordering: .relaxed)
+        let loop = sender.eventLoop
+        let sender = self.sender
+        let (sent, took) = try await loop.submit { () -> EventLoopFuture<(Int, Double)> in
+            var payload = sender.allocator.buffer(capacity: size)
+            payload.writeRepeatingByte(0x5A, count: size)
+            let envelope = AddressedEnvelope(remoteAddress: destination, data: payload)
+            let total = Int(Double(rate) * seconds)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let state = UDPBlastState()
+            let done = loop.makePromise(of: (Int, Double).self)
+            state.task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let due = min(total, Int(elapsed * Double(rate)))
+                // The socket's buffer is full: wait rather than queue without bound (those sends come later).
+                while state.sent < due, sender.isWritable {
+                    for _ in 0..<min(64, due - state.sent) {
+                        sender.write(envelope, promise: nil)
+                        state.sent += 1
+                    }
+                    sender.flush()
+                }
+                if state.sent >= total || elapsed > seconds * 3 {
+                    task.cancel()
+                    done.succeed((state.sent, elapsed))
+                }
+            }
+            return done.futureResult
+        }.get().get()
+        try await Task.sleep(for: drain)
+        return UDPBlastTrial(rate: rate, sent: sent, received: received.load(ordering: .relaxed),
+                             clean: received.load(ordering: .relaxed) >= sent && took <= seconds * 1.1 + 0.01)
+    }
+
+    /// The highest rate (datagrams per second) at which a trial loses nothing: doubling from `start`, then
+    /// halving the gap between the last clean rate and the first lossy one.
+    func highestCleanRate(size: Int, seconds: Double, to port: Int, start: Int = 20_000, ceiling: Int = 2_000_000,
+                          onTrial: (UDPBlastTrial) -> Void = { _ in }) async throws -> Int {
+        var good = 0
+        var bad = ceiling
+        var rate = start
+        while rate < bad {
+            let r = try await trial(rate: rate, size: size, seconds: seconds, to: port)
+            onTrial(r)
+            if r.clean { good = rate } else { bad = rate; break }
+            rate *= 2
+        }
+        for _ in 0..<4 where bad - good > max(good / 16, 1000) {
+            let mid = (good + bad) / 2
+            let r = try await trial(rate: mid, size: size, seconds: seconds, to: port)
+            onTrial(r)
+            if r.clean { good = mid } else { bad = mid }
+        }
+        return good
+    }
+
+    func close() async {
+        try? await sender.close()
+        try? await receiver.close()
+    }
+}
+
+/// One paced run of the blaster.
+struct UDPBlastTrial {
+    let rate: Int
+    let sent: Int
+    let received: Int
+    let clean: Bool
+}
+
+/// The sender's progress, confined to its event loop.
+private final class UDPBlastState: @unchecked Sendable {
+    var sent = 0
+    var task: RepeatedTask?
+}
+
+private final class UDPBlastCounter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    // Set once before the first datagram can arrive.
+    weak var blaster: UDPBlaster?
+    private var batch = 0
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { batch += 1 }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        blaster?.count(batch)
+        batch = 0
+    }
+}
