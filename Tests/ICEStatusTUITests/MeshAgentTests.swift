@@ -96,6 +96,24 @@ struct MeshAgentTests {
         #expect(["remote went idle", "remote offline"].contains(mesh.peers("ann")["bob"]?["reason"] as? String ?? ""))
     }
 
+    @Test func datagramsForAnAwayPeerAreCountedAsDroppedWithTheirReason() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(["ann", "bob"], lazy: true, inactivity: "15m")
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline" })
+        // bob is away: ann tries, hears "offline" and stops; what it kept meanwhile (at most 256, the oldest
+        // dropped beyond) cannot be carried. Every datagram is accounted for, none lost silently.
+        let app = try UDPEndpoint()
+        for i in 0..<261 { app.send("datagram \(i)", to: mesh.port("ann", "bob")) }
+        func drops() -> [String: Any] { mesh.peers("ann")["bob"]?["droppedDatagrams"] as? [String: Any] ?? [:] }
+        #expect(Harness.eventually(seconds: 5) { drops()["total"] as? Int == 261 }, "\(mesh.dump())")
+        let reasons = drops()["reasons"] as? [String: Int] ?? [:]
+        #expect(Set(reasons.keys).isSubset(of: ["no-path", "buffer-full"]) && reasons.values.reduce(0, +) == 261 && (reasons["buffer-full"] ?? 0) <= 5)
+        let detail = try Harness.icestat(["--detail", "--socket", mesh.agents["ann"]!.socket])
+        #expect(detail.stdout.contains("Dropped datagrams: 261 ("), "\(detail.stdout)")
+    }
+
     @Test func garbageAtTheSignalServerClosesOnlyThatConnection() throws {
         let mesh = try MeshFixture()
         try mesh.configure(["ann", "bob"], lazy: true, inactivity: "15m")
