@@ -14,12 +14,12 @@ enum HostSocket {
     }
 
     /// Queues a datagram (flushed with the rest of the event loop's round); false when dropped because the
-    /// send queue is full.
+    /// send queue is full. `resolved` is `address` as NIO's address, when the caller keeps it ready.
     @discardableResult
-    func send(_ data: ByteBuffer, to address: TransportAddress) -> Bool {
+    func send(_ data: ByteBuffer, to address: TransportAddress, resolved: SocketAddress? = nil) -> Bool {
         switch self {
         case .own(let writer):
-            guard let destination = try? address.socketAddress() else { return false }
+            guard let destination = resolved ?? (try? address.socketAddress()) else { return false }
             return writer.send(data, to: destination)
         case .shared(let endpoint):
             return endpoint.send(data, to: address)

@@ -83,12 +83,12 @@ extension ICEAgent {
     /// before anything is parsed or copied; data goes on as read.
     func receive(socketIndex: Int, from: TransportAddress, buffer: ByteBuffer) {
         guard state != .closed else { return }
-        guard buffer.looksLikeSTUN else {
+        guard STUNMessage.looksLikeSTUN(buffer.readableBytesView) else {
             // Data is accepted from any remote candidate we pair with, even before selection: the remote may
             // already have selected and started sending (RFC 8445 §12.1). Strangers' datagrams are dropped.
-            if let selected = selectedPath, selected.socket == socketIndex, selected.remote == from {
-                onEvent(.data(buffer))
-            } else if pairs.contains(where: { $0.remote.address == from && $0.socketIndex == socketIndex }) {
+            // The selected pair is tested first, so the common case costs no search of the checklist.
+            let onSelected = selectedPath.map { $0.socket == socketIndex && $0.remote == from } ?? false
+            if onSelected || pairs.contains(where: { $0.remote.address == from && $0.socketIndex == socketIndex }) {
                 onEvent(.data(buffer))
             } else {
                 droppedDatagrams += 1

@@ -162,13 +162,7 @@ public final class ICEAgent: @unchecked Sendable {
         guard let path = selectedPath else { return .noPath }
         if let relay = relay(for: path.socket) { return relay.sendOnLoop(data, to: path.remote) ? .sent : .queueFull }
         guard path.socket < sockets.count else { return .noPath }
-        let sent: Bool
-        if case .own(let writer) = sockets[path.socket], let destination = path.destination {
-            sent = writer.send(data, to: destination)
-        } else {
-            sent = sockets[path.socket].send(data, to: path.remote)
-        }
-        return sent ? .sent : .queueFull
+        return sockets[path.socket].send(data, to: path.remote, resolved: path.destination) ? .sent : .queueFull
     }
 
     /// The current checklist, for display.

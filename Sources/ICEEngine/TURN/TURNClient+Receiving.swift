@@ -5,12 +5,12 @@ import NIOCore
 extension TURNClient {
     // MARK: Receiving
 
-    /// A datagram or stream frame from the server: ChannelData is told by its first byte and its payload goes
-    /// on as a slice, uncopied; anything else is parsed as STUN.
+    /// A datagram or stream frame from the server: ChannelData (told by its channel number) goes on as a slice
+    /// of its payload, uncopied; anything else is parsed as STUN, which drops what is neither.
     func receive(from: TransportAddress, buffer: ByteBuffer) {
         guard from == server, !closed else { return }
-        if let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self), (0x40...0x4F).contains(first) {
-            if let (number, data) = ChannelData.decode(buffer), let peer = channelPeers[number] { onData(peer, data) }
+        if let (number, data) = ChannelData.decode(buffer) {
+            if let peer = channelPeers[number] { onData(peer, data) }
             return
         }
         receiveSTUN(Array(buffer.readableBytesView))

@@ -32,6 +32,8 @@ public final class TURNClient: @unchecked Sendable {
     let onConnectionLost: @Sendable (String) -> Void
     /// Kernel buffer size asked for the UDP socket.
     let socketBufferBytes: Int
+    /// `server` as NIO's address, for every datagram sent to it.
+    let serverSocketAddress: SocketAddress?
 
     // Confined to `eventLoop`.
     var channel: Channel? {
@@ -100,6 +102,7 @@ public final class TURNClient: @unchecked Sendable {
                 onData: @escaping @Sendable (TransportAddress, ByteBuffer) -> Void,
                 onConnectionLost: @escaping @Sendable (String) -> Void = { _ in }) {
         self.server = server.address
+        serverSocketAddress = try? server.address.socketAddress()
         configuration = server
         username = server.username
         password = server.password
@@ -327,7 +330,6 @@ public final class TURNClient: @unchecked Sendable {
         }
     }
 
-    var serverSocketAddress: SocketAddress? { try? server.socketAddress() }
 
     func scheduleRefresh(lifetime: UInt32) {
         refreshTimer?.cancel()

@@ -117,7 +117,7 @@ public final class UDPPortMux: Sendable {
     func route(_ buffer: ByteBuffer, from remote: TransportAddress, local: IPAddress) {
         let endpoint: Endpoint? = state.withLock { s in
             let id: Int?
-            if buffer.looksLikeSTUN, let message = try? STUNMessage(decoding: Array(buffer.readableBytesView)) {
+            if STUNMessage.looksLikeSTUN(buffer.readableBytesView), let message = try? STUNMessage(decoding: Array(buffer.readableBytesView)) {
                 if message.type.messageClass == .request {
                     let ufrag = message.username?.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
                     id = s.byUfrag[ufrag]?[local]
@@ -142,7 +142,7 @@ public final class UDPPortMux: Sendable {
             guard s.endpoints[endpoint.id] != nil else { return }
             let route = Route(local: endpoint.local, remote: remote)
             if s.byRemote[route] != endpoint.id { s.byRemote[route] = endpoint.id }
-            guard buffer.looksLikeSTUN, let b0 = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+            guard STUNMessage.looksLikeSTUN(buffer.readableBytesView), let b0 = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
                   let b1 = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self), b0 & 0x01 == 0, b1 & 0x10 == 0 else { return }
             // A request (class bits 00): its response comes back under the same transaction id.
             let id = buffer.withUnsafeReadableBytes { STUNTransactionID(bytes: UnsafeRawBufferPointer(rebasing: $0[8..<20])) }

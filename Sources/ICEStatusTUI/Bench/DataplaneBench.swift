@@ -45,19 +45,29 @@ struct DataplaneBench: AsyncParsableCommand {
         defer { coturn?.stop() }
         for (label, relay) in paths {
             var pair = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: relay)
-            defer { pair.stop() }
-            let rate = try await blaster.highestCleanRate(size: size, seconds: seconds, to: pair.entryPort, onTrial: report)
-            // One more trial at that rate, to measure what the two agents spent on it.
-            let before = try pair.cpuSeconds()
-            let t = try await blaster.trial(rate: max(rate, 1000), size: size, seconds: seconds, to: pair.entryPort)
-            let cpu = try pair.cpuSeconds() - before
-            let gigabits = Double(t.received * size * 8) / 1e9
-            print(line(label, rate, direct) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
-            let drops = try await pair.dropSummary()
-            if !drops.isEmpty { print("  drops counted by the agents: \(drops)") }
+            do {
+                try await measure(label, through: pair, blaster: blaster, direct: direct, onTrial: report)
+            } catch {
+                await pair.stop()
+                throw error
+            }
+            await pair.stop()
         }
         await blaster.close()
         try await group.shutdownGracefully()
+    }
+
+    /// The highest clean rate through `pair`, then one more trial at it for the agents' CPU per gigabit.
+    private func measure(_ label: String, through pair: DataplaneAgents, blaster: UDPBlaster, direct: Int,
+                         onTrial: (UDPBlastTrial) -> Void) async throws {
+        let rate = try await blaster.highestCleanRate(size: size, seconds: seconds, to: pair.entryPort, onTrial: onTrial)
+        let before = try pair.cpuSeconds()
+        let t = try await blaster.trial(rate: max(rate, 1000), size: size, seconds: seconds, to: pair.entryPort)
+        let cpu = try pair.cpuSeconds() - before
+        let gigabits = Double(t.received * size * 8) / 1e9
+        print(line(label, rate, direct) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
+        let drops = try await pair.dropSummary()
+        if !drops.isEmpty { print("  drops counted by the agents: \(drops)") }
     }
 
     private func line(_ label: String, _ rate: Int, _ direct: Int?) -> String {
@@ -122,7 +132,7 @@ struct DataplaneAgents {
                 return agents
             }
         }
-        agents.stop()
+        await agents.stop()
         throw BenchError.missing("two agents that connect (see \(dir)/ann.log)")
     }
 
@@ -139,11 +149,10 @@ struct DataplaneAgents {
         return StatusFormatting.drops(drops)
     }
 
-    mutating func stop() {
+    mutating func stop() async {
         ann.stop()
         bob.stop()
-        let signal = self.signal
-        Task { await signal.stop() }
+        await signal.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -46,7 +46,7 @@ final class UDPBlaster: Sendable {
             let start = DispatchTime.now().uptimeNanoseconds
             let state = UDPBlastState()
             let done = loop.makePromise(of: (Int, Double).self)
-            state.task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
+            loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let due = min(total, Int(elapsed * Double(rate)))
                 // The socket's buffer is full: wait rather than queue without bound (those sends come later).
@@ -108,7 +108,6 @@ struct UDPBlastTrial {
 /// The sender's progress, confined to its event loop.
 private final class UDPBlastState: @unchecked Sendable {
     var sent = 0
-    var task: RepeatedTask?
 }
 
 private final class UDPBlastCounter: ChannelInboundHandler, @unchecked Sendable {
