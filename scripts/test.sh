@@ -13,6 +13,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # iproute2 and iptables build the network namespaces of the relay-fallback and NAT-lab tests.
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
+# wireguard-go, wireguard-tools and ping carry the WireGuard-over-icestat tests; iperf3 is for bench dataplane.
+command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

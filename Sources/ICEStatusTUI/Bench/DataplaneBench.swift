@@ -12,7 +12,7 @@ import StatusRecorder
 struct DataplaneBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataplane",
-        abstract: "Highest loss-free datagram rate through two agents on loopback, direct and relayed, next to a direct UDP blast (target: at least 0.5x).")
+        abstract: "Highest loss-free datagram rate through two agents on loopback, direct and relayed, next to a direct UDP blast (target: at least 0.5x); with root, iperf3 through wireguard-go over icestat next to wireguard-go direct (target: at least 0.9x).")
 
     @Option(name: .long, help: "Datagram size in bytes.")
     var size = 1400
@@ -22,6 +22,15 @@ struct DataplaneBench: AsyncParsableCommand {
 
     @Flag(name: .customLong("no-relay"), help: "Skip the relayed path (needs turnserver).")
     var noRelay = false
+
+    @Flag(name: .customLong("no-wireguard"), help: "Skip iperf3 through wireguard-go in two namespaces (needs root).")
+    var noWireGuard = false
+
+    @Option(name: .customLong("wireguard-seconds"), help: "Seconds per iperf3 run.")
+    var wireGuardSeconds = 5
+
+    @Option(name: .long, help: "iperf3 rounds, each direct then through icestat; the medians are printed.")
+    var rounds = 3
 
     @Flag(name: .long, help: "Print every trial.")
     var verbose = false
@@ -55,6 +64,12 @@ struct DataplaneBench: AsyncParsableCommand {
         }
         await blaster.close()
         try await group.shutdownGracefully()
+        guard !noWireGuard else { return }
+        if let reason = WireGuardBench.unavailableReason {
+            print("iperf3 through wireguard-go: skipped, \(reason)")
+        } else {
+            try await WireGuardBench(seconds: wireGuardSeconds, rounds: rounds).run()
+        }
     }
 
     /// The highest clean rate through `pair`, then one more trial at it for the agents' CPU per gigabit.
