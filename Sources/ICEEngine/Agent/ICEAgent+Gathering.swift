@@ -24,14 +24,18 @@ extension ICEAgent {
         } else {
             let bufferBytes = configuration.socketBufferBytes
             binds = hosts.enumerated().map { index, entry in
-                UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)
+                UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes, receiveOffload: true)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(DatagramHandler(buffers: { [weak self] in self?.receive(socketIndex: index, from: $0, buffer: $1) }))
                         }
                     }
                     .bind(host: entry.address.description, port: 0)
-                    .flatMap { channel in UDPSocketTuning.sizeBuffers(channel, bytes: bufferBytes).map { HostSocket.own(BatchedWriter(channel)) } }
+                    .flatMap { channel in UDPSocketTuning.sizeBuffers(channel, bytes: bufferBytes).map {
+                        // GSO segments stay within the interface's MTU; an unreadable MTU means no GSO there.
+                        let largest = SegmentationOffload.largestSegment(onInterface: entry.interface) ?? 0
+                        return HostSocket.own(BatchedWriter(channel, largestSegment: largest))
+                    } }
             }
         }
         return EventLoopFuture.whenAllSucceed(binds, on: eventLoop).map { channels in

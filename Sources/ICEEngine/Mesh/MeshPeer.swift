@@ -63,7 +63,9 @@ final class MeshPeer: @unchecked Sendable {
     func adopt(_ port: MeshPort) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             let old = self.socket?.channel
-            self.socket = BatchedWriter(port.channel)
+            // Loopback (the usual bind) takes segments of any size; another address those that fit IPv6's minimum MTU.
+            let loopback = port.channel.localAddress.flatMap(TransportAddress.init)?.ip.isLoopback ?? false
+            self.socket = BatchedWriter(port.channel, largestSegment: loopback ? SegmentRun.maximumBytes : 1232)
             port.target.peer = self
             self.current.withLock { $0.localPort = port.port }
             return old?.close().recover { _ in } ?? self.eventLoop.makeSucceededVoidFuture()

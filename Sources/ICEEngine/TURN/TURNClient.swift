@@ -37,7 +37,7 @@ public final class TURNClient: @unchecked Sendable {
 
     // Confined to `eventLoop`.
     var channel: Channel? {
-        didSet { writer = channel.map(BatchedWriter.init) }
+        didSet { writer = channel.map { BatchedWriter($0, segmentationOffload: false) } }
     }
     var writer: BatchedWriter?
     var realm: String?

@@ -24,7 +24,15 @@ final class DatagramHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let from = TransportAddress(envelope.remoteAddress) else { return }
-        receive(from, envelope.data)
+        // A GRO read: datagrams of one size (the last may be shorter) in one buffer; each goes on alone.
+        guard let size = envelope.metadata?.segmentSize, size > 0, envelope.data.readableBytes > size else {
+            receive(from, envelope.data)
+            return
+        }
+        var rest = envelope.data
+        while rest.readableBytes > 0, let datagram = rest.readSlice(length: min(size, rest.readableBytes)) {
+            receive(from, datagram)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {}

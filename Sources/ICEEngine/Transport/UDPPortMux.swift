@@ -97,7 +97,7 @@ public final class UDPPortMux: Sendable {
         state.withLock { s in
             if let existing = s.sockets[address] { return existing }
             let bufferBytes = self.bufferBytes
-            let bound = UDPSocketTuning.configure(DatagramBootstrap(group: group), bufferBytes: bufferBytes)
+            let bound = UDPSocketTuning.configure(DatagramBootstrap(group: group), bufferBytes: bufferBytes, receiveOffload: true)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(DatagramHandler(buffers: { [weak self] in self?.route($1, from: $0, local: address) }))

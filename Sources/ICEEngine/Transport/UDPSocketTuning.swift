@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -15,13 +16,33 @@ public enum UDPSocketTuning {
     /// Applies the read settings to a bootstrap, and a write queue as deep as the kernel buffer: writes queue
     /// in the channel until the round's flush, and NIO's default watermark (64 KiB, 46 datagrams of 1,400
     /// bytes) would call a channel full in the middle of one burst.
-    static func configure(_ bootstrap: DatagramBootstrap, bufferBytes: Int = defaultBufferBytes) -> DatagramBootstrap {
+    ///
+    /// With `receiveOffload` (sockets that hear another icestat, which writes with GSO) and where the kernel
+    /// offers UDP GRO, a read may hold many datagrams of one flow coalesced, up to 64 KiB, and reports their
+    /// segment size; ``DatagramHandler`` cuts them apart. Each read slot is then 64 KiB, so fewer are read at once.
+    static func configure(_ bootstrap: DatagramBootstrap, bufferBytes: Int = defaultBufferBytes,
+                          receiveOffload: Bool = false) -> DatagramBootstrap {
         let high = max(bufferBytes, 256 << 10)
-        return bootstrap
-            .channelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
-            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * maximumDatagramSize))
+        let configured = bootstrap.channelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
+        guard receiveOffload, Self.receiveOffload else {
+            return configured
+                .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * maximumDatagramSize))
+        }
+        return configured
+            .channelOption(.datagramReceiveOffload, value: true)
+            .channelOption(.datagramReceiveSegmentSize, value: true)
+            .channelOption(.datagramVectorReadMessageCount, value: coalescedReadCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: coalescedReadCount * 65_536))
     }
+
+    /// Reads per system call on a GRO socket, each up to 64 KiB.
+    static let coalescedReadCount = 16
+
+    /// Whether sockets that hear other agents use UDP GRO: where the kernel supports it, unless the
+    /// environment says `ICESTAT_UDP_GRO=0`.
+    public static let receiveOffload: Bool = System.supportsUDPReceiveOffload
+        && ProcessInfo.processInfo.environment["ICESTAT_UDP_GRO"] != "0"
 
     /// Sizes a bound channel's kernel buffers: `SO_RCVBUFFORCE`/`SO_SNDBUFFORCE` where the process may
     /// (root, or CAP_NET_ADMIN), past the system's `rmem_max`/`wmem_max`, else the plain options, which the
