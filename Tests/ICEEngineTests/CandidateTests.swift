@@ -66,6 +66,12 @@ struct CandidateTests {
         #expect(f.allows(interface: "eth0", address: IPAddress("192.168.1.2")!))
         #expect(!f.allows(interface: "lo", address: IPAddress("127.0.0.1")!))
         #expect(!f.allows(interface: "wt0", address: IPAddress("100.64.0.1")!))
+        #expect(!f.allows(interface: "veth0", address: IPAddress("192.168.77.1")!))
+        // An interface or address the operator names is used even where the default exclusions would skip it.
+        let named = HostCandidateFilter(addresses: [IPAddress("192.168.77.1")!])
+        #expect(named.allows(interface: "veth0", address: IPAddress("192.168.77.1")!))
+        #expect(HostCandidateFilter(interfaces: ["veth0"]).allows(interface: "veth0", address: IPAddress("192.168.77.1")!))
+        #expect(!HostCandidateFilter(interfaces: ["veth0"]).allows(interface: "veth1", address: IPAddress("192.168.77.1")!))
         #expect(!f.allows(interface: "eth0", address: IPAddress("fe80::1")!))
         let lo = HostCandidateFilter.loopback()
         #expect(lo.allows(interface: "lo", address: IPAddress("127.0.0.1")!))

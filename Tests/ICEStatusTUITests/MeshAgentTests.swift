@@ -38,6 +38,16 @@ struct MeshAgentTests {
         #expect(mesh.log("ann").components(separatedBy: "registered with").count - 1 == 2)
     }
 
+    @Test func anAgentWithNoAddressForHostCandidatesSaysWhy() throws {
+        let mesh = try MeshFixture()
+        // 192.0.2.99 (TEST-NET-1) is on no interface here: nothing may become a host candidate.
+        try mesh.configure(["ann", "bob"], lazy: true, ice: "{addresses: [192.0.2.99]}")
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        #expect(Harness.eventually(seconds: 5) { mesh.log("ann").contains("no local address may be a host candidate (interfaces wt*, utun*, wg*, ts*, tailscale*, zt*, docker*, veth*, br-*, virbr*, tun*, tap* are left out unless ice.interfaces or ice.addresses names them): peers can be reached only through a TURN relay") },
+                "\(mesh.log("ann"))")
+    }
+
     @Test func lazyPeersStayIdleUntilTrafficThenGoIdleAgainOnBothSides() throws {
         let mesh = try MeshFixture()
         try mesh.configure(Self.names, lazy: true, inactivity: "2s")

@@ -2,7 +2,8 @@
 public struct HostCandidateFilter: Sendable {
     /// If set, only these interface names are used.
     public var interfaces: Set<String>?
-    /// Interfaces whose names start with one of these are skipped (tunnels and virtual bridges, as NetBird does).
+    /// Interfaces whose names start with one of these are skipped (tunnels and virtual bridges, as NetBird does),
+    /// unless `interfaces` or `addresses` names them: what the operator lists is meant.
     public var excludedInterfacePrefixes: [String]
     /// If set, only these addresses are used.
     public var addresses: Set<IPAddress>?
@@ -41,7 +42,8 @@ public struct HostCandidateFilter: Sendable {
 
     public func allows(interface name: String, address: IPAddress) -> Bool {
         if let interfaces, !interfaces.contains(name) { return false }
-        if excludedInterfacePrefixes.contains(where: { name.hasPrefix($0) }) { return false }
+        let named = interfaces?.contains(name) == true || addresses?.contains(address) == true
+        if !named, excludedInterfacePrefixes.contains(where: { name.hasPrefix($0) }) { return false }
         if let addresses, !addresses.contains(address) { return false }
         if address.isLoopback && !includeLoopback { return false }
         if address.isIPv4 && !includeIPv4 { return false }

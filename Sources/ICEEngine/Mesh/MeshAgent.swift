@@ -98,6 +98,10 @@ public final class MeshAgent: Sendable {
         let filter = configuration.ice.hostFilter
         let read: @Sendable () -> Set<IPAddress> = { Set(((try? HostAddressGatherer.addresses(filter: filter)) ?? []).map(\.address)) }
         let initial = read()
+        if initial.isEmpty, !configuration.ice.relayOnly {
+            let skipped = filter.excludedInterfacePrefixes.map { $0 + "*" }.joined(separator: ", ")
+            logger.warning("no local address may be a host candidate (interfaces \(skipped) are left out unless ice.interfaces or ice.addresses names them): peers can be reached only through a TURN relay")
+        }
         let period = TimeAmount.nanoseconds(configuration.networkCheckInterval.nanoseconds)
         let task = group.next().scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
             guard let self else { return }

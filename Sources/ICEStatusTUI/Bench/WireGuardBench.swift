@@ -44,7 +44,6 @@ struct WireGuardBench {
             ip -n \(hostA) addr add \(veth.a)/24 dev eth0 && ip -n \(hostB) addr add \(veth.b)/24 dev eth0 && \
             ip -n \(hostA) link set eth0 up && ip -n \(hostB) link set eth0 up
             """)
-        // The link is eth0, not veth0: icestat, as NetBird, leaves veth* interfaces out of its host candidates.
         // The agents, eager, with a signal server beside a.
         let me = ProcessTimer.selfPath
         let signalPort = 51999
