@@ -8,7 +8,7 @@ import StatusRecorder
 /// Data-plane throughput on loopback: datagrams of 1,400 bytes from a local application through two
 /// `icestat up` processes (ann's local port for bob, over the ICE path, to bob's service), direct and relayed
 /// through a coturn on loopback, next to the same blaster sending straight to the receiver. Each figure is the
-/// highest rate at which a trial lost nothing.
+/// highest rate at which a trial lost nothing, the best of two searches.
 struct DataplaneBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataplane",
@@ -42,7 +42,8 @@ struct DataplaneBench: AsyncParsableCommand {
             if verbose { print(String(format: "  trial %8d/s: sent %8d received %8d%@", t.rate, t.sent, t.received, t.clean ? "" : "  (loss or slow)")) }
         }
         print("data plane, \(size)-byte datagrams on loopback, \(seconds) s trials: highest rate with no loss")
-        let direct = try await blaster.highestCleanRate(size: size, seconds: seconds, to: blaster.receiverPort, onTrial: report)
+        // Each search's result hangs on single trials on a shared machine: every figure is the best of two searches.
+        let direct = try await bestOfTwo { try await blaster.highestCleanRate(size: size, seconds: seconds, to: blaster.receiverPort, onTrial: report) }
         print(line("direct UDP blast (no icestat)", direct, nil))
         var paths: [(String, TURNServer?)] = [("through icestat, direct path", nil)]
         var coturn: BenchCoturn?
@@ -75,7 +76,7 @@ struct DataplaneBench: AsyncParsableCommand {
     /// The highest clean rate through `pair`, then one more trial at it for the agents' CPU per gigabit.
     private func measure(_ label: String, through pair: DataplaneAgents, blaster: UDPBlaster, direct: Int,
                          onTrial: (UDPBlastTrial) -> Void) async throws {
-        let rate = try await blaster.highestCleanRate(size: size, seconds: seconds, to: pair.entryPort, onTrial: onTrial)
+        let rate = try await bestOfTwo { try await blaster.highestCleanRate(size: size, seconds: seconds, to: pair.entryPort, onTrial: onTrial) }
         let before = try pair.cpuSeconds()
         let t = try await blaster.trial(rate: max(rate, 1000), size: size, seconds: seconds, to: pair.entryPort)
         let cpu = try pair.cpuSeconds() - before
@@ -83,6 +84,11 @@ struct DataplaneBench: AsyncParsableCommand {
         print(line(label, rate, direct) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
         let drops = try await pair.dropSummary()
         if !drops.isEmpty { print("  drops counted by the agents: \(drops)") }
+    }
+
+    private func bestOfTwo(_ search: () async throws -> Int) async throws -> Int {
+        let first = try await search()
+        return max(first, try await search())
     }
 
     private func line(_ label: String, _ rate: Int, _ direct: Int?) -> String {
