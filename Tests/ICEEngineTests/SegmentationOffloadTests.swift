@@ -43,7 +43,8 @@ struct SegmentationOffloadTests {
 
     /// A burst of `sizes` from a writer to a receiver; what the receiver got (in order) and how many of its
     /// reads were coalesced by GRO.
-    private func burst(_ sizes: [Int], segmentation: Bool, receiveOffload: Bool, refuseGSO: Bool = false) async throws
+    private func burst(_ sizes: [Int], segmentation: Bool, receiveOffload: Bool, refuseGSO: Bool = false,
+                       switchedOn: Bool = false) async throws
         -> (received: [ByteBuffer], coalescedReads: Int) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let received = NIOLockedValueBox<[ByteBuffer]>([])
@@ -57,6 +58,7 @@ struct SegmentationOffloadTests {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         try await UDPSocketTuning.sizeBuffers(receiver, bytes: 4 << 20).get()
+        if switchedOn { try await receiver.eventLoop.submit { UDPSocketTuning.startCoalescedReads(receiver) }.get() }
         let sender = try await UDPSocketTuning.configure(DatagramBootstrap(group: group)).bind(host: "127.0.0.1", port: 0).get()
         if refuseGSO {
             // A socket without UDP checksums may not use GSO: the kernel refuses such writes with EINVAL.
@@ -83,6 +85,14 @@ struct SegmentationOffloadTests {
         #expect(received == Self.expected())
         let kernelCoalesces = segmentation && receiveOffload && System.supportsUDPSegmentationOffload && System.supportsUDPReceiveOffload
         // On loopback a GSO write reaches a GRO socket as it was written: whole runs in one read.
+        #expect(kernelCoalesces ? coalesced > 0 : coalesced == 0, "\(coalesced) coalesced reads")
+    }
+
+    @Test func aSocketSwitchedToGROWhileOpenReadsCoalescedAndWhole() async throws {
+        // How an ICE host socket starts GRO: bound plain, switched when data first arrives on the selected pair.
+        let (received, coalesced) = try await burst(Self.sizes, segmentation: true, receiveOffload: false, switchedOn: true)
+        #expect(received == Self.expected())
+        let kernelCoalesces = System.supportsUDPSegmentationOffload && UDPSocketTuning.receiveOffload
         #expect(kernelCoalesces ? coalesced > 0 : coalesced == 0, "\(coalesced) coalesced reads")
     }
 

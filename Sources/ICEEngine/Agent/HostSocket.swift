@@ -26,6 +26,12 @@ enum HostSocket {
         }
     }
 
+    /// Switches an own socket to GRO reads (``UDPSocketTuning/startCoalescedReads(_:)``); the shared port
+    /// reads so from the start.
+    func startCoalescedReads() {
+        if case .own(let writer) = self { UDPSocketTuning.startCoalescedReads(writer.channel) }
+    }
+
     func close() -> EventLoopFuture<Void>? {
         switch self {
         case .own(let writer): return writer.channel.close()

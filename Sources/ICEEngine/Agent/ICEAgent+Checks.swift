@@ -89,6 +89,12 @@ extension ICEAgent {
             // The selected pair is tested first, so the common case costs no search of the checklist.
             let onSelected = selectedPath.map { $0.socket == socketIndex && $0.remote == from } ?? false
             if onSelected || pairs.contains(where: { $0.remote.address == from && $0.socketIndex == socketIndex }) {
+                // A socket that carries data reads with GRO from now on; sockets that only check stay cheap.
+                // (Indexes past the host sockets are relays, which read plainly.)
+                if onSelected, socketIndex < sockets.count, !coalescingSockets.contains(socketIndex) {
+                    coalescingSockets.insert(socketIndex)
+                    sockets[socketIndex].startCoalescedReads()
+                }
                 onEvent(.data(buffer))
             } else {
                 droppedDatagrams += 1

@@ -24,7 +24,7 @@ extension ICEAgent {
         } else {
             let bufferBytes = configuration.socketBufferBytes
             binds = hosts.enumerated().map { index, entry in
-                UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes, receiveOffload: true)
+                UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(DatagramHandler(buffers: { [weak self] in self?.receive(socketIndex: index, from: $0, buffer: $1) }))

@@ -64,6 +64,8 @@ public final class ICEAgent: @unchecked Sendable {
 
     /// Datagrams dropped because they failed to decode or authenticate.
     var droppedDatagrams = 0
+    /// Host sockets already switched to GRO reads (on their first data on the selected pair).
+    var coalescingSockets: Set<Int> = []
 
     struct SelectedPath {
         var socket: Int
