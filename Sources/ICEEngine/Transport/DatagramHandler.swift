@@ -29,10 +29,7 @@ final class DatagramHandler: ChannelInboundHandler, Sendable {
             receive(from, envelope.data)
             return
         }
-        var rest = envelope.data
-        while rest.readableBytes > 0, let datagram = rest.readSlice(length: min(size, rest.readableBytes)) {
-            receive(from, datagram)
-        }
+        envelope.data.forEachSegment(size: size) { receive(from, $0) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {}

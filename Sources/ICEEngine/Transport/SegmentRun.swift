@@ -50,9 +50,17 @@ struct SegmentRun {
     /// The run's datagrams one by one (slices of the joined buffer), for a socket that refused GSO.
     var datagrams: [ByteBuffer] {
         guard let joined else { return [first] }
-        var rest = joined
         var out: [ByteBuffer] = []
-        while rest.readableBytes > 0, let slice = rest.readSlice(length: min(segmentSize, rest.readableBytes)) { out.append(slice) }
+        joined.forEachSegment(size: segmentSize) { out.append($0) }
         return out
+    }
+}
+
+extension ByteBuffer {
+    /// Calls `body` with each `size`-byte slice of the readable bytes, in order, the last one possibly
+    /// shorter: the datagrams of a GSO write or of a GRO read. No bytes are copied.
+    func forEachSegment(size: Int, _ body: (ByteBuffer) -> Void) {
+        var rest = self
+        while rest.readableBytes > 0, let segment = rest.readSlice(length: Swift.min(size, rest.readableBytes)) { body(segment) }
     }
 }

@@ -6,9 +6,9 @@ import Synchronization
 /// unless the environment says `ICESTAT_UDP_GSO=0`; off for good once the kernel refuses one GSO write.
 ///
 /// A refusal (EIO from a device without checksum offload or under IPsec, EINVAL for a segment over the
-/// route's MTU) is fatal to the socket in NIO, so the socket closes and its connection recovers as from any
-/// lost socket (consent fails, ICE restarts), now without GSO. ``BatchedWriter`` also keeps each segment
-/// within its interface's MTU, so the common cause never arises.
+/// route's MTU) is fatal to the socket in NIO, so that socket closes, and every later write is plain. Its
+/// session is left to recover as from any lost socket; that recovery is not tested with a GSO refusal.
+/// ``BatchedWriter`` also keeps each segment within its interface's MTU, so the common cause never arises.
 enum SegmentationOffload {
     private static let refused = Atomic<Bool>(false)
     private static let configured: Bool = System.supportsUDPSegmentationOffload

@@ -33,7 +33,7 @@ public enum UDPSocketTuning {
             .channelOption(.datagramReceiveOffload, value: true)
             .channelOption(.datagramReceiveSegmentSize, value: true)
             .channelOption(.datagramVectorReadMessageCount, value: coalescedReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: coalescedReadCount * 65_536))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: coalescedReadCount * coalescedReadBytes))
     }
 
     /// Switches a bound socket to GRO reads where the kernel offers them: the larger read slots first, then
@@ -43,7 +43,7 @@ public enum UDPSocketTuning {
     static func startCoalescedReads(_ channel: Channel) {
         guard receiveOffload, let options = channel.syncOptions else { return }
         do {
-            try options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: coalescedReadCount * 65_536))
+            try options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: coalescedReadCount * coalescedReadBytes))
             try options.setOption(.datagramVectorReadMessageCount, value: coalescedReadCount)
             try options.setOption(.datagramReceiveSegmentSize, value: true)
             try options.setOption(.datagramReceiveOffload, value: true)
@@ -52,12 +52,14 @@ public enum UDPSocketTuning {
         }
     }
 
-    /// Reads per system call on a GRO socket, each up to 64 KiB.
+    /// Reads per system call on a GRO socket.
     static let coalescedReadCount = 16
+    /// The room for one GRO read: as much as the kernel coalesces (64 KiB).
+    static let coalescedReadBytes = 65_536
 
     /// Whether sockets that hear other agents use UDP GRO: where the kernel supports it, unless the
     /// environment says `ICESTAT_UDP_GRO=0`.
-    public static let receiveOffload: Bool = System.supportsUDPReceiveOffload
+    static let receiveOffload: Bool = System.supportsUDPReceiveOffload
         && ProcessInfo.processInfo.environment["ICESTAT_UDP_GRO"] != "0"
 
     /// Sizes a bound channel's kernel buffers: `SO_RCVBUFFORCE`/`SO_SNDBUFFORCE` where the process may
