@@ -23,16 +23,52 @@ let package = Package(
         .target(
             name: "StatusRecorder"
         ),
+        // The engine, in layers; each depends only on those above it, and only Mesh feeds the recorder.
+        // STUN: message codec, addresses and the client-transaction schedule; no NIO.
         .target(
-            name: "ICEEngine",
+            name: "STUN",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/ICEEngine/STUN"
+        ),
+        // ICE: candidates and gathering, the ICE agent, the TURN client, UDP transports, NAT diagnostics.
+        .target(
+            name: "ICE",
             dependencies: [
-                "StatusRecorder",
+                "STUN",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/ICEEngine/ICE"
+        ),
+        // Signal: the signal protocol and its end-to-end sealing, the client and the relay server.
+        .target(
+            name: "Signal",
+            dependencies: [
+                "STUN", "ICE",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            path: "Sources/ICEEngine/Signal"
+        ),
+        // Mesh: per-peer connections (the NetBird design), the mesh agent, lazy rules and the data plane.
+        .target(
+            name: "Mesh",
+            dependencies: [
+                "STUN", "ICE", "Signal", "StatusRecorder",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/ICEEngine/Mesh"
+        ),
+        // ICEEngine: the one import the front ends use; it re-exports the four layers.
+        .target(
+            name: "ICEEngine",
+            dependencies: ["STUN", "ICE", "Signal", "Mesh"],
+            path: "Sources/ICEEngine/Engine"
         ),
         .executableTarget(
             name: "ICEStatusTUI",
@@ -49,9 +85,12 @@ let package = Package(
         ),
         // libFuzzer target for the STUN and ChannelData decoders (scripts/fuzz.sh); an ordinary build replays files.
         .executableTarget(name: "STUNFuzzer", dependencies: ["ICEEngine"]),
-        // What the test targets share: certificates made with openssl for the TLS servers they start.
-        .target(name: "ICETestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "ICEEngineTests", dependencies: ["ICEEngine", "ICETestSupport"], resources: [.copy("Resources")]),
+        // What the test targets share: certificates made with openssl for the TLS servers they start, and
+        // an in-memory network that runs ICE agents in virtual time.
+        .target(name: "ICETestSupport", dependencies: ["ICE", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/TestSupport"),
+        .testTarget(name: "ICEEngineTests", dependencies: [
+            "ICEEngine", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], resources: [.copy("Resources")]),
         .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
         .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine", "ICETestSupport"]),
     ]

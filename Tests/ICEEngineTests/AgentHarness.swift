@@ -1,7 +1,11 @@
+import ICETestSupport
 import NIOCore
 import NIOPosix
 import Synchronization
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// Records an agent's events and waits, with a bound, for conditions on them.
 final class EventLog: Sendable {
@@ -27,14 +31,9 @@ final class EventLog: Sendable {
         all.compactMap { if case .localCandidate(let c) = $0 { c } else { nil } }
     }
 
-    /// Polls every 20 ms until `condition` holds or `seconds` pass.
+    /// Polls until `condition` holds or `seconds` pass.
     func wait(seconds: Double, _ condition: (EventLog) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if condition(self) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition(self)
+        await eventually(seconds: seconds) { condition(self) }
     }
 }
 

@@ -1,5 +1,8 @@
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 struct CandidateTests {
     @Test func priorityFollowsRFC8445() {

@@ -1,6 +1,9 @@
 import Foundation
 import ICETestSupport
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// A real coturn (`turnserver`, Debian's coturn package) on 127.0.0.1 for one test, with a static user.
 final class Coturn {

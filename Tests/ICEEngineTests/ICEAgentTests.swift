@@ -1,7 +1,10 @@
 import Foundation
 import NIOCore
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ICEAgentTests {
@@ -151,8 +154,7 @@ struct ICEAgentTests {
 
     @Test func unreachablePeerFails() async throws {
         let (a, logA) = AgentFactory.make(.controlling) {
-            $0.maxRetransmissions = 2
-            $0.initialRTO = .milliseconds(100)
+            $0.retransmission = STUNRetransmission(initialRTO: .milliseconds(100), maxRetransmissions: 2)
             $0.checkingTimeout = .seconds(3)
         }
         _ = try await a.gather().get()

@@ -3,7 +3,10 @@ import NIOCore
 import StatusRecorder
 import Synchronization
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct PeerConnectionTests {

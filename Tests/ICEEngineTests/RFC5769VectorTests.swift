@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// Every RFC 5769 vector (copied from shared/testdata) decodes to its expected values and verifies.
 struct RFC5769VectorTests {

@@ -1,6 +1,9 @@
 import NIOCore
 import NIOPosix
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// A hand-driven connection to a signal server: sends any frame or raw bytes and collects what comes back,
 /// to play a misbehaving agent in tests.

@@ -1,6 +1,9 @@
 import NIOCore
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// Remote candidates inside a network routed through the mesh are never paired (NetBird's candidateViaRoutes).
 @Suite(.serialized)

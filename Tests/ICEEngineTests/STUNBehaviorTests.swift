@@ -1,5 +1,8 @@
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// RFC 5780 attributes in the codec.
 struct STUNBehaviorAttributeTests {

@@ -1,6 +1,9 @@
 import NIOCore
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// `icestat stun`'s responder, driven over real loopback sockets.
 @Suite(.serialized)

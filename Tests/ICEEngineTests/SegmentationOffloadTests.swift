@@ -2,7 +2,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// UDP GSO on the way out (``BatchedWriter`` joining a burst into ``SegmentRun``s) and GRO on the way in
 /// (``DatagramHandler`` cutting coalesced reads apart), over real sockets on loopback: the receiver sees the

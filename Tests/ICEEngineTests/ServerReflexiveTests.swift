@@ -1,7 +1,10 @@
 import Foundation
 import NIOCore
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 extension EventLog {
     var stunResults: [(server: TransportAddress, mapped: TransportAddress?)] {

@@ -1,9 +1,13 @@
+import ICETestSupport
 import Crypto
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 @Suite("Signal protocol") struct SignalProtocolTests {
     @Test func framesRoundTrip() throws {
@@ -115,15 +119,6 @@ final class SignalInbox: Sendable {
     }
     var connectedCount: Int { events.withLock { $0.filter { if case .connected = $0 { true } else { false } }.count } }
     func record(_ e: SignalClient.Event) { events.withLock { $0.append(e) } }
-}
-
-func eventually(seconds: Double, _ body: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await body() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await body()
 }
 
 @Suite("Signal server and client", .serialized, .timeLimit(.minutes(1)))

@@ -2,7 +2,10 @@ import Foundation
 import NIOCore
 import Synchronization
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// Our TURN client against a real coturn on loopback.
 @Suite(.serialized, .timeLimit(.minutes(1)))

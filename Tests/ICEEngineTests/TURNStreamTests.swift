@@ -3,7 +3,10 @@ import ICETestSupport
 import NIOCore
 import Synchronization
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// TURN over TCP and TLS (RFC 8656 §3.1, §12.5) against a real coturn on loopback, with a CA and certificate
 /// the test makes with openssl.

@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// A path between two agents that a test can cut and restore: datagrams to `frontAddress` go on to `target`
 /// from a second socket, and what comes back there returns to the last sender. Loopback only.

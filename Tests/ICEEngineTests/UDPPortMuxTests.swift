@@ -1,6 +1,9 @@
 import NIOCore
 import Testing
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// Sessions that share one fixed host port (`ice.port`) through a ``UDPPortMux``.
 @Suite(.serialized)

@@ -1,5 +1,8 @@
 import Foundation
-@testable import ICEEngine
+@testable import STUN
+@testable import ICE
+@testable import Signal
+@testable import Mesh
 
 /// A plain UDP socket on 127.0.0.1 for sending hand-made packets and collecting what comes back.
 final class UDPProbe {

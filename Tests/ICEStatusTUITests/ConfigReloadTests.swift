@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 import Testing
 
@@ -23,7 +24,7 @@ struct ConfigReloadTests {
 
         // The file changes on disk: cat appears with its port and connects; bob's connection is untouched.
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: false)
-        #expect(Harness.eventually(seconds: 5) { mesh.log("ann").contains("config reloaded (the file changed): added cat") }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("config reloaded (the file changed): added cat") }, "\(mesh.dump())")
         #expect(mesh.waitAll([("ann", "cat"), ("cat", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
         #expect(!Self.portIsFree(mesh.port("ann", "cat")))
         let app = try UDPEndpoint(), catService = try UDPEndpoint(port: mesh.servicePort("cat", "ann"))
@@ -34,7 +35,7 @@ struct ConfigReloadTests {
         // bob's local port moves: the old one is released, the new one carries bob's traffic, cat keeps its own.
         let oldPort = mesh.port("ann", "bob"), newPort = oldPort + 5
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: false, ports: ["bob": newPort])
-        #expect(Harness.eventually(seconds: 5) { mesh.log("ann").contains("moved bob") }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("moved bob") }, "\(mesh.dump())")
         #expect(Self.portIsFree(oldPort))
         let bobService = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
         app.send("to bob", to: newPort)
@@ -61,11 +62,11 @@ struct ConfigReloadTests {
         Thread.sleep(forTimeInterval: 1.5)
         #expect(mesh.peers("ann")["cat"] != nil, "reloaded without SIGHUP")
         kill(mesh.agents["ann"]!.process!.pid, SIGHUP)
-        #expect(Harness.eventually(seconds: 5) { mesh.log("ann").contains("config reloaded (SIGHUP): removed cat") }, "\(mesh.dump())")
-        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["cat"] == nil && !mesh.peers("ann").isEmpty })
+        #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("config reloaded (SIGHUP): removed cat") }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["cat"] == nil && !mesh.peers("ann").isEmpty })
         #expect(Self.portIsFree(catPort))
         // cat was told: ann went idle for it (it does not retry on its own).
-        #expect(Harness.eventually(seconds: 5) { mesh.status("cat", "ann") == "Idle" }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.status("cat", "ann") == "Idle" }, "\(mesh.dump())")
         #expect(mesh.peers("cat")["ann"]?["reason"] as? String == "remote went idle")
         #expect(mesh.status("ann", "bob") == "Connected")
     }
@@ -94,7 +95,7 @@ struct ConfigReloadTests {
         var received: [String] = []
         while received.count < count, let (text, _) = service.receive(seconds: 3) { received.append(text) }
         #expect(received == (1...count).map { "datagram \($0)" }, "got \(received.count) of \(count)\n\(mesh.dump())")
-        #expect(Harness.eventually(seconds: 5) { mesh.log("ann").contains("added dan; removed cat; updated bobby") }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("added dan; removed cat; updated bobby") }, "\(mesh.dump())")
         #expect(mesh.peers("ann")["bobby"]?["lastStatusUpdate"] as? String == since)
         #expect(mesh.peers("ann")["bobby"]?["status"] as? String == "Connected")
         #expect(mesh.waitAll([("ann", "dan")], "Connected", seconds: 15), "\(mesh.dump())")
@@ -105,20 +106,20 @@ struct ConfigReloadTests {
         try mesh.configure(["ann", "bob", "cat"], lazy: true)
         try mesh.startSignal()
         for name in ["ann", "bob", "cat"] { try mesh.startAgent(name) }
-        #expect(Harness.eventually(seconds: 8) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 8) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" }, "\(mesh.dump())")
         #expect(mesh.status("ann", "bob") == "Idle" && mesh.status("ann", "cat") == "Idle")
 
         // Lazy off: every peer connects at once, as NetBird's option does.
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: false)
         #expect(mesh.waitAll([("ann", "bob"), ("ann", "cat")], "Connected", seconds: 15), "\(mesh.dump())")
-        #expect(Harness.eventually(seconds: 3) { mesh.agentJSON("ann")["lazyConnections"] as? Bool == false })
+        #expect(eventuallyBlocking(seconds: 3) { mesh.agentJSON("ann")["lazyConnections"] as? Bool == false })
 
         // A broken file: nothing changes, the problem is in the log, the report and the JSON.
         let good = try String(contentsOfFile: mesh.agents["ann"]!.config, encoding: .utf8)
         let broken = good.replacingOccurrences(of: mesh.agents["cat"]!.publicKey, with: "not-a-key")
         try broken.write(toFile: mesh.agents["ann"]!.config, atomically: true, encoding: .utf8)
         let expected = "ann.yaml: peers[1].public_key: not a base64 32-byte key"
-        #expect(Harness.eventually(seconds: 5) { mesh.agentJSON("ann")["configError"] as? String == expected }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.agentJSON("ann")["configError"] as? String == expected }, "\(mesh.dump())")
         #expect(mesh.log("ann").contains("config reload failed: \(mesh.agents["ann"]!.config): peers[1].public_key: not a base64 32-byte key; still running with the previous config"))
         let detail = try Harness.icestat(["--detail", "--socket", mesh.agents["ann"]!.socket])
         #expect(detail.stdout.contains("Config reload failed: \(expected) (running with the previous config)"), "\(detail.stdout)")
@@ -128,8 +129,8 @@ struct ConfigReloadTests {
         // A good one again: the error is gone; lazy back on applies to the connected peers too (2 s without
         // traffic and they go Idle).
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: true, inactivity: "2s")
-        #expect(Harness.eventually(seconds: 5) { mesh.agentJSON("ann")["configError"] is NSNull }, "\(mesh.dump())")
-        #expect(Harness.eventually(seconds: 10) { mesh.status("ann", "bob") == "Idle" && mesh.status("ann", "cat") == "Idle" }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.agentJSON("ann")["configError"] is NSNull }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 10) { mesh.status("ann", "bob") == "Idle" && mesh.status("ann", "cat") == "Idle" }, "\(mesh.dump())")
     }
 }
 

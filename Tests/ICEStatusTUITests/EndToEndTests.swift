@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ struct EndToEndTests {
         let demo = try Harness.start(["demo", "--headless", "--socket", socket])
         defer { if demo.isRunning { demo.terminate() } }
         var last = ""
-        let allConnected = try Harness.eventually(seconds: 20) {
+        let allConnected = try eventuallyBlocking(seconds: 20) {
             let r = try Harness.icestat(["--detail", "--socket", socket])
             last = r.stdout
             return r.status == 0 && r.stdout.contains("Peers count: 8/8 Connected")
@@ -147,10 +148,10 @@ struct EndToEndTests {
         let viewer = try TmuxSession(command: "\(Harness.binary) --socket \(socket)", columns: 120, rows: 20)
         #expect(viewer.waitFor(seconds: 10) { $0.contains("peers 8/8 connected") }, "viewer:\n\(viewer.capture())")
         viewer.send("q")
-        #expect(Harness.eventually(seconds: 5) { !viewer.isAlive })
+        #expect(eventuallyBlocking(seconds: 5) { !viewer.isAlive })
         // Ctrl-C (SIGINT) ends the demo cleanly: terminal restored, socket removed.
         session.send("C-c")
-        #expect(Harness.eventually(seconds: 10) { !session.isAlive })
+        #expect(eventuallyBlocking(seconds: 10) { !session.isAlive })
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 
@@ -163,6 +164,6 @@ struct EndToEndTests {
         for colour in ["32m", "33m", "31m", "36m"] { #expect(!screen.contains("[\(colour)") && !screen.contains(";\(colour)")) }
         // The terminal going away (hang-up, end of input) ends the demo cleanly: it removes its socket.
         _ = try session.tmux(["kill-server"])
-        #expect(Harness.eventually(seconds: 10) { !FileManager.default.fileExists(atPath: socket) })
+        #expect(eventuallyBlocking(seconds: 10) { !FileManager.default.fileExists(atPath: socket) })
     }
 }

@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 import Testing
 
@@ -24,7 +25,7 @@ struct MeshAgentTests {
         #expect(got?.0 == "ping 1" && got?.1 == mesh.port("bob", "ann"), "\(mesh.dump())")
         service.send("pong 1", to: mesh.port("bob", "ann"))
         #expect(app.receive(seconds: 5)?.0 == "pong 1")
-        #expect(Harness.eventually(seconds: 3) { (mesh.peers("ann")["bob"]?["transferSent"] as? Int ?? 0) >= 6 })
+        #expect(eventuallyBlocking(seconds: 3) { (mesh.peers("ann")["bob"]?["transferSent"] as? Int ?? 0) >= 6 })
 
         // The signal server goes away: connections stay up, the agents say the signal is down.
         mesh.stopSignal()
@@ -44,7 +45,7 @@ struct MeshAgentTests {
         try mesh.configure(["ann", "bob"], lazy: true, ice: "{addresses: [192.0.2.99]}")
         try mesh.startSignal()
         try mesh.startAgent("ann")
-        #expect(Harness.eventually(seconds: 5) { mesh.log("ann").contains("no local address may be a host candidate (interfaces wt*, utun*, wg*, ts*, tailscale*, zt*, docker*, veth*, br-*, virbr*, tun*, tap* are left out unless ice.interfaces or ice.addresses names them): peers can be reached only through a TURN relay") },
+        #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("no local address may be a host candidate (interfaces wt*, utun*, wg*, ts*, tailscale*, zt*, docker*, veth*, br-*, virbr*, tun*, tap* are left out unless ice.interfaces or ice.addresses names them): peers can be reached only through a TURN relay") },
                 "\(mesh.log("ann"))")
     }
 
@@ -53,7 +54,7 @@ struct MeshAgentTests {
         try mesh.configure(Self.names, lazy: true, inactivity: "2s")
         try mesh.startSignal()
         for name in Self.names { try mesh.startAgent(name) }
-        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" }, "\(mesh.dump())")
         Thread.sleep(forTimeInterval: 1)
         #expect(allPairs.allSatisfy { mesh.status($0.0, $0.1) == "Idle" }, "\(mesh.dump())")
 
@@ -67,7 +68,7 @@ struct MeshAgentTests {
         #expect(mesh.status("ann", "bob") == "Idle" && mesh.status("bob", "cat") == "Idle")
 
         // No traffic for 2 s: Idle again on both sides, each with its reason, and the port listens again.
-        #expect(Harness.eventually(seconds: 8) { mesh.status("ann", "cat") == "Idle" && mesh.status("cat", "ann") == "Idle" }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 8) { mesh.status("ann", "cat") == "Idle" && mesh.status("cat", "ann") == "Idle" }, "\(mesh.dump())")
         let reasons = Set([mesh.peers("ann")["cat"]?["reason"] as? String, mesh.peers("cat")["ann"]?["reason"] as? String])
         #expect(reasons.contains("lazy: idle after 2 s without traffic"), "\(reasons)")
         app.send("again", to: mesh.port("ann", "cat"))
@@ -90,7 +91,7 @@ struct MeshAgentTests {
         let start = Date()
         mesh.kill("bob")
         // Within the consent timeout (3 s here): the signal server sees the connection drop at once.
-        #expect(Harness.eventually(seconds: 3) { mesh.status("ann", "bob") == "Idle" }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 3) { mesh.status("ann", "bob") == "Idle" }, "\(mesh.dump())")
         #expect(Date().timeIntervalSince(start) < 3.5)
         #expect(mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline")
         try mesh.startAgent("bob")
@@ -102,7 +103,7 @@ struct MeshAgentTests {
         mesh.kill("bob", signal: SIGTERM)
         #expect(mesh.log("bob").hasSuffix("icestat up: stopped\n"), "\(mesh.log("bob"))")
         #expect(!FileManager.default.fileExists(atPath: mesh.agents["bob"]!.socket))
-        #expect(Harness.eventually(seconds: 2) { mesh.status("ann", "bob") == "Idle" })
+        #expect(eventuallyBlocking(seconds: 2) { mesh.status("ann", "bob") == "Idle" })
         #expect(["remote went idle", "remote offline"].contains(mesh.peers("ann")["bob"]?["reason"] as? String ?? ""))
     }
 
@@ -111,13 +112,13 @@ struct MeshAgentTests {
         try mesh.configure(["ann", "bob"], lazy: true, inactivity: "15m")
         try mesh.startSignal()
         try mesh.startAgent("ann")
-        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline" })
+        #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline" })
         // bob is away: ann tries, hears "offline" and stops; what it kept meanwhile (at most 256, the oldest
         // dropped beyond) cannot be carried. Every datagram is accounted for, none lost silently.
         let app = try UDPEndpoint()
         for i in 0..<261 { app.send("datagram \(i)", to: mesh.port("ann", "bob")) }
         func drops() -> [String: Any] { mesh.peers("ann")["bob"]?["droppedDatagrams"] as? [String: Any] ?? [:] }
-        #expect(Harness.eventually(seconds: 5) { drops()["total"] as? Int == 261 }, "\(mesh.dump())")
+        #expect(eventuallyBlocking(seconds: 5) { drops()["total"] as? Int == 261 }, "\(mesh.dump())")
         let reasons = drops()["reasons"] as? [String: Int] ?? [:]
         #expect(Set(reasons.keys).isSubset(of: ["no-path", "buffer-full"]) && reasons.values.reduce(0, +) == 261 && (reasons["buffer-full"] ?? 0) <= 5)
         let detail = try Harness.icestat(["--detail", "--socket", mesh.agents["ann"]!.socket])
@@ -130,7 +131,7 @@ struct MeshAgentTests {
         try mesh.startSignal()
         try mesh.startAgent("ann")
         try mesh.startAgent("bob")
-        #expect(Harness.eventually(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" })
+        #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "lazy: idle until traffic" })
         // A malformed frame, an oversized one, and a frame before registering, each on its own connection.
         let r = try Harness.run("python3", ["-c", """
             import socket, struct

@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 import Testing
 
@@ -47,7 +48,7 @@ final class MeshFixture {
         let argv = [Harness.binary, "signal", "--listen", "\(signalHost):\(signalPort)"]
         signal = try Harness.Child(signalNamespace.map { ["ip", "netns", "exec", $0] + argv } ?? wrap(argv),
                                    stderr: "\(directory)/signal.log")
-        #expect(Harness.eventually(seconds: 10) { self.log("signal").contains("listening") }, "signal did not start")
+        #expect(eventuallyBlocking(seconds: 10) { self.log("signal").contains("listening") }, "signal did not start")
     }
 
     func stopSignal() {
@@ -114,7 +115,7 @@ final class MeshFixture {
         let child = try Harness.Child(agentNamespaces[name].map { ["ip", "netns", "exec", $0] + argv } ?? wrap(argv),
                                       stderr: "\(directory)/\(name).log")
         agents[name]!.process = child
-        #expect(Harness.eventually(seconds: 10) { self.log(name).contains("status socket") }, "\(name) did not start: \(log(name))")
+        #expect(eventuallyBlocking(seconds: 10) { self.log(name).contains("status socket") }, "\(name) did not start: \(log(name))")
     }
 
     func kill(_ name: String, signal: Int32 = SIGKILL) {
@@ -143,7 +144,7 @@ final class MeshFixture {
 
     /// Waits until every listed (agent, peer) pair is in `state`.
     func waitAll(_ pairs: [(String, String)], _ state: String, seconds: Double) -> Bool {
-        Harness.eventually(seconds: seconds) { pairs.allSatisfy { status($0.0, $0.1) == state } }
+        eventuallyBlocking(seconds: seconds) { pairs.allSatisfy { status($0.0, $0.1) == state } }
     }
 
     /// Everything an assertion failure should show.

@@ -88,7 +88,7 @@ final class LabScenario {
     /// Seconds until `condition` holds (polled every 100 ms), or nil after `seconds`.
     func time(within seconds: Double, _ condition: () -> Bool) -> Double? {
         let start = Date()
-        return Harness.eventually(seconds: seconds, condition) ? Date().timeIntervalSince(start) : nil
+        return eventuallyBlocking(seconds: seconds, condition) ? Date().timeIntervalSince(start) : nil
     }
 
     func connected(_ a: String, _ b: String, type: String) -> Bool {
@@ -289,7 +289,7 @@ struct NATLabTests {
         let stun = try Harness.Child(s.lab.wrap(s.lab.server, [Harness.binary, "stun", "--listen", "\(NATLab.serverIP):3490",
                                                                  "--alternate", "\(NATLab.serverIP2):3491"]), stderr: log)
         defer { stun.terminate(); stun.wait(seconds: 5) }
-        #expect(Harness.eventually(seconds: 10) { s.mesh.log("stun").contains("listening") })
+        #expect(eventuallyBlocking(seconds: 10) { s.mesh.log("stun").contains("listening") })
         let argv = s.lab.wrap(host, [Harness.binary, "netcheck", "--json", "--timeout", "1", "--stun", "stun:\(NATLab.serverIP):3490",
                                      "--lifetime", "--lifetime-waits", "1,6"])
         let r = try Harness.run(argv[0], Array(argv.dropFirst()), timeout: 60)
@@ -319,7 +319,7 @@ struct NATLabTests {
         #expect(peer["relayTransport"] as? String == "tcp" && peer["relayAddress"] as? String == "turn:\(NATLab.serverIP):\(LabScenario.turnPort)?transport=tcp",
                 "\(peer)")
         // UDP to the server is dropped silently: its Allocate fails only at its timeout, and the reason says so then.
-        #expect(Harness.eventually(seconds: 15) {
+        #expect(eventuallyBlocking(seconds: 15) {
             (s.peer("a1", "b1")["reason"] as? String)?.hasPrefix("direct checks timed out; UDP to the TURN server failed; relayed over TURN/TCP; next direct attempt in ") == true
         }, "\(s.peer("a1", "b1"))")
         // A datagram one way and its reply the other, through the TCP relay.
@@ -344,7 +344,7 @@ struct NATLabTests {
         for (x, y) in [("a1", "b1"), ("b1", "a1")] {
             let peer = s.peer(x, y)
             #expect(peer["relayTransport"] as? String == "tls" && peer["relayAddress"] as? String == "turns:\(NATLab.serverIP):5349", "\(peer)")
-            #expect(Harness.eventually(seconds: 15) {
+            #expect(eventuallyBlocking(seconds: 15) {
                 (s.peer(x, y)["reason"] as? String)?.contains("UDP to the TURN server failed; relayed over TURN/TLS") == true
             }, "\(s.peer(x, y))")
         }

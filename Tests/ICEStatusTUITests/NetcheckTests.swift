@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ struct NetcheckTests {
 
     static func start(_ argv: [String], log: String, ready: String) throws -> Harness.Child {
         let child = try Harness.Child(argv, stdout: log, stderr: log)
-        #expect(Harness.eventually(seconds: 10) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(ready) }, "did not start: \(argv)")
+        #expect(eventuallyBlocking(seconds: 10) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(ready) }, "did not start: \(argv)")
         return child
     }
 
@@ -119,7 +120,7 @@ struct NetcheckTests {
             "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret",
             "--realm", "icestat.test", "--fingerprint", "--no-multicast-peers", "--allow-loopback-peers", "--verbose"], stdout: log)
         defer { kill(coturn.pid, SIGKILL); coturn.wait(seconds: 5) }
-        #expect(Harness.eventually(seconds: 10) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers") })
+        #expect(eventuallyBlocking(seconds: 10) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers") })
         let turn = "turn:127.0.0.1:\(port)"
         let r = try Self.netcheck(["--stun", "stun:127.0.0.1:\(port)", "--turn", turn, "--turn", turn, "--turn", turn + "?transport=tcp",
                                    "--turn-user", "icestat", "--turn-user", "icestat", "--turn-user", "icestat",

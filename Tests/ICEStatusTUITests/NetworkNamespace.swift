@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 
 /// A network namespace made by a test (`ip netns add`), deleted with everything in it when released.
@@ -54,7 +55,7 @@ final class NetworkNamespace {
 
     /// Waits until a UDP (or TCP) port listens inside the namespace.
     func waitForListener(port: Int, udp: Bool = true, seconds: Double = 10) -> Bool {
-        Harness.eventually(seconds: seconds) {
+        eventuallyBlocking(seconds: seconds) {
             ((try? sh("ss -H\(udp ? "u" : "t")ln 'sport = :\(port)'")) ?? "").contains(":\(port)")
         }
     }
@@ -71,7 +72,7 @@ final class NetworkNamespace {
             "--no-cli", "--log-file", "stdout", "--lt-cred-mech", "--user", "icestat:secret", "--realm", realm,
             "--fingerprint", "--no-multicast-peers", "--verbose"] + extraArguments), stdout: log)
         // Listening is not enough: an Allocate needs every relay thread, and coturn logs their count once all exist.
-        let threadsUp = Harness.eventually(seconds: 10) {
+        let threadsUp = eventuallyBlocking(seconds: 10) {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers")
         }
         guard threadsUp, waitForListener(port: port) else {

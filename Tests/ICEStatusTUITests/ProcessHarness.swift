@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 @testable import ICEStatusTUI
 
@@ -38,7 +39,7 @@ enum Harness {
         /// Waits up to `seconds`, then kills; returns the exit status (128+signal when killed by one).
         @discardableResult
         func wait(seconds: Double) -> Int32 {
-            if Harness.eventually(seconds: seconds, { !isRunning }) { return status ?? -1 }
+            if eventuallyBlocking(seconds: seconds, { !isRunning }) { return status ?? -1 }
             kill(pid, SIGKILL)
             var raw: Int32 = 0
             waitpid(pid, &raw, 0)
@@ -92,18 +93,8 @@ enum Harness {
         return dir + "/status.sock"
     }
 
-    /// Polls `body` every 100 ms for up to `seconds`.
-    static func eventually(seconds: Double, _ body: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try body() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return try body()
-    }
-
     static func waitForExit(_ p: Child, seconds: Double) -> Bool {
-        eventually(seconds: seconds) { !p.isRunning }
+        eventuallyBlocking(seconds: seconds) { !p.isRunning }
     }
 }
 
@@ -140,7 +131,7 @@ final class TmuxSession {
     var isAlive: Bool { (try? tmux(["has-session", "-t", name]).status) == 0 }
 
     func waitFor(seconds: Double, _ predicate: (String) -> Bool) -> Bool {
-        Harness.eventually(seconds: seconds) { predicate(capture()) }
+        eventuallyBlocking(seconds: seconds) { predicate(capture()) }
     }
 
     deinit { _ = try? tmux(["kill-server"]) }

@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 import Testing
 
@@ -29,7 +30,7 @@ struct RelayFallbackTests {
         try mesh.startAgent("ann")
         try mesh.startAgent("bob")
         let both = [("ann", "bob"), ("bob", "ann")]
-        #expect(Harness.eventually(seconds: 20) {
+        #expect(eventuallyBlocking(seconds: 20) {
             both.allSatisfy { mesh.status($0.0, $0.1) == "Connected" && mesh.peers($0.0)[$0.1]?["connectionType"] as? String == "Relayed" }
         }, "\(mesh.dump())")
         let reasons = both.compactMap { mesh.peers($0.0)[$0.1]?["reason"] as? String }
@@ -39,7 +40,7 @@ struct RelayFallbackTests {
         #expect(both.contains { mesh.peers($0.0)[$0.1]?["nextRetryAt"] is String })
 
         for rule in block { try ns.exec(["iptables", "-D", "INPUT"] + rule + ["-j", "DROP"]) }
-        #expect(Harness.eventually(seconds: 15) {
+        #expect(eventuallyBlocking(seconds: 15) {
             both.allSatisfy { mesh.peers($0.0)[$0.1]?["connectionType"] as? String == "P2P" }
         }, "\(mesh.dump())")
         let peer = mesh.peers("ann")["bob"]
@@ -52,7 +53,7 @@ struct RelayFallbackTests {
         let refreshesBefore = mesh.log("coturn").components(separatedBy: "REFRESH processed, success").count
         mesh.kill("ann", signal: SIGTERM)
         #expect(mesh.log("ann").hasSuffix("icestat up: stopped\n"))
-        #expect(Harness.eventually(seconds: 3) {
+        #expect(eventuallyBlocking(seconds: 3) {
             mesh.log("coturn").components(separatedBy: "REFRESH processed, success").count > refreshesBefore
         }, "\(mesh.log("coturn").suffix(3000))")
     }

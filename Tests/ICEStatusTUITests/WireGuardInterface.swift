@@ -1,3 +1,4 @@
+import ICETestSupport
 import Foundation
 
 /// A WireGuard interface made by wireguard-go inside a test's network namespace, with a tunnel address and
@@ -30,7 +31,7 @@ final class WireGuardInterface {
         publicKey = try Self.sh("umask 077 && wg genkey > \(keyFile) && wg pubkey < \(keyFile)").trimmingCharacters(in: .whitespacesAndNewlines)
         process = try Harness.Child(["ip", "netns", "exec", namespace, "wireguard-go", "-f", name],
                                     stdout: "\(directory)/\(name).log", stderr: "\(directory)/\(name).err")
-        let up = Harness.eventually(seconds: 10) {
+        let up = eventuallyBlocking(seconds: 10) {
             FileManager.default.fileExists(atPath: "/var/run/wireguard/\(name).sock")
         }
         guard up else { throw Self.failure("wireguard-go did not make \(name) in \(namespace)") }

@@ -1,0 +1,19 @@
+import STUN
+
+/// The type of an ICE candidate (RFC 8445 §5.1.1).
+public enum CandidateType: String, Sendable, Hashable, CaseIterable {
+    case host
+    case serverReflexive = "srflx"
+    case peerReflexive = "prflx"
+    case relayed = "relay"
+
+    /// The recommended type preference (RFC 8445 §5.1.2.2).
+    public var typePreference: UInt32 {
+        switch self {
+        case .host: 126
+        case .peerReflexive: 110
+        case .serverReflexive: 100
+        case .relayed: 0
+        }
+    }
+}
