@@ -41,11 +41,12 @@ public final class ICEAgent: @unchecked Sendable {
     var state: ICEConnectionState = .new
     var selectedPairID: Int? {
         didSet {
-            selectedPath = selectedPairID.flatMap { pair($0) }.map {
-                pair in endpoint(pair.endpoint).map {
-                    SelectedPath(endpoint: $0, remote: pair.remote.address, destination: try? pair.remote.address.socketAddress())
-                }
-            } ?? nil
+            guard let pair = selectedPairID.flatMap({ pair($0) }), let endpoint = endpoint(pair.endpoint) else {
+                selectedPath = nil
+                return
+            }
+            selectedPath = SelectedPath(endpoint: endpoint, remote: pair.remote.address,
+                                        destination: try? pair.remote.address.socketAddress())
         }
     }
     /// The selected pair's endpoint and remote, kept ready for the data path (no lookup per datagram).
