@@ -80,7 +80,7 @@ struct DashboardTests {
         let screen = TextScreen(rows: 20, columns: 80)
         DashboardRenderer.draw(m, on: screen, now: Fixtures.now)
         #expect(screen.text.contains("Peer:              bravo"))
-        #expect(screen.text.contains("Reason:            ICE checks failed; next attempt in 6 s"))
+        #expect(screen.text.contains("Reason:            ICE checks failed; no TURN server configured to relay throu"))
         DashboardInput.apply(.back, to: &m, pageSize: 5)
         #expect(m.mode == .list)
         DashboardInput.apply(.quit, to: &m, pageSize: 5)

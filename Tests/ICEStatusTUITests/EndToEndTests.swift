@@ -145,8 +145,24 @@ struct EndToEndTests {
         session.resize(columns: 120, rows: 20)
         #expect(session.waitFor(seconds: 5) { $0.contains("peers 8/8 connected") })
         // A second terminal attaches to the same agent through the status socket.
-        let viewer = try TmuxSession(command: "\(Harness.binary) --socket \(socket)", columns: 120, rows: 20)
+        let viewer = try TmuxSession(command: "\(Harness.binary) --socket \(socket)", columns: 120, rows: 32)
         #expect(viewer.waitFor(seconds: 10) { $0.contains("peers 8/8 connected") }, "viewer:\n\(viewer.capture())")
+        // The agent's events cross the socket too: `e` shows the log, the detail pane a peer's latest.
+        viewer.send("e")
+        #expect(viewer.waitFor(seconds: 5) { screen in
+            screen.contains(" Events") && screen.split(separator: "\n").contains { $0.contains(" agent ") && $0.hasSuffix("signal connected: in-process") }
+                && screen.split(separator: "\n").count { $0.contains("Connecting → Connected") } >= 8
+        }, "viewer:\n\(viewer.capture())")
+        viewer.send("/")
+        viewer.send("-l", "hotel")
+        viewer.send("Enter")
+        #expect(viewer.waitFor(seconds: 5) { screen in
+            screen.contains("Events of \"hotel\"") && screen.contains("hotel  Connecting → Connected") && !screen.contains("alpha  ")
+        }, "viewer:\n\(viewer.capture())")
+        viewer.send("Escape")
+        viewer.send("Enter")
+        #expect(viewer.waitFor(seconds: 5) { $0.contains("Peer details") && $0.contains("Recent events") && $0.contains("Idle → Connecting") },
+                "viewer:\n\(viewer.capture())")
         viewer.send("q")
         #expect(eventuallyBlocking(seconds: 5) { !viewer.isAlive })
         // Ctrl-C (SIGINT) ends the demo cleanly: terminal restored, socket removed.

@@ -71,8 +71,46 @@ struct MeshAgentTests {
         #expect(eventuallyBlocking(seconds: 8) { mesh.status("ann", "cat") == "Idle" && mesh.status("cat", "ann") == "Idle" }, "\(mesh.dump())")
         let reasons = Set([mesh.peers("ann")["cat"]?["reason"] as? String, mesh.peers("cat")["ann"]?["reason"] as? String])
         #expect(reasons.contains("lazy: idle after 2 s without traffic"), "\(reasons)")
+        // ann's log tells the story in order: woken by traffic, connected, idle again for want of it.
+        let story = (mesh.peers("ann")["cat"]?["events"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        let wake = story.firstIndex(of: "lazy: traffic arrived, connecting") ?? .max
+        let connected = story.firstIndex(of: "Connecting → Connected") ?? .max
+        let idle = story.firstIndex { $0.hasPrefix("Connected → Idle: lazy: idle after 2 s without traffic") || $0 == "Connected → Idle: remote went idle" } ?? .max
+        #expect(wake < connected && connected < idle && idle < .max, "\(story)")
         app.send("again", to: mesh.port("ann", "cat"))
         #expect(service.receive(seconds: 5)?.0 == "again", "\(mesh.dump())")
+    }
+
+    @Test func eventsFollowPrintsAPeersStateChangesAsTheyHappen() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(["ann", "bob"], lazy: false)
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["bob"]?["reasonCode"] as? String == "remote-offline" }, "\(mesh.dump())")
+        let out = NSTemporaryDirectory() + "icestat-follow-\(UUID().uuidString)"
+        defer { unlink(out) }
+        let follow = try Harness.Child([Harness.binary, "events", "--follow", "--json", "--peer", "bob", "--count", "0",
+                                        "--socket", mesh.agents["ann"]!.socket], stdout: out)
+        func lines() -> [[String: Any]] {
+            let text = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
+            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        try mesh.startAgent("bob")
+        #expect(eventuallyBlocking(seconds: 15) { lines().contains { $0["to"] as? String == "Connected" } }, "\(lines()) \(mesh.dump())")
+        // Only bob's events, each a JSON line, in the order they happened: Connecting, a path, Connected.
+        let got = lines()
+        #expect(got.allSatisfy { $0["peer"] as? String == "bob" }, "\(got)")
+        let kinds = got.map { "\($0["kind"] as? String ?? "?") \($0["to"] as? String ?? "")" }
+        #expect(kinds.first == "state Connecting" && kinds.last == "state Connected" && kinds.contains("path "), "\(kinds)")
+        // bob leaves: Idle, and why.
+        mesh.kill("bob", signal: SIGTERM)
+        #expect(eventuallyBlocking(seconds: 5) {
+            lines().contains { $0["to"] as? String == "Idle" && ["remote-idle", "remote-offline"].contains($0["reasonCode"] as? String ?? "") }
+        }, "\(lines())")
+        // The agent stops: the follower says so and exits 1.
+        mesh.kill("ann", signal: SIGTERM)
+        #expect(follow.wait(seconds: 5) == 1)
     }
 
     /// A signal server and two eager agents, ann and bob, connected to each other.

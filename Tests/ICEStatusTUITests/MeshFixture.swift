@@ -127,7 +127,7 @@ final class MeshFixture {
 
     /// `icestat --detail --json` of an agent: peers by name.
     func peers(_ name: String) -> [String: [String: Any]] {
-        guard let r = try? Harness.icestat(["--detail", "--json", "--socket", agents[name]!.socket], timeout: 10), r.status == 0,
+        guard let r = try? Harness.icestat(["--detail", "--json", "--events", "20", "--socket", agents[name]!.socket], timeout: 10), r.status == 0,
               let doc = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
               let peers = (doc["peers"] as? [String: Any])?["details"] as? [[String: Any]] else { return [:] }
         return Dictionary(uniqueKeysWithValues: peers.map { ($0["name"] as! String, $0) })
@@ -137,7 +137,7 @@ final class MeshFixture {
 
     /// The `agent` object of an agent's `--detail --json`.
     func agentJSON(_ name: String) -> [String: Any] {
-        guard let r = try? Harness.icestat(["--detail", "--json", "--socket", agents[name]!.socket], timeout: 10), r.status == 0,
+        guard let r = try? Harness.icestat(["--detail", "--json", "--events", "20", "--socket", agents[name]!.socket], timeout: 10), r.status == 0,
               let doc = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else { return [:] }
         return doc["agent"] as? [String: Any] ?? [:]
     }

@@ -267,8 +267,11 @@ struct NATLabTests {
             let peer = s.peer(x, y)
             let reason = peer["reason"] as? String ?? ""
             #expect(reason.hasPrefix("\(y) is behind a symmetric NAT and so are we: a direct path needs a relay; next direct attempt in "), "\(reason)")
-            let seconds = Int(reason.split(separator: " ").dropLast().last ?? "") ?? 0
-            #expect((30...45).contains(seconds), "\(reason)")
+            // The wait is the longest backoff at once, as the logged fallback says (the reason counts down).
+            let fallback = (peer["events"] as? [[String: Any]] ?? []).last { $0["kind"] as? String == "relay-fallback" }
+            let message = fallback?["message"] as? String ?? ""
+            let seconds = Int(message.split(separator: " ").dropLast().last ?? "") ?? 0
+            #expect(message.hasPrefix("relayed; next direct attempt in ") && (30...45).contains(seconds), "\(String(describing: fallback))")
             #expect(peer["connectionType"] as? String == "Relayed")
             let agent = s.mesh.agentJSON(x)["nat"] as? [String: Any]
             #expect(agent?["verdict"] as? String == "symmetric" && agent?["mapping"] as? String == "address-and-port-dependent", "\(String(describing: agent))")
@@ -422,7 +425,9 @@ struct NATLabTests {
         let (a, _) = try s.startPair(.symmetric, .symmetric)
         // Relayed, and direct attempts (3 s, 6 s) have failed: the next one is 12 s away.
         let waited = s.time(within: 30) {
-            [("a1", "b1"), ("b1", "a1")].contains { (s.peer($0.0, $0.1)["reason"] as? String)?.hasSuffix("next direct attempt in 12 s") == true }
+            [("a1", "b1"), ("b1", "a1")].contains { pair in
+                (s.peer(pair.0, pair.1)["events"] as? [[String: Any]] ?? []).contains { $0["message"] as? String == "relayed; next direct attempt in 12 s" }
+            }
         }
         #expect(waited != nil, "\(s.explanation)")
         #expect(s.connected("a1", "b1", type: "Relayed"))

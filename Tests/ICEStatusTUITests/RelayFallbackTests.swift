@@ -35,8 +35,11 @@ struct RelayFallbackTests {
         }, "\(mesh.dump())")
         let reasons = both.compactMap { mesh.peers($0.0)[$0.1]?["reason"] as? String }
         #expect(reasons.count == 2 && reasons.allSatisfy { $0.hasPrefix("direct checks timed out, relayed") }, "\(reasons)")
-        // The side that decides retries the direct path and says when.
-        #expect(reasons.contains { $0.contains("; next direct attempt in 3 s") }, "\(reasons)")
+        // The side that decides retries the direct path and says when: the reason counts down to it, and the
+        // relay fallback is logged with the first backoff.
+        #expect(reasons.contains { $0.contains("; next direct attempt in ") }, "\(reasons)")
+        let fallbacks = both.flatMap { (mesh.peers($0.0)[$0.1]?["events"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "relay-fallback" } }
+        #expect(fallbacks.contains { $0["message"] as? String == "relayed; next direct attempt in 3 s" }, "\(fallbacks)")
         #expect(both.contains { mesh.peers($0.0)[$0.1]?["nextRetryAt"] is String })
 
         for rule in block { try ns.exec(["iptables", "-D", "INPUT"] + rule + ["-j", "DROP"]) }

@@ -50,6 +50,10 @@ struct ReportTests {
               Latency: 0.142 ms (smoothed 0.150 ms)
               Reason: -
               Next retry: -
+              Events:
+                2023-11-14 22:13:44.000  Idle → Connecting
+                2023-11-14 22:13:45.000  path: P2P host 127.0.0.1:40001 ↔ host 127.0.0.1:40002
+                2023-11-14 22:13:45.000  Connecting → Connected
 
              bravo:
               Public key: QlJBVk8ta2V5
@@ -64,8 +68,10 @@ struct ReportTests {
               Transfer status (received/sent) 0 B/0 B
               Dropped datagrams: 0
               Latency: -
-              Reason: ICE checks failed; next attempt in 6 s
+              Reason: ICE checks failed; no TURN server configured to relay through; retrying every 6 s
               Next retry: in 6 s
+              Events:
+                2023-11-14 22:14:57.000  Connecting: ICE checks failed; no TURN server configured to relay through; retrying every 6 s
 
              charlie:
               Public key: Q0hBUkxJRQ==
@@ -88,6 +94,8 @@ struct ReportTests {
             Signal: Connected to in-process
             Lazy connection: false
             Peers count: 1/3 Connected
+            Events:
+              2023-11-14 22:13:40.000  signal connected: in-process
 
             """
         #expect(text == expected)

@@ -7,7 +7,7 @@ struct StructuredReportTests {
     @Test func jsonGolden() throws {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .json), as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.prefix(22) == [
+        #expect(lines.prefix(31) == [
             "{",
             "  \"agent\": {",
             "    \"name\": \"demo (loopback)\",",
@@ -23,7 +23,16 @@ struct StructuredReportTests {
             "      }",
             "    ],",
             "    \"configError\": null,",
-            "    \"nat\": null",
+            "    \"nat\": null,",
+            "    \"events\": [",
+            "      {",
+            "        \"time\": \"2023-11-14T22:13:40.000Z\",",
+            "        \"kind\": \"server-available\",",
+            "        \"server\": \"signal\",",
+            "        \"address\": \"in-process\",",
+            "        \"message\": \"signal connected: in-process\"",
+            "      }",
+            "    ]",
             "  },",
             "  \"peers\": {",
             "    \"total\": 3,",
@@ -37,7 +46,15 @@ struct StructuredReportTests {
         #expect(peers.count == 3)
         #expect(Set(peers[0].keys) == ["name", "publicKey", "status", "lastStatusUpdate", "connectionType", "iceCandidateType",
                                        "iceCandidateEndpoint", "relayAddress", "relayTransport", "latencyMs", "latencySmoothedMs", "transferReceived", "transferSent",
-                                       "droppedDatagrams", "lastActivity", "reason", "nextRetryAt", "ignoredCandidates"])
+                                       "droppedDatagrams", "lastActivity", "reason", "reasonCode", "nextRetryAt", "ignoredCandidates",
+                                       "events"])
+        let events = peers[0]["events"] as? [[String: Any]] ?? []
+        #expect(events.map { $0["kind"] as? String } == ["state", "path", "state"])
+        #expect(events[1]["localType"] as? String == "host" && events[1]["remote"] as? String == "127.0.0.1:40002")
+        #expect(events[2]["from"] as? String == "Connecting" && events[2]["to"] as? String == "Connected")
+        #expect(events[2]["time"] as? String == "2023-11-14T22:13:45.000Z" && events[2]["peer"] as? String == "alpha")
+        #expect((peers[1]["events"] as? [[String: Any]])?.first?["reasonCode"] as? String == "connect-failed")
+        #expect((peers[2]["events"] as? [Any])?.isEmpty == true)
         #expect((peers[0]["ignoredCandidates"] as? [String: Any])?["count"] as? Int == 0)
         #expect(((peers[0]["ignoredCandidates"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
         #expect((doc["agent"] as! [String: Any])["configError"] is NSNull)
@@ -49,7 +66,8 @@ struct StructuredReportTests {
         #expect((peers[0]["droppedDatagrams"] as? [String: Any])?["reasons"] as? [String: Int] == ["buffer-full": 2, "send-queue-full": 3])
         #expect((peers[1]["droppedDatagrams"] as? [String: Any])?["reasons"] as? [String: Int] == [:])
         #expect((peers[0]["iceCandidateType"] as! [String: Any])["local"] as? String == "host")
-        #expect(peers[1]["reason"] as? String == "ICE checks failed; next attempt in 6 s")
+        #expect(peers[1]["reason"] as? String == "ICE checks failed; no TURN server configured to relay through; retrying every 6 s")
+        #expect(peers[1]["reasonCode"] as? String == "connect-failed")
         #expect(peers[1]["connectionType"] is NSNull)
         #expect(peers[1]["nextRetryAt"] as? String == "2023-11-14T22:15:05.200Z")
     }
@@ -57,7 +75,7 @@ struct StructuredReportTests {
     @Test func yamlGolden() {
         let text = String(decoding: StructuredReport.render(Fixtures.snapshot(), format: .yaml), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(45) == [
+        #expect(lines.prefix(61) == [
             "agent:",
             "  name: \"demo (loopback)\"",
             "  publicKey: \"TE9DQUw=\"",
@@ -70,6 +88,12 @@ struct StructuredReportTests {
             "      error: null",
             "  configError: null",
             "  nat: null",
+            "  events:",
+            "    - time: \"2023-11-14T22:13:40.000Z\"",
+            "      kind: \"server-available\"",
+            "      server: \"signal\"",
+            "      address: \"in-process\"",
+            "      message: \"signal connected: in-process\"",
             "peers:",
             "  total: 3",
             "  connected: 1",
@@ -98,11 +122,21 @@ struct StructuredReportTests {
             "          send-queue-full: 3",
             "      lastActivity: \"2023-11-14T22:14:59.000Z\"",
             "      reason: null",
+            "      reasonCode: null",
             "      nextRetryAt: null",
             "      ignoredCandidates:",
             "        count: 0",
             "        candidates: []",
-            "    - name: \"bravo\"",
+            "      events:",
+            "        - time: \"2023-11-14T22:13:44.000Z\"",
+            "          kind: \"state\"",
+            "          peer: \"alpha\"",
+            "          publicKey: \"QUxQSEEta2V5LWJhc2U2NC0wMDAwMDAwMDAwMDA9\"",
+            "          from: \"Idle\"",
+            "          to: \"Connecting\"",
+            "          reasonCode: null",
+            "          message: \"Idle → Connecting\"",
+            "        - time: \"2023-11-14T22:13:45.000Z\"",
         ])
     }
 
@@ -121,7 +155,9 @@ struct StructuredReportTests {
         #expect(PeerFilter(namePrefixes: ["br", "ch"]).apply(s).peers.map(\.name) == ["bravo", "charlie"])
         #expect(PeerFilter(statuses: [.idle], namePrefixes: ["br", "ch"]).apply(s).peers.map(\.name) == ["charlie"])
         let text = String(decoding: DetailReport.render(PeerFilter(statuses: [.idle]).apply(s), now: Fixtures.now), as: UTF8.self)
-        #expect(text.hasSuffix("Peers count: 0/1 Connected\n"))
+        // The agent's events stay; the events of the peers filtered out go with them.
+        #expect(text.hasSuffix("Peers count: 0/1 Connected\nEvents:\n  2023-11-14 22:13:40.000  signal connected: in-process\n"))
+        #expect(!text.contains("Idle → Connecting"))
     }
 
     @Test func checks() {

@@ -38,11 +38,11 @@ struct StatusRecorderTests {
         r.updateState(id: "k1", .connected)
         #expect(r.peer(id: "k1")?.stateChangedAtMillis == 1_700_000_002_000)
         // Leaving Connected clears the path but keeps counters and latency.
-        r.updateState(id: "k1", .connecting, reason: "no consent response")
+        r.updateState(id: "k1", .connecting, reason: .consentLost(timeoutMillis: 3000))
         let q = r.peer(id: "k1")!
         #expect(q.connectionType == nil && q.localCandidate == nil && q.remoteCandidate == nil)
         #expect(q.bytesReceived == 101 && q.latencyNanos == 250_000)
-        #expect(q.reason == "no consent response")
+        #expect(q.reason == .consentLost(timeoutMillis: 3000))
         // Updates to unknown peers are ignored.
         r.updateLatency(id: "nobody", nanoseconds: 1)
         #expect(r.peer(id: "nobody") == nil)

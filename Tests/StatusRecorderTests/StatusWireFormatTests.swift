@@ -15,7 +15,8 @@ struct StatusWireFormatTests {
         p.bytesReceived = UInt64.max
         p.bytesSent = 7
         p.lastActivityMillis = 99
-        p.reason = "direct checks timed out, relayed"
+        p.reason = .connectFailed(noCandidatePair: false, relay: .unavailable(server: "turn:a\tb", error: "401\nUnauthorized"),
+                                  retryEverySeconds: 12)
         p.ignoredCandidateCount = 2
         p.ignoredCandidates = ["10.100.0.5:51820 (host) in 10.100.0.0/16", "[fd00::5]:51820 (srflx) in fd00::/8"]
         p.drops[.noDestination] = 4
@@ -68,7 +69,7 @@ struct StatusWireFormatTests {
         let batches = try decoder.feed(Array(old.utf8))
         #expect(batches.count == 1)
         #expect(batches[0].local?.configError == nil)
-        #expect(batches[0].peers.first?.reason == "remote offline")
+        #expect(batches[0].peers.first?.reason == .unrecognized(code: "remote offline"))
         #expect(batches[0].peers.first?.ignoredCandidateCount == 0 && batches[0].peers.first?.ignoredCandidates == [])
     }
 

@@ -14,7 +14,7 @@ enum SyntheticPeers {
             var p = PeerStatus(id: key(i), name: "peer-\(i).mesh.internal", stateChangedAtMillis: now - Int64(i % 5000) * 1000)
             switch i % 10 {
             case 0: p.state = .idle
-            case 1: p.state = .connecting; p.reason = "ICE checks failed; next attempt in 12 s"
+            case 1: p.state = .connecting; p.reason = .connectFailed(noCandidatePair: false, relay: .none, retryEverySeconds: 12)
             default:
                 p.state = .connected
                 let relayed = i % 10 == 2

@@ -7,7 +7,7 @@ import StatusRecorder
 enum AttachCommand {
     static func run(socketPath: String, display: DisplayOptions) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
-        let mirror = StatusRecorder()
+        let mirror = StatusRecorder(derivesEvents: false)
         let channel: Channel
         do {
             channel = try await StatusSocketClient.watch(path: socketPath, group: group, into: mirror)

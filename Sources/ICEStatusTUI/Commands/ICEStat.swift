@@ -18,7 +18,7 @@ struct ICEStat: AsyncParsableCommand {
             with `icestat demo`.
             """,
         subcommands: [StatusCommand.self, DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self,
-                      ProbeCommand.self, NetcheckCommand.self, STUNCommand.self, BenchCommand.self],
+                      EventsCommand.self, ProbeCommand.self, NetcheckCommand.self, STUNCommand.self, BenchCommand.self],
         defaultSubcommand: StatusCommand.self)
 }
 
@@ -55,6 +55,9 @@ struct StatusCommand: AsyncParsableCommand {
             help: ArgumentHelp("Only peers whose name starts with one of these (comma-separated).", valueName: "prefixes"))
     var names: String?
 
+    @Option(name: .long, help: ArgumentHelp("With --detail, --json or --yaml: the last N events of each peer and of the agent (0: none).", valueName: "N"))
+    var events = 5
+
     @Option(name: .long, help: ArgumentHelp("Print nothing; exit 0 if the agent is live (answers), or ready (live, signal up, no peer still connecting), else 1.", valueName: "live|ready"))
     var check: CheckArgument?
 
@@ -67,6 +70,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func validate() throws {
         if json && yaml { throw ValidationError("choose one of --json and --yaml") }
+        guard (0...StatusRequest.eventLimit).contains(events) else {
+            throw ValidationError("--events must be between 0 and \(StatusRequest.eventLimit)")
+        }
         if let names, names.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--filter-by-names needs at least one name prefix")
         }
@@ -76,7 +82,8 @@ struct StatusCommand: AsyncParsableCommand {
         if let check {
             try await ReportCommand.check(check, socketPath: socket.path, filter: filter)
         } else if detail || json || yaml {
-            try await ReportCommand.run(socketPath: socket.path, format: json ? .json : yaml ? .yaml : .text, filter: filter)
+            try await ReportCommand.run(socketPath: socket.path, format: json ? .json : yaml ? .yaml : .text, filter: filter,
+                                       events: events)
         } else {
             try await AttachCommand.run(socketPath: socket.path, display: display)
         }

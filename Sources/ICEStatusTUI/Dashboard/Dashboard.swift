@@ -43,7 +43,7 @@ final class Dashboard {
         // comes from the kernel and from the terminal's owner) would then end the process mid-cleanup.
         SignalSources.keep(Self.forwardSignals(to: wake))
 
-        model.update(recorder.snapshot())
+        refreshModel()
         DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
         var idleReads = 0
         while !model.quit {
@@ -74,8 +74,18 @@ final class Dashboard {
             } else {
                 idleReads = 0
             }
-            model.update(recorder.snapshot())
+            refreshModel()
             DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
+        }
+    }
+
+    /// Reads the recorder into the model: every peer, and the events only where they are on show.
+    private func refreshModel() {
+        model.update(recorder.snapshot())
+        switch model.mode {
+        case .events, .eventFilterInput: model.updateEvents(recorder.events(limit: DashboardModel.eventViewLimit))
+        case .detail: model.updateEvents(model.selectedPeer.map { recorder.events(limit: DashboardModel.detailEventLimit, peerID: $0.id) } ?? [])
+        case .list, .help, .filterInput: break
         }
     }
 
@@ -101,6 +111,10 @@ final class Dashboard {
             DashboardInput.applyFilterKey(key, to: &model)
             return
         }
+        if model.mode == .eventFilterInput {
+            DashboardInput.applyEventFilterKey(key, to: &model)
+            return
+        }
         guard let action = KeyBinding.action(for: key) else { return }
         let page = DashboardRenderer.visibleRows(screenRows: screen.rows)
         DashboardInput.apply(action, to: &model, pageSize: page)
@@ -118,6 +132,7 @@ final class SharedMillis: Sendable {
 /// Applies key actions to the model; separate from the terminal so tests can drive it.
 enum DashboardInput {
     static func apply(_ action: KeyBinding.Action, to model: inout DashboardModel, pageSize: Int) {
+        if model.mode == .events, applyInEventView(action, to: &model, pageSize: pageSize) { return }
         switch action {
         case .quit: model.quit = true
         case .up: model.move(by: -1, visibleRows: pageSize)
@@ -139,6 +154,39 @@ enum DashboardInput {
         case .cycleTypeFilter: model.cycleTypeFilter()
         case .faster: model.refreshMillis = max(50, model.refreshMillis / 2)
         case .slower: model.refreshMillis = min(5000, model.refreshMillis * 2)
+        case .events: model.mode = .events
+        }
+    }
+
+    /// In the event view the movement keys scroll the log, `/` filters it by peer, and Esc, Enter or `e` leave;
+    /// false for the keys that work there as everywhere.
+    static func applyInEventView(_ action: KeyBinding.Action, to model: inout DashboardModel, pageSize: Int) -> Bool {
+        switch action {
+        case .up: model.scrollEvents(by: 1)
+        case .down: model.scrollEvents(by: -1)
+        case .pageUp: model.scrollEvents(by: max(1, pageSize))
+        case .pageDown: model.scrollEvents(by: -max(1, pageSize))
+        case .home: model.scrollEventsToEnd(newest: false, visibleRows: pageSize)
+        case .end: model.scrollEventsToEnd(newest: true, visibleRows: pageSize)
+        case .editFilter: model.mode = .eventFilterInput
+        case .back, .toggleDetail, .events: model.mode = .list
+        case .sort, .reverseSort, .cycleStateFilter, .cycleTypeFilter: break // the list's
+        case .quit, .pause, .redraw, .faster, .slower, .help: return false
+        }
+        return true
+    }
+
+    /// Keys while typing the event view's peer filter.
+    static func applyEventFilterKey(_ key: Int32, to model: inout DashboardModel) {
+        switch key {
+        case 10, 13, KEY_ENTER: model.mode = .events
+        case 27:
+            model.setEventFilter("")
+            model.mode = .events
+        case KEY_BACKSPACE, 127, 8: model.setEventFilter(String(model.eventFilter.dropLast()))
+        case 32..<127 where model.eventFilter.count < 64:
+            model.setEventFilter(model.eventFilter + String(UnicodeScalar(UInt8(key))))
+        default: break
         }
     }
 

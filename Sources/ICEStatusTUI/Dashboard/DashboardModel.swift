@@ -2,7 +2,7 @@ import StatusRecorder
 
 /// What the dashboard shows and where the cursor is: no drawing, no terminal, easy to test.
 struct DashboardModel {
-    enum Mode: Equatable { case list, detail, help, filterInput }
+    enum Mode: Equatable { case list, detail, help, filterInput, events, eventFilterInput }
 
     enum SortKey: String, CaseIterable { case name, state, type, latency, changed }
 
@@ -28,6 +28,13 @@ struct DashboardModel {
 
     /// Display width of the longest name, measured when the set of peers changes.
     private(set) var longestNameWidth = 4
+
+    /// The events on show: the selected peer's in the detail pane, everything's in the event view.
+    var events: [StatusEvent] = []
+    /// The event view's filter: a peer name (part of it, any case), or `agent`.
+    var eventFilter = ""
+    /// How many events the event view is scrolled up from the newest (0 follows new events).
+    var eventScroll = 0
 
     /// When each peer's state or path last changed as seen by this dashboard (Unix ms), for the brief highlight.
     private(set) var changedAt: [String: Int64] = [:]

@@ -63,6 +63,7 @@ struct DashboardRenderer {
         case .list, .filterInput: drawList(model, on: screen, now: now)
         case .detail: drawDetail(model, on: screen, now: now)
         case .help: drawHelp(on: screen)
+        case .events, .eventFilterInput: drawEvents(model, on: screen)
         }
         drawFooter(model, on: screen)
     }
@@ -107,6 +108,8 @@ struct DashboardRenderer {
         case .filterInput: hints = " Filter: \(model.filterText)▏  (Enter keeps, Esc clears)"
         case .detail: hints = " Esc/Enter back  ↑↓ previous/next peer  q quit"
         case .help: hints = " Esc/? back  q quit"
+        case .events: hints = " Esc back  ↑↓ PgUp PgDn scroll  End newest  / filter by peer  q quit"
+        case .eventFilterInput: hints = " Peer: \(model.eventFilter)▏  (Enter keeps, Esc clears)"
         }
         screen.fillRow(row, from: 0, style: .header)
         var right = ""
@@ -122,6 +125,7 @@ struct DashboardRenderer {
                 right += "\(model.scrollOffset + 1)-\(min(model.peers.count, model.scrollOffset + visible)) of \(model.peers.count)  "
             }
         }
+        if model.mode == .events || model.mode == .eventFilterInput { right = eventPosition(model) }
         if model.paused { right = "[PAUSED] " + right }
         // The hints give way to the status on the right when the line is short.
         let room = screen.columns - DisplayWidth.of(right)
@@ -191,7 +195,7 @@ struct DashboardRenderer {
             ("Last activity", StatusFormatting.timeAgo(p.lastActivityMillis, now: now)),
             ("Transfer", "received \(StatusFormatting.bytes(p.bytesReceived)), sent \(StatusFormatting.bytes(p.bytesSent))"),
             ("Dropped", StatusFormatting.drops(p.drops)),
-            ("Reason", p.reason ?? "-"),
+            ("Reason", p.reasonWords(now: now) ?? "-"),
             ("Next retry", retry),
         ] + (p.ignoredCandidateCount == 0 ? [] : [
             ("Ignored", "\(p.ignoredCandidateCount) remote candidate\(p.ignoredCandidateCount == 1 ? "" : "s") in routed networks: "
@@ -221,6 +225,7 @@ struct DashboardRenderer {
             screen.put(range, row: row, column: 21 + min(width, values.count) + 1, style: ScreenStyle(dim: true))
             row += 1
         }
+        if !model.events.isEmpty { row = drawRecentEvents(Array(model.events.suffix(5)), on: screen, from: row + 1, last: last) }
         guard row + 1 <= last, !peer.candidatePairs.isEmpty else { return }
         row += 1
         let header = "  " + DisplayWidth.pad("LOCAL", to: 24) + " " + DisplayWidth.pad("REMOTE", to: 24) + " "

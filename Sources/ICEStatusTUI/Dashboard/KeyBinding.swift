@@ -3,7 +3,7 @@ import CNCursesW
 /// A key and what it does. The help overlay is generated from this table, so it cannot go stale.
 struct KeyBinding {
     enum Action: Equatable {
-        case quit, up, down, pageUp, pageDown, home, end, toggleDetail, back, help, pause, redraw
+        case quit, up, down, pageUp, pageDown, home, end, toggleDetail, back, help, pause, redraw, events
         case sort(DashboardModel.SortKey), reverseSort, editFilter, cycleStateFilter, cycleTypeFilter, faster, slower
     }
 
@@ -33,6 +33,7 @@ struct KeyBinding {
         KeyBinding(keys: [ch("/")], label: "/", help: "filter by name, or key prefix (Enter keeps, Esc clears)", action: .editFilter),
         KeyBinding(keys: [ch("f")], label: "f", help: "cycle state filter: all, idle, connecting, connected", action: .cycleStateFilter),
         KeyBinding(keys: [ch("T")], label: "T", help: "cycle type filter: all, P2P, relayed", action: .cycleTypeFilter),
+        KeyBinding(keys: [ch("e")], label: "e", help: "event log of all peers and the agent (/ filters by peer)", action: .events),
         KeyBinding(keys: [ch("p"), ch(" ")], label: "p/Space", help: "pause/resume updates (navigation still works)", action: .pause),
         KeyBinding(keys: [ch("+")], label: "+", help: "refresh faster", action: .faster),
         KeyBinding(keys: [ch("-")], label: "-", help: "refresh slower", action: .slower),

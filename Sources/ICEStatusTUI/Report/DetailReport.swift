@@ -13,6 +13,12 @@ enum DetailReport {
         line("Peers detail:")
         func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
         func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        let events = EventsByPeer(snapshot.events)
+        func putEvents(_ list: [StatusEvent], indent: StaticString) {
+            for e in list {
+                put(indent); put(StatusEvent.timestamp(e.atMillis)); put("  "); put(e.words); put("\n")
+            }
+        }
         for p in snapshot.peers {
             let connected = p.state == .connected
             put("\n "); put(p.name); put(":\n  Public key: "); put(p.id)
@@ -27,11 +33,15 @@ enum DetailReport {
             put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
             put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
             if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
-            put("\n  Reason: "); put(p.reason ?? "-")
+            put("\n  Reason: "); put(p.reasonWords(now: now) ?? "-")
             put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, now: now)); put("\n")
             if p.ignoredCandidateCount > 0 {
                 put("  Ignored candidates (in routed networks): "); put(String(p.ignoredCandidateCount)); put(" (")
                 put(p.ignoredCandidates.joined(separator: ", ")); put(")\n")
+            }
+            if let list = events.peers[p.id], !list.isEmpty {
+                put("  Events:\n")
+                putEvents(list, indent: "    ")
             }
         }
         line("")
@@ -54,6 +64,10 @@ enum DetailReport {
         if let error = local.configError { line("Config reload failed: \(error) (running with the previous config)") }
         let connected = snapshot.peers.count { $0.state == .connected }
         line("Peers count: \(connected)/\(snapshot.peers.count) Connected")
+        if !events.agent.isEmpty {
+            line("Events:")
+            putEvents(events.agent, indent: "  ")
+        }
         return out
     }
 }

@@ -23,6 +23,8 @@ struct PeerFilter: Equatable {
         guard !isEmpty else { return snapshot }
         var s = snapshot
         s.peers = snapshot.peers.filter(matches)
+        let kept = Set(s.peers.map(\.id))
+        s.events = snapshot.events.filter { $0.peerID.map(kept.contains) ?? true }
         return s
     }
 }

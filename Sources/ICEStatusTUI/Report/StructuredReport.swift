@@ -43,6 +43,7 @@ enum StructuredReport {
     static func document(_ s: StatusSnapshot) -> Value {
         func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
         func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
+        let events = EventsByPeer(s.events)
         let peers: [Value] = s.peers.map { p in
             let connected = p.state == .connected
             return .object([
@@ -62,10 +63,12 @@ enum StructuredReport {
                 ("droppedDatagrams", .object([("total", .number(String(p.drops.total))),
                                               ("reasons", .object(p.drops.nonZero.map { ($0.reason.rawValue, .number(String($0.count))) }))])),
                 ("lastActivity", time(p.lastActivityMillis)),
-                ("reason", str(p.reason)),
+                ("reason", str(p.reasonWords(now: s.takenAtMillis))),
+                ("reasonCode", str(p.reason?.code)),
                 ("nextRetryAt", time(p.nextRetryAtMillis)),
                 ("ignoredCandidates", .object([("count", .number(String(p.ignoredCandidateCount))),
                                                ("candidates", .array(p.ignoredCandidates.map(Value.string)))])),
+                ("events", .array((events.peers[p.id] ?? []).map(event))),
             ])
         }
         let servers: [Value] = s.local.servers.map { server in
@@ -84,6 +87,7 @@ enum StructuredReport {
                     .object([("verdict", .string(nat.verdict)), ("mapping", .string(nat.mapping)), ("filtering", .string(nat.filtering)),
                              ("publicIPv4", str(nat.publicIPv4)), ("publicIPv6", str(nat.publicIPv6)), ("checkedAt", time(nat.checkedAtMillis))])
                 } ?? .null),
+                ("events", .array(events.agent.map(event))),
             ])),
             ("peers", .object([
                 ("total", .number(String(s.peers.count))),
@@ -91,6 +95,28 @@ enum StructuredReport {
                 ("details", .array(peers)),
             ])),
         ])
+    }
+
+    /// One event: when, its kind's code, its words, and the facts scripts filter on.
+    static func event(_ e: StatusEvent) -> Value {
+        func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
+        var fields: [(String, Value)] = [("time", .string(rfc3339(e.atMillis))), ("kind", .string(e.kind.code))]
+        if e.peerID != nil { fields += [("peer", str(e.peerName)), ("publicKey", str(e.peerID))] }
+        switch e.kind {
+        case .stateChanged(let from, let to, let reason):
+            fields += [("from", .string(from.rawValue)), ("to", .string(to.rawValue)), ("reasonCode", str(reason?.code))]
+        case .pathChanged(let type, let local, let remote, let relay):
+            fields += [("connectionType", .string(type.rawValue)), ("localType", str(local?.type)), ("local", str(local?.address)),
+                       ("remoteType", str(remote?.type)), ("remote", str(remote?.address)), ("relayAddress", str(relay))]
+        case .iceRestart(let cause): fields.append(("cause", .string(cause.rawValue)))
+        case .relayFallback(let at): fields.append(("nextDirectAttemptAt", at.map { .string(rfc3339($0)) } ?? .null))
+        case .serverAvailable(let kind, let address), .serverUnavailable(let kind, let address, _):
+            fields += [("server", .string(kind.rawValue)), ("address", .string(address))]
+        case .natVerdictChanged(let from, let to): fields += [("from", str(from)), ("to", .string(to))]
+        case .consentLost, .consentRegained, .lazyWake, .networkChanged: break
+        }
+        fields.append(("message", .string(e.words)))
+        return .object(fields)
     }
 
     /// Nanoseconds as milliseconds with three decimals.
@@ -113,7 +139,7 @@ enum StructuredReport {
 
     // MARK: Writers
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(34)
         for b in s.utf8 {
             switch b {
@@ -135,7 +161,7 @@ enum StructuredReport {
         for _ in 0..<n { out.append(32) }
     }
 
-    private static func writeScalar(_ v: Value, into out: inout [UInt8]) {
+    static func writeScalar(_ v: Value, into out: inout [UInt8]) {
         switch v {
         case .string(let s): writeString(s, into: &out)
         case .number(let n): out += n.utf8

@@ -4,8 +4,8 @@ import StatusRecorder
 
 /// Reads a status socket: a one-shot snapshot, or a live mirror of the remote recorder.
 enum StatusSocketClient {
-    /// Connects, asks for a snapshot and returns it.
-    static func fetchSnapshot(path: String, group: EventLoopGroup, full: Bool = false) async throws -> StatusSnapshot {
+    /// Connects, asks for a snapshot (with the newest `events` of each log) and returns it.
+    static func fetchSnapshot(path: String, group: EventLoopGroup, full: Bool = false, events: Int = 0) async throws -> StatusSnapshot {
         let promise = group.next().makePromise(of: StatusChange.self)
         let channel: Channel
         do {
@@ -22,10 +22,34 @@ enum StatusSocketClient {
             promise.fail(error)
             throw StatusSocketError.noAgent(path)
         }
-        channel.writeAndFlush(channel.allocator.buffer(string: full ? "snapshot full\n" : "snapshot\n"), promise: nil)
+        let request = StatusRequest.snapshot(full: full, events: events)
+        channel.writeAndFlush(channel.allocator.buffer(string: request.line + "\n"), promise: nil)
         let batch = try await promise.futureResult.get()
         channel.close(promise: nil)
-        return StatusSnapshot(local: batch.local ?? LocalAgentStatus(), peers: batch.peers, takenAtMillis: currentTimeMillis())
+        return StatusSnapshot(local: batch.local ?? LocalAgentStatus(), peers: batch.peers, takenAtMillis: currentTimeMillis(),
+                              events: batch.events)
+    }
+
+    /// Asks for the event log (``StatusRequest/events(limit:follow:peer:)``) and hands each batch of events to
+    /// `onEvents` until the agent ends the stream (at once unless following); returns why it ended.
+    static func events(path: String, group: EventLoopGroup, request: StatusRequest,
+                       onEvents: @escaping @Sendable ([StatusEvent]) -> Void) async throws -> Channel {
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(StatusStreamHandler(onBatch: { onEvents($0.events) },
+                                                                                          onEnd: { _ in }))
+                    }
+                }
+                .connect(unixDomainSocketPath: path)
+                .get()
+        } catch {
+            throw StatusSocketError.noAgent(path)
+        }
+        try await channel.writeAndFlush(channel.allocator.buffer(string: request.line + "\n"))
+        return channel
     }
 
     /// Mirrors the agent's recorder into `mirror` until the connection ends; returns the reason it ended.
@@ -49,6 +73,7 @@ enum StatusSocketClient {
                                 mirror.replacePeer(peer)
                             }
                             for id in change.removedPeerIDs { mirror.removePeer(id: id) }
+                            mirror.importEvents(change.events)
                         }, onEnd: { _ in }))
                     }
                 }

@@ -5,9 +5,8 @@ import StatusRecorder
 
 /// Serves a recorder on a Unix domain socket that only its owner may use (mode 0600 in a 0700 directory).
 ///
-/// A client sends one request line: `snapshot` (one batch without histories and candidate pairs, then the server
-/// closes), `snapshot full` (the same with them), or `watch` (a full snapshot, then one coalesced batch per change,
-/// at most every `watchInterval`). See ``StatusWireFormat``.
+/// A client sends one request line (``StatusRequest``): a snapshot, a watch (a full snapshot, then one coalesced
+/// batch per change, at most every `watchInterval`), or the event log. See ``StatusWireFormat``.
 final class StatusSocketServer: Sendable {
     let path: String
     private let channel: Channel
@@ -73,21 +72,60 @@ final class StatusRequestHandler: ChannelInboundHandler {
         }
         let line = String(decoding: request[..<newline], as: UTF8.self)
         let channel = context.channel
-        switch line {
-        case "snapshot", "snapshot full":
+        switch StatusRequest(line: line) {
+        case .snapshot(let full, let events):
             var out: [UInt8] = []
             StatusWireFormat.appendHeader(to: &out)
-            StatusWireFormat.appendSnapshot(recorder.snapshot(), full: line == "snapshot full", to: &out)
+            var snapshot = recorder.snapshot()
+            snapshot.events = recorder.eventsOfEachLog(limit: events)
+            StatusWireFormat.appendSnapshot(snapshot, full: full, to: &out)
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
                 channel.close(promise: nil)
             }
-        case "watch":
+        case .watch:
             startWatching(channel: channel)
-        default:
+        case .events(let limit, let follow, let peer):
+            sendEvents(limit: limit, follow: follow, peer: peer, channel: channel)
+        case nil:
             var out = Array("E\tunknown request\n".utf8)
             out += Array(".\n".utf8)
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
                 channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// The newest events as one batch; when following, each later event as it comes (and at most one batch per
+    /// `watchInterval`), until the client hangs up.
+    private func sendEvents(limit: Int, follow: Bool, peer: String?, channel: Channel) {
+        let recorder = self.recorder
+        let interval = watchInterval
+        func matches(_ e: StatusEvent) -> Bool { peer == nil || e.peerID == peer || e.peerName == peer }
+        let id = peer.flatMap { p in recorder.snapshot().peers.first { $0.id == p || $0.name == p }?.id }
+        let backlog = peer == nil ? recorder.events(limit: limit) : id.map { recorder.events(limit: limit, peerID: $0) } ?? []
+        var out: [UInt8] = []
+        StatusWireFormat.appendHeader(to: &out)
+        StatusWireFormat.appendEvents(backlog, to: &out)
+        out += Array(".\n".utf8)
+        let written = channel.writeAndFlush(channel.allocator.buffer(bytes: out))
+        guard follow else {
+            written.whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        let after = backlog.last?.sequence ?? 0
+        watchTask = Task {
+            for await change in recorder.subscribe() {
+                let events = change.events.filter { $0.sequence > after && matches($0) }
+                guard !events.isEmpty else { continue }
+                var out: [UInt8] = []
+                StatusWireFormat.appendEvents(events, to: &out)
+                out += Array(".\n".utf8)
+                do {
+                    try await channel.writeAndFlush(channel.allocator.buffer(bytes: out))
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
             }
         }
     }

@@ -25,7 +25,7 @@ public struct PeerStatus: Sendable, Hashable {
     /// Last time data crossed the connection.
     public var lastActivityMillis: Int64?
     /// Why the peer is not Connected, or not P2P.
-    public var reason: String?
+    public var reason: PeerReason?
     /// When the next connection attempt is due, while waiting to retry.
     public var nextRetryAtMillis: Int64?
     /// The latest round-trip times, oldest first (at most ``PeerStatus/historyLimit``).

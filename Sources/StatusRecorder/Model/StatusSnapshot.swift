@@ -10,11 +10,14 @@ public struct StatusSnapshot: Sendable, Hashable {
     /// Every peer, ordered by name then id.
     public var peers: [PeerStatus]
     public var takenAtMillis: Int64
+    /// Events that came with the snapshot (the status socket's on request), oldest first.
+    public var events: [StatusEvent]
 
-    public init(local: LocalAgentStatus, peers: [PeerStatus], takenAtMillis: Int64) {
+    public init(local: LocalAgentStatus, peers: [PeerStatus], takenAtMillis: Int64, events: [StatusEvent] = []) {
         self.local = local
         self.peers = peers
         self.takenAtMillis = takenAtMillis
+        self.events = events
     }
 }
 
@@ -24,14 +27,18 @@ public struct StatusChange: Sendable, Hashable {
     public var removedPeerIDs: [String]
     /// Set when the local agent's status changed.
     public var local: LocalAgentStatus?
+    /// Events recorded since, oldest first.
+    public var events: [StatusEvent]
 
-    public init(peers: [PeerStatus] = [], removedPeerIDs: [String] = [], local: LocalAgentStatus? = nil) {
+    public init(peers: [PeerStatus] = [], removedPeerIDs: [String] = [], local: LocalAgentStatus? = nil,
+                events: [StatusEvent] = []) {
         self.peers = peers
         self.removedPeerIDs = removedPeerIDs
         self.local = local
+        self.events = events
     }
 
-    public var isEmpty: Bool { peers.isEmpty && removedPeerIDs.isEmpty && local == nil }
+    public var isEmpty: Bool { peers.isEmpty && removedPeerIDs.isEmpty && local == nil && events.isEmpty }
 }
 
 /// The wall clock in Unix milliseconds.

@@ -11,6 +11,8 @@ public final class StatusRecorder: Sendable {
         var dirtyPeers: Set<String> = []
         var removedPeers: Set<String> = []
         var localDirty = false
+        /// Events recorded since the last drain (the oldest dropped past ``StatusRecorder/pendingEventLimit``).
+        var events: [StatusEvent] = []
         let wake: AsyncStream<Void>.Continuation
     }
 
@@ -19,14 +21,27 @@ public final class StatusRecorder: Sendable {
         var peers = PeerTable()
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
+        var peerEvents: [String: EventLog] = [:]
+        var agentEvents: EventLog
+        var nextEventSequence: UInt64 = 1
+        let peerEventLimit: Int
+        let derivesEvents: Bool
     }
 
-    let state = Mutex(State())
-    private let clock: @Sendable () -> Int64
+    let state: Mutex<State>
+    let clock: @Sendable () -> Int64
 
-    /// - Parameter clock: Unix time in milliseconds; tests pass a fixed one.
-    public init(clock: @escaping @Sendable () -> Int64 = currentTimeMillis) {
+    /// - Parameters:
+    ///   - clock: Unix time in milliseconds; tests pass a fixed one.
+    ///   - peerEventLimit: how many events each peer's log keeps.
+    ///   - agentEventLimit: how many of the agent's own events its log keeps.
+    ///   - derivesEvents: false for a mirror of another recorder, which imports that recorder's events instead
+    ///     of logging its own for the changes it copies.
+    public init(clock: @escaping @Sendable () -> Int64 = currentTimeMillis, peerEventLimit: Int = 100, agentEventLimit: Int = 500,
+                derivesEvents: Bool = true) {
         self.clock = clock
+        state = Mutex(State(agentEvents: EventLog(capacity: agentEventLimit), peerEventLimit: max(1, peerEventLimit),
+                            derivesEvents: derivesEvents))
     }
 
     // MARK: Writing
@@ -44,6 +59,7 @@ public final class StatusRecorder: Sendable {
         state.withLock { s in
             guard s.peers[id] != nil else { return }
             s.peers[id] = nil
+            s.peerEvents[id] = nil
             for key in s.subscribers.keys {
                 s.subscribers[key]!.dirtyPeers.remove(id)
                 s.subscribers[key]!.removedPeers.insert(id)
@@ -52,11 +68,13 @@ public final class StatusRecorder: Sendable {
         }
     }
 
-    /// Sets the state and, when it changes, the time of change. Leaving Connected clears the path fields.
-    public func updateState(id: String, _ newState: PeerConnectionState, reason: String? = nil) {
+    /// Sets the state and, when it changes, the time of change. Leaving Connected clears the path fields. A
+    /// change of state or of reason is logged as an event.
+    public func updateState(id: String, _ newState: PeerConnectionState, reason: PeerReason? = nil) {
         let now = clock()
-        mutatePeer(id) { peer in
-            guard peer != nil else { return }
+        mutatePeerLogging(id) { peer -> StatusEvent.Kind? in
+            guard peer != nil else { return nil }
+            let old = peer!
             if peer!.state != newState {
                 peer!.state = newState
                 peer!.stateChangedAtMillis = now
@@ -70,18 +88,24 @@ public final class StatusRecorder: Sendable {
             }
             peer!.reason = reason
             if newState == .connected { peer!.nextRetryAtMillis = nil }
+            guard old.state != newState || (old.reason != reason && reason != nil) else { return nil }
+            return .stateChanged(from: old.state, to: newState, reason: reason)
         }
     }
 
     /// Records the path of a connected peer: its type and the selected pair's two ends.
     public func updatePath(id: String, type: ConnectionType, local: CandidateEndpoint?, remote: CandidateEndpoint?,
                            relayServer: String? = nil, relayTransport: String? = nil) {
-        mutatePeer(id) { peer in
+        mutatePeerLogging(id) { peer -> StatusEvent.Kind? in
+            guard let old = peer else { return nil }
             peer?.connectionType = type
             peer?.localCandidate = local
             peer?.remoteCandidate = remote
             peer?.relayServer = relayServer
             peer?.relayTransport = relayTransport
+            guard old.connectionType != type || old.localCandidate != local || old.remoteCandidate != remote
+                    || old.relayServer != relayServer else { return nil }
+            return .pathChanged(type: type, local: local, remote: remote, relayServer: relayServer)
         }
     }
 
@@ -135,7 +159,7 @@ public final class StatusRecorder: Sendable {
     }
 
     /// Sets the reason a peer is not Connected or not P2P (nil clears it).
-    public func updateReason(id: String, _ reason: String?) {
+    public func updateReason(id: String, _ reason: PeerReason?) {
         mutatePeer(id) { $0?.reason = reason }
     }
 
@@ -145,11 +169,16 @@ public final class StatusRecorder: Sendable {
     }
 
     /// Updates the local agent's status.
+    /// Server outcomes and NAT verdicts that change are logged as the agent's events.
     public func updateLocal(_ body: (inout LocalAgentStatus) -> Void) {
         state.withLock { s in
             let before = s.local
             body(&s.local)
             guard s.local != before else { return }
+            if s.derivesEvents {
+                let now = clock()
+                for kind in Self.localEvents(before: before, after: s.local) { s.record(kind, peerID: nil, peerName: nil, at: now) }
+            }
             for key in s.subscribers.keys {
                 s.subscribers[key]!.localDirty = true
                 s.subscribers[key]!.wake.yield()
@@ -158,10 +187,18 @@ public final class StatusRecorder: Sendable {
     }
 
     private func mutatePeer(_ id: String, _ body: (inout PeerStatus?) -> Void) {
+        mutatePeerLogging(id) { peer -> StatusEvent.Kind? in
+            body(&peer)
+            return nil
+        }
+    }
+
+    /// Applies `body` and logs the event it returns (for a peer that exists after it).
+    private func mutatePeerLogging(_ id: String, _ body: (inout PeerStatus?) -> StatusEvent.Kind?) {
         state.withLock { s in
             let before = s.peers[id]
             var peer = before
-            body(&peer)
+            if let kind = body(&peer), let p = peer, s.derivesEvents { s.record(kind, peerID: id, peerName: p.name, at: clock()) }
             guard peer != before else { return }
             s.peers[id] = peer
             for key in s.subscribers.keys {
@@ -189,8 +226,8 @@ public final class StatusRecorder: Sendable {
         a.name != b.name ? a.name < b.name : a.id < b.id
     }
 
-    /// Starts a subscription. Its first element is the current state of every peer; later elements carry only
-    /// what changed since the previous one. The subscription ends when its iterating task is cancelled.
+    /// Starts a subscription. Its first element is the current state of every peer and the latest events (at
+    /// most ``initialEventLimit``); later elements carry only what changed, and every event, since the previous one. The subscription ends when its iterating task is cancelled.
     public func subscribe() -> StatusSubscription {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { s in
@@ -199,6 +236,7 @@ public final class StatusRecorder: Sendable {
             var subscriber = Subscriber(wake: continuation)
             subscriber.dirtyPeers = Set(s.peers.ids)
             subscriber.localDirty = true
+            subscriber.events = s.mergedEvents(limit: Self.initialEventLimit, peerID: nil)
             s.subscribers[id] = subscriber
             return id
         }
@@ -215,7 +253,8 @@ public final class StatusRecorder: Sendable {
             guard var sub = s.subscribers[subscriberID] else { return nil }
             let peers = sub.dirtyPeers.compactMap { s.peers[$0] }.sorted(by: Self.displayOrder)
             let change = StatusChange(peers: peers, removedPeerIDs: Array(sub.removedPeers).sorted(),
-                                      local: sub.localDirty ? s.local : nil)
+                                      local: sub.localDirty ? s.local : nil, events: sub.events)
+            sub.events.removeAll()
             sub.dirtyPeers.removeAll(keepingCapacity: true)
             sub.removedPeers.removeAll()
             sub.localDirty = false

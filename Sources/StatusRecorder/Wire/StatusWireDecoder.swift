@@ -79,13 +79,23 @@ public struct StatusWireDecoder: Sendable {
             p.bytesReceived = UInt64(fields[12]) ?? 0
             p.bytesSent = UInt64(fields[13]) ?? 0
             p.lastActivityMillis = Int64(fields[14])
-            p.reason = fields[15].isEmpty ? nil : fields[15]
+            // An agent before typed reasons wrote its words here; an `R` line that follows replaces them.
+            if !fields[15].isEmpty { p.reason = .unrecognized(code: fields[15]) }
             if fields.count > 16 { p.nextRetryAtMillis = Int64(fields[16]) }
             if fields.count > 17 { p.smoothedLatencyNanos = Int64(fields[17]) }
             if fields.count > 18 { p.ignoredCandidateCount = Int(fields[18]) ?? 0 }
             if fields.count > 19, !fields[19].isEmpty { p.ignoredCandidates = fields[19].split(separator: ",").map(String.init) }
             if fields.count > 20, !fields[20].isEmpty { p.relayTransport = fields[20] }
             current.peers.append(p)
+        case UInt8(ascii: "R"):
+            guard fields.count >= 2, !current.peers.isEmpty, let reason = PeerReason(wireFields: Array(fields[1...])) else { throw bad() }
+            current.peers[current.peers.count - 1].reason = reason
+        case UInt8(ascii: "G"):
+            guard fields.count >= 6, let sequence = UInt64(fields[1]), let at = Int64(fields[2]) else { throw bad() }
+            // A kind this icestat does not know (a newer agent's) is skipped.
+            guard let kind = StatusEvent.Kind(wireFields: fields[5...]) else { break }
+            current.events.append(StatusEvent(sequence: sequence, atMillis: at, peerID: fields[3].isEmpty ? nil : fields[3],
+                                              peerName: fields[4].isEmpty ? nil : fields[4], kind: kind))
         case UInt8(ascii: "D"):
             guard fields.count % 2 == 1, !current.peers.isEmpty else { throw bad() }
             for i in stride(from: 1, to: fields.count, by: 2) {

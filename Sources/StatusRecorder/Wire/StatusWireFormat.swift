@@ -8,12 +8,16 @@
 /// - `N  verdict  mapping  filtering  publicIPv4  publicIPv6  checkedAtMillis`: the local agent's NAT, after its `S` lines.
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
 ///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
-///    ignoredCandidateCount  ignoredCandidates(comma-separated)  relayTransport`: one peer.
+///    ignoredCandidateCount  ignoredCandidates(comma-separated)  relayTransport`: one peer. Its reason field is
+///    left empty: the reason follows as an `R` line.
+/// - `R  code  facts…`: the reason of the peer before it (``PeerReason``'s code and facts; only when it has one).
 /// - `D  reason  count  reason  count …`: the datagrams of the peer before it that were dropped, by reason
 ///    (``DatagramDropReason`` raw values; only when there are any).
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
 /// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
 ///    one candidate pair of the peer before it (full batches only).
+/// - `G  sequence  atMillis  peerID  peerName  code  facts…`: an event (``StatusEvent``; peer fields empty for
+///    the agent's own).
 /// - `X  id`: a peer was removed.
 /// - `.`: end of batch (a snapshot, or one coalesced change).
 ///
@@ -25,12 +29,21 @@ public enum StatusWireFormat {
         out.append(contentsOf: "V\ticestat-status\t\(version)\n".utf8)
     }
 
-    /// Appends a whole snapshot as one batch; `full` adds latency histories and candidate pairs.
+    /// Appends a whole snapshot, and its events, as one batch; `full` adds latency histories and candidate pairs.
     public static func appendSnapshot(_ snapshot: StatusSnapshot, full: Bool = true, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + 64 + snapshot.peers.count * 160)
         appendLocal(snapshot.local, to: &out)
         for peer in snapshot.peers { appendPeer(peer, full: full, to: &out) }
+        appendEvents(snapshot.events, to: &out)
         out.append(contentsOf: ".\n".utf8)
+    }
+
+    /// Appends event lines (no batch end).
+    public static func appendEvents(_ events: [StatusEvent], to out: inout [UInt8]) {
+        for e in events {
+            out.append(UInt8(ascii: "G"))
+            appendFields([String(e.sequence), String(e.atMillis), e.peerID ?? "", e.peerName ?? ""] + e.kind.wireFields, to: &out)
+        }
     }
 
     /// Appends one change as one batch. Latency histories are left out: a mirror extends its own from the
@@ -43,6 +56,7 @@ public enum StatusWireFormat {
             appendField(id, to: &out)
             out.append(10)
         }
+        appendEvents(change.events, to: &out)
         out.append(contentsOf: ".\n".utf8)
     }
 
@@ -67,10 +81,14 @@ public enum StatusWireFormat {
             p.localCandidate?.type ?? "", p.localCandidate?.address ?? "",
             p.remoteCandidate?.type ?? "", p.remoteCandidate?.address ?? "",
             p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
-            String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", p.reason ?? "",
+            String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", "",
             p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
             String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","), p.relayTransport ?? "",
         ], to: &out)
+        if let reason = p.reason {
+            out.append(UInt8(ascii: "R"))
+            appendFields(reason.wireFields, to: &out)
+        }
         if !p.drops.isEmpty {
             out.append(UInt8(ascii: "D"))
             appendFields(p.drops.nonZero.flatMap { [$0.reason.rawValue, String($0.count)] }, to: &out)

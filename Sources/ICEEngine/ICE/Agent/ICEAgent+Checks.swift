@@ -7,8 +7,9 @@ import STUN
 extension ICEAgent {
     // MARK: Sending checks
 
-    func sendCheck(pairID: Int, useCandidate: Bool, isConsent: Bool = false) {
-        guard let remote = remoteCredentials, let pair = pair(pairID) else { return }
+    @discardableResult
+    func sendCheck(pairID: Int, useCandidate: Bool, isConsent: Bool = false) -> STUNTransactionID? {
+        guard let remote = remoteCredentials, let pair = pair(pairID) else { return nil }
         var builder = STUNMessageBuilder(type: .bindingRequest)
         builder.append(.username, string: "\(remote.ufrag):\(localCredentials.ufrag)")
         let prflxPriority = Candidate.priority(type: .peerReflexive, localPreference: UInt16((pair.local.priority >> 8) & 0xFFFF))
@@ -35,12 +36,13 @@ extension ICEAgent {
         } else {
             // Consent checks are not retransmitted; a stale entry is dropped after the failed timeout.
             transaction.timer = eventLoop.scheduleTask(in: configuration.failedTimeout.timeAmount) { [self] in
-                self.transactions[id] = nil
+                self.transactions.removeValue(forKey: id)?.reply?.fail(ICEPingError.timedOut)
             }
         }
         transactions[id] = transaction
         updatePair(pairID) { $0.requestsSent += 1 }
         write(bytes, from: pair.endpoint, to: pair.remote.address)
+        return id
     }
 
     func scheduleRetransmission(_ id: STUNTransactionID, after delay: Duration) -> Scheduled<Void> {
@@ -194,9 +196,11 @@ extension ICEAgent {
         // Responses must come from where the request went (RFC 8445 §7.2.5.2.1).
         guard pair.remote.address == from else {
             if !t.isConsent { updatePair(pair.id) { $0.state = .failed } }
+            t.reply?.fail(ICEPingError.answeredFromElsewhere(from))
             return
         }
         if response.type.messageClass == .errorResponse {
+            t.reply?.fail(ICEPingError.errorResponse(code: response.errorCode?.code ?? 0))
             if response.errorCode?.code == STUNErrorCode.roleConflict {
                 switchRole(to: t.sentAsControlling ? .controlled : .controlling)
                 updatePair(pair.id) { $0.state = .waiting }
@@ -207,7 +211,9 @@ extension ICEAgent {
             return
         }
         let now = NIODeadline.now()
-        let rtt = t.exchange.roundTrip(elapsed: .nanoseconds((now - t.sentAt).nanoseconds))
+        let elapsed = Duration.nanoseconds((now - t.sentAt).nanoseconds)
+        let rtt = t.exchange.roundTrip(elapsed: elapsed)
+        t.reply?.succeed(rtt ?? elapsed)
         updatePair(pair.id) { p in
             p.state = .succeeded
             p.responsesReceived += 1

@@ -24,7 +24,12 @@ extension ICEAgent {
 
     /// The selected-pair event for a pair: its candidates and, when relayed, our TURN server.
     func selectedPairEvent(_ pair: CandidatePair) -> ICEAgentEvent {
-        .selectedPairChanged(SelectedPair(local: pair.local, remote: pair.remote, relay: endpoint(pair.endpoint)?.relay?.configuration))
+        .selectedPairChanged(path(of: pair))
+    }
+
+    /// A pair as its owner sees a path: both candidates and the TURN server ours relays through.
+    func path(of pair: CandidatePair) -> SelectedPair {
+        SelectedPair(local: pair.local, remote: pair.remote, relay: endpoint(pair.endpoint)?.relay?.configuration)
     }
 
     /// Sends a STUN message from one of our endpoints. Peers must pass the remote address filter;

@@ -87,6 +87,8 @@ public final class ICEAgent: @unchecked Sendable {
         var isConsent: Bool
         var sentAsControlling: Bool
         var timer: Scheduled<Void>?
+        /// Set for a ``ICEAgent/ping(timeout:)``: completed with the round trip, or failed.
+        var reply: EventLoopPromise<Duration>?
     }
 
     /// A Binding request to a STUN server for one of our sockets (RFC 8489 §6.2.1 retransmissions).
@@ -185,7 +187,10 @@ public final class ICEAgent: @unchecked Sendable {
         eventLoop.flatSubmit {
             self.pacer?.cancel()
             self.consentTimer?.cancel()
-            for t in self.transactions.values { t.timer?.cancel() }
+            for t in self.transactions.values {
+                t.timer?.cancel()
+                t.reply?.fail(ICEPingError.closed)
+            }
             for t in self.gatherTransactions.values { t.timer?.cancel() }
             self.transactions.removeAll()
             self.gatherTransactions.removeAll()

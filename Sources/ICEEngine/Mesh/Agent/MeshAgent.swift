@@ -17,7 +17,7 @@ public final class MeshAgent: Sendable {
     public let configuration: MeshConfiguration
     public let recorder: StatusRecorder
     private let peerTable: Mutex<[String: MeshPeer]>
-    private var peers: [String: MeshPeer] { peerTable.withLock { $0 } }
+    var peers: [String: MeshPeer] { peerTable.withLock { $0 } }
     /// The fixed port of `ice.port`, shared by every session.
     private let portMux: UDPPortMux?
     private let signal: SignalClient
@@ -118,6 +118,7 @@ public final class MeshAgent: Sendable {
             self.logger.info("network changed (added \(added), removed \(removed)): reconnecting active peers")
             self.nat.value.withLock { $0 = nil }
             self.checkNAT(because: "network change")
+            self.recorder.recordEvent(.networkChanged)
             for peer in self.peers.values { peer.connection.networkChanged() }
         }
         monitor.withLock { $0 = (task, initial) }
@@ -201,7 +202,7 @@ public final class MeshAgent: Sendable {
         for key in removedKeys {
             guard let peer = before[key] else { continue }
             outcome.removed.append(peer.configuration.name)
-            try? await peer.shutdown(reason: "removed from the config").get()
+            try? await peer.shutdown(reason: .removedFromConfig).get()
             peerTable.withLock { $0[key] = nil }
             recorder.removePeer(id: key)
         }

@@ -54,7 +54,7 @@ final class MeshPeer: @unchecked Sendable {
                                     onData: { box.peer?.fromRemote($0) },
                                     onLifecycle: { box.peer?.lifecycle($0) })
         box.peer = self
-        recorder.updateReason(id: configuration.publicKey, "remote offline")
+        recorder.updateReason(id: configuration.publicKey, .remoteOffline)
     }
 
     /// Binds the local port.
@@ -95,7 +95,7 @@ final class MeshPeer: @unchecked Sendable {
             guard changed else { return }
             if lazy {
                 if self.active { self.startInactivityTimer() }
-                else if self.remoteOnline { self.recorder.updateReason(id: self.configuration.publicKey, "lazy: idle until traffic") }
+                else if self.remoteOnline { self.recorder.updateReason(id: self.configuration.publicKey, .lazyUntilTraffic) }
             } else {
                 self.inactivityTimer?.cancel()
                 self.inactivityTimer = nil
@@ -109,11 +109,11 @@ final class MeshPeer: @unchecked Sendable {
         eventLoop.execute {
             self.remoteOnline = online
             if !online {
-                if self.active { _ = self.connection.close(reason: "remote offline") }
-                else { self.recorder.updateReason(id: self.configuration.publicKey, "remote offline") }
+                if self.active { _ = self.connection.close(reason: .remoteOffline) }
+                else { self.recorder.updateReason(id: self.configuration.publicKey, .remoteOffline) }
             } else if !self.active {
                 if self.lazy {
-                    self.recorder.updateReason(id: self.configuration.publicKey, "lazy: idle until traffic")
+                    self.recorder.updateReason(id: self.configuration.publicKey, .lazyUntilTraffic)
                 } else {
                     self.connection.open()
                 }
@@ -122,7 +122,7 @@ final class MeshPeer: @unchecked Sendable {
     }
 
     /// Tells the remote we stop, and releases the connection and the local port.
-    func shutdown(reason: String = "agent stopped") -> EventLoopFuture<Void> {
+    func shutdown(reason: PeerReason = .agentStopped) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             self.inactivityTimer?.cancel()
             if self.active { self.signaling.send(.goIdle, from: self.localKey, to: self.configuration.publicKey) }
@@ -148,7 +148,21 @@ final class MeshPeer: @unchecked Sendable {
         }
         // Kept compact: a slice would hold the whole read buffer it came from.
         pending.append(ByteBuffer(bytes: buffer.readableBytesView))
-        if !active { connection.open() }
+        openOnTraffic()
+    }
+
+    /// Traffic for the peer (or a ping) while it is not active: a lazy wake-up.
+    func openOnTraffic() {
+        eventLoop.assertInEventLoop()
+        guard !active else { return }
+        recorder.recordEvent(peerID: configuration.publicKey, .lazyWake)
+        connection.open()
+    }
+
+    /// Whether the remote is on the signal server; read on the event loop.
+    var remoteOnlineOnLoop: Bool {
+        eventLoop.assertInEventLoop()
+        return remoteOnline
     }
 
     /// A datagram from the remote, for the local application or service.
@@ -195,14 +209,9 @@ final class MeshPeer: @unchecked Sendable {
             let idleFor = NIODeadline.now() - self.lastActivity
             guard idleFor.nanoseconds >= self.inactivityThreshold.nanoseconds else { return }
             self.signaling.send(.goIdle, from: self.localKey, to: self.configuration.publicKey)
-            _ = self.connection.close(reason: "lazy: idle after \(formatDuration(self.inactivityThreshold)) without traffic")
+            _ = self.connection.close(reason: .lazyInactive(seconds: self.inactivityThreshold.components.seconds))
         }
     }
-}
-
-private func formatDuration(_ d: Duration) -> String {
-    let s = d.components.seconds
-    return s % 60 == 0 && s >= 60 ? "\(s / 60) min" : "\(s) s"
 }
 
 /// Lets the connection's callbacks reach the peer that owns the connection (created after it).

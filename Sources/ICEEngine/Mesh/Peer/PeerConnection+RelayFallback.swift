@@ -28,27 +28,26 @@ extension PeerConnection {
             return
         }
         let canTryDirect = !configuration.relayOnly
-        relayedReason = configuration.relayOnly ? "relayed: direct paths disabled (relay only)"
-            : "direct checks timed out, relayed"
+        relayedReason = configuration.relayOnly ? .relayOnly : directTimedOut
         if canTryDirect {
             scheduleDirectRetry()
-        } else if connected {
-            recorder?.updateReason(id: remoteKey, relayedReason)
+        } else {
+            if connected { recorder?.updateReason(id: remoteKey, relayedReason) }
+            recorder?.recordEvent(peerID: remoteKey, .relayFallback(nextDirectAtMillis: nil))
         }
     }
 
-    /// Why the peer is relayed, with the time left to the next direct attempt, as `scheduleDirectRetry` words it.
+    /// Why the peer is relayed, again: UDP to the TURN server may have failed since it was said.
     func rewordRelayedReason() {
-        guard let at = directRetryAt else { return }
-        let left = max(0, at - currentTimeMillis()) * 1_000_000
-        relayedReason = "\(natExplanation ?? "direct checks timed out\(relayNote)"); next direct attempt in \(wholeSeconds(left)) s"
+        guard directRetryAt != nil else { return }
+        relayedReason = natNeedsRelay ?? directTimedOut
         recorder?.updateReason(id: remoteKey, relayedReason)
     }
 
-    /// How the path is relayed, for reasons: over UDP plainly, over a stream relay with why.
-    var relayNote: String {
-        guard let relay = selectedRelay, relay.transport.isStream else { return ", relayed" }
-        return udpRelayFailed ? "; UDP to the TURN server failed; relayed over \(relay.transport.label)" : ", relayed over \(relay.transport.label)"
+    /// The direct checks timed out, with how the path is relayed: over UDP plainly, over a stream relay with why.
+    var directTimedOut: PeerReason {
+        guard let relay = selectedRelay, relay.transport.isStream else { return .directTimedOut(relayTransport: nil, udpFailed: false) }
+        return .directTimedOut(relayTransport: relay.transport.label, udpFailed: udpRelayFailed)
     }
 
     /// The verdict worth telling the remote: a known one.
@@ -58,29 +57,29 @@ extension PeerConnection {
     }
 
     /// Why no direct path can work, from both sides' NAT verdicts; nil when they allow one or are not known.
-    var natExplanation: String? {
+    var natNeedsRelay: PeerReason? {
         guard let local = localNAT(), let remote = remoteNAT, NATVerdict.directPathImpossible(local, remote) else { return nil }
-        return local == remote
-            ? "\(name) is behind a \(remote.words) and so are we: a direct path needs a relay"
-            : "\(name) is behind a \(remote.words) and we are behind a \(local.words): a direct path needs a relay"
+        return .natNeedsRelay(remoteVerdict: remote.rawValue, localVerdict: local.rawValue)
     }
 
     func scheduleDirectRetry() {
         directRetryTimer?.cancel()
         // When both NATs rule a direct path out, only a change (ours or theirs: a network change resets the
         // backoff) can make one work: retry at the longest interval straight away.
-        let impossible = natExplanation
+        let impossible = natNeedsRelay
         let delay = impossible == nil ? backoff(attempt: directAttempt) : backoff(attempt: 5)
         directAttempt += 1
-        relayedReason = "\(impossible ?? "direct checks timed out\(relayNote)"); next direct attempt in \(wholeSeconds(delay)) s"
+        relayedReason = impossible ?? directTimedOut
         directRetryAt = currentTimeMillis() + delay / 1_000_000
         if connected {
             recorder?.updateReason(id: remoteKey, relayedReason)
             recorder?.updateNextRetry(id: remoteKey, atMillis: directRetryAt)
         }
+        recorder?.recordEvent(peerID: remoteKey, .relayFallback(nextDirectAtMillis: directRetryAt))
         directRetryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
             guard let self, self.isOpen, self.connected, self.relayedReason != nil else { return }
             self.directRetryTimer = nil
+            self.recorder?.recordEvent(peerID: self.remoteKey, .iceRestart(.directAttempt))
             self.startSession(sendOffer: true, keepingPath: true)
         }
     }
@@ -92,10 +91,11 @@ extension PeerConnection {
         return min(base << min(attempt, 5), cap)
     }
 
-    func scheduleRetry(reason: String) {
+    func scheduleRetry(noCandidatePair: Bool, relay: PeerReason.RelayProblem) {
         attempt += 1
         let delay = backoff(attempt: attempt - 1)
-        recorder?.updateState(id: remoteKey, .connecting, reason: "\(reason); retrying every \(wholeSeconds(delay)) s")
+        recorder?.updateState(id: remoteKey, .connecting, reason: .connectFailed(
+            noCandidatePair: noCandidatePair, relay: relay, retryEverySeconds: wholeSeconds(delay)))
         recorder?.updateNextRetry(id: remoteKey, atMillis: currentTimeMillis() + delay / 1_000_000)
         retryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
             guard let self, self.isOpen else { return }

@@ -34,10 +34,10 @@ extension PeerConnection {
             if !self.connected { self.reportCandidatePairs() }
         }
         if draining == nil {
-            recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? reconnectReason : "retrying (attempt \(attempt + 1))")
+            recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? reconnectReason : .retrying(attempt: attempt + 1))
         }
         newAgent.gather().whenFailure { [weak self] error in
-            self?.recorder?.updateReason(id: self?.remoteKey ?? "", "gathering failed: \(error)")
+            self?.recorder?.updateReason(id: self?.remoteKey ?? "", .gatheringFailed(error: "\(error)"))
         }
         if sendOffer {
             signaling.send(.offer(newAgent.localCredentials, session: mySession, nat: sharedNAT), from: localKey, to: remoteKey)
@@ -57,6 +57,7 @@ extension PeerConnection {
                     attempt = 0
                     onLifecycle(.opened)
                 }
+                if connected { recorder?.recordEvent(peerID: remoteKey, .iceRestart(.remoteRestart)) }
                 startSession(sendOffer: false, keepingPath: connected)
             }
             acceptRemote(credentials, session: theirSession)
@@ -77,7 +78,7 @@ extension PeerConnection {
             }
         case .goIdle:
             guard isOpen else { return }
-            _ = close(reason: "remote went idle")
+            _ = close(reason: .remoteIdle)
         }
     }
 
@@ -107,7 +108,7 @@ extension PeerConnection {
                 _ = draining?.close()
                 draining = nil
                 endRelayFallback()
-                recorder?.updateState(id: remoteKey, .connecting, reason: consentLostReason)
+                noteConsentLost()
             }
             return
         }
@@ -122,7 +123,7 @@ extension PeerConnection {
             if server.transport == .udp { udpRelayFailed = false }
             reportServer(.turn, server.url, available: true, error: nil)
         case .relayFailed(let server, let reason):
-            relayFailure = "\(server.url): \(reason)"
+            relayFailure = (server.url, reason)
             if server.transport == .udp {
                 udpRelayFailed = true
                 // Known only now (UDP that is dropped costs the whole timeout): reword a stream relay's reason.
@@ -135,7 +136,7 @@ extension PeerConnection {
             // The allocation went with the connection: a new session makes a new one (or finds another path).
             endRelayFallback()
             connected = false
-            reconnectReason = "\(server.transport.label) connection to \(server.url) lost (\(reason)); reconnecting"
+            reconnectReason = .relayConnectionLost(transport: server.transport.label, server: server.url, error: reason)
             startSession(sendOffer: true)
         case .stateChanged(let state):
             handleAgentState(state)
@@ -195,6 +196,10 @@ extension PeerConnection {
             reconnectReason = nil
             recorder?.updateState(id: remoteKey, .connected, reason: relayedReason)
             if relayedReason != nil, let at = directRetryAt { recorder?.updateNextRetry(id: remoteKey, atMillis: at) }
+            if consentLost {
+                consentLost = false
+                recorder?.recordEvent(peerID: remoteKey, .consentRegained)
+            }
             onLifecycle(.connected(relayed: relayedReason != nil))
             // A restart is complete: the old path is no longer needed.
             _ = draining?.close()
@@ -203,29 +208,28 @@ extension PeerConnection {
             // The path stopped answering: look for another one now (the relay, if the direct path is gone) in a
             // new session, rather than wait for this one to fail; the old agent keeps trying meanwhile.
             endRelayFallback()
+            noteConsentLost()
+            recorder?.recordEvent(peerID: remoteKey, .iceRestart(.consentLost))
             startSession(sendOffer: true, keepingPath: true)
             connected = false
-            recorder?.updateState(id: remoteKey, .connecting, reason: consentLostReason)
         case .failed:
             connected = false
             endRelayFallback()
             _ = draining?.close()
             draining = nil
             let noPairs = agent?.checklistOnLoop.isEmpty ?? true
-            var reason = noPairs ? "no candidate pair (no usable local address or remote candidate)" : "ICE checks failed"
-            if configuration.turnServers.isEmpty {
-                reason += "; no TURN server configured to relay through"
-            } else if let relayFailure {
-                reason += "; relay unavailable: \(relayFailure)"
-            }
-            scheduleRetry(reason: reason)
+            let relay: PeerReason.RelayProblem = configuration.turnServers.isEmpty ? .notConfigured
+                : relayFailure.map { .unavailable(server: $0.server, error: $0.error) } ?? .none
+            scheduleRetry(noCandidatePair: noPairs, relay: relay)
         }
     }
 
-    var consentLostReason: String {
+    /// The path stopped answering: logged, and the peer is Connecting with that reason.
+    func noteConsentLost() {
         let ms = configuration.disconnectedTimeout.nanoseconds / 1_000_000
-        let timeout = ms % 1000 == 0 ? "\(ms / 1000) s" : String(format: "%.1f s", Double(ms) / 1000)
-        return "no consent response for \(timeout); reconnecting"
+        consentLost = true
+        recorder?.recordEvent(peerID: remoteKey, .consentLost(timeoutMillis: ms))
+        recorder?.updateState(id: remoteKey, .connecting, reason: .consentLost(timeoutMillis: ms))
     }
 
     /// Nanoseconds as whole seconds, rounded, for reasons.

@@ -45,22 +45,24 @@ public final class PeerConnection: @unchecked Sendable {
     /// During an ICE restart: the previous session's agent, still carrying data until the new one connects.
     var draining: ICEAgent?
     /// Set while the selected pair is relayed: why, shown as the peer's reason.
-    var relayedReason: String?
+    var relayedReason: PeerReason?
     var directAttempt = 0
     var directRetryTimer: Scheduled<Void>?
     var directRetryAt: Int64?
     /// Refreshes the recorded candidate pairs while checks run (their states change without events); once
     /// connected, every consent round trip reports them instead.
     var pairsReporter: RepeatedTask?
-    /// Why the current session's TURN allocation failed, if it did.
-    var relayFailure: String?
+    /// Why the current session's TURN allocation failed, if it did: the server and its error.
+    var relayFailure: (server: String, error: String)?
     /// The latest UDP TURN allocation failed (so a stream relay is the fallback's fallback); kept across
     /// sessions, since a retry's stream relay is chosen before its UDP Allocate times out again.
     var udpRelayFailed = false
     /// The TURN server the selected pair relays through, if ours is relayed.
     var selectedRelay: TURNServer?
     /// Why the peer is reconnecting (its relay's connection was lost), shown until it is Connected again.
-    var reconnectReason: String?
+    var reconnectReason: PeerReason?
+    /// Consent was lost on the path; the next Connected is logged as consent regained.
+    var consentLost = false
     /// Bytes and drops not yet reported: the data path counts here and the recorder hears of it at most
     /// every ``trafficReportInterval``, so a datagram never waits on the recorder's lock.
     var tally = TrafficTally()
@@ -105,7 +107,7 @@ public final class PeerConnection: @unchecked Sendable {
     }
 
     /// Stops trying and releases the session: → Idle.
-    public func close(reason: String? = nil) -> EventLoopFuture<Void> {
+    public func close(reason: PeerReason? = nil) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             let wasOpen = self.isOpen
             self.isOpen = false
@@ -113,6 +115,7 @@ public final class PeerConnection: @unchecked Sendable {
             self.endRelayFallback()
             self.pairsReporter?.cancel()
             self.connected = false
+            self.consentLost = false
             self.reportTraffic()
             self.recorder?.updateState(id: self.remoteKey, .idle, reason: reason)
             self.recorder?.updateNextRetry(id: self.remoteKey, atMillis: nil)
@@ -202,9 +205,10 @@ public final class PeerConnection: @unchecked Sendable {
             self.attempt = 0
             self.directRetryTimer?.cancel()
             self.directRetryTimer = nil
+            if self.connected { self.recorder?.recordEvent(peerID: self.remoteKey, .iceRestart(.networkChanged)) }
             self.startSession(sendOffer: true, keepingPath: self.connected)
             if self.connected == false, self.draining == nil {
-                self.recorder?.updateState(id: self.remoteKey, .connecting, reason: "network changed; reconnecting")
+                self.recorder?.updateState(id: self.remoteKey, .connecting, reason: .networkChanged)
             }
         }
     }

@@ -1,0 +1,60 @@
+/// The one request line a status socket client sends.
+///
+/// - `snapshot [full] [events N]`: one batch, then the server closes; `full` adds latency histories and candidate
+///   pairs, `events N` the newest N events of each peer and of the agent.
+/// - `watch`: a full snapshot with the latest events, then one coalesced batch per change.
+/// - `events N [follow] [peer NAME]`: the newest N events (of one peer, by name or public key), as one batch;
+///   with `follow`, then every new one as it is recorded, until the client hangs up.
+enum StatusRequest: Equatable {
+    case snapshot(full: Bool, events: Int)
+    case watch
+    case events(limit: Int, follow: Bool, peer: String?)
+
+    /// The most events one request may ask for.
+    static let eventLimit = 100_000
+
+    init?(line: String) {
+        var words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard !words.isEmpty else { return nil }
+        let verb = words.removeFirst()
+        switch verb {
+        case "snapshot":
+            var full = false, events = 0
+            while let word = words.first {
+                words.removeFirst()
+                if word == "full" { full = true; continue }
+                guard word == "events", let n = words.first.flatMap(Int.init), (0...Self.eventLimit).contains(n) else { return nil }
+                words.removeFirst()
+                events = n
+            }
+            self = .snapshot(full: full, events: events)
+        case "watch":
+            guard words.isEmpty else { return nil }
+            self = .watch
+        case "events":
+            guard let n = words.first.flatMap(Int.init), (0...Self.eventLimit).contains(n) else { return nil }
+            words.removeFirst()
+            var follow = false
+            if words.first == "follow" { follow = true; words.removeFirst() }
+            var peer: String?
+            if words.first == "peer" {
+                words.removeFirst()
+                guard !words.isEmpty else { return nil }
+                peer = words.joined(separator: " ")
+                words.removeAll()
+            }
+            guard words.isEmpty else { return nil }
+            self = .events(limit: n, follow: follow, peer: peer)
+        default:
+            return nil
+        }
+    }
+
+    var line: String {
+        switch self {
+        case .snapshot(let full, let events): "snapshot" + (full ? " full" : "") + (events > 0 ? " events \(events)" : "")
+        case .watch: "watch"
+        case .events(let n, let follow, let peer): "events \(n)" + (follow ? " follow" : "") + (peer.map { " peer \($0)" } ?? "")
+        }
+    }
+}
