@@ -34,6 +34,10 @@ struct EndToEndTests {
         let yaml = try Harness.icestat(["--yaml", "--socket", socket, "--filter-by-status", "idle"])
         #expect(yaml.stdout.contains("peers:\n  total: 0\n  connected: 0\n  details: []\n"))
         #expect(try Harness.icestat(["--check", "ready", "--socket", socket]).status == 0)
+        // icestat ping goes through the demo's agent to a peer and back.
+        let ping = try Harness.icestat(["ping", "charlie", "-c", "2", "--interval", "100", "--socket", socket])
+        #expect(ping.status == 0 && ping.stdout.components(separatedBy: " (direct) in ").count == 3, "\(ping)")
+        #expect(ping.stdout.contains("pong from charlie via host 127.0.0.1:"), "\(ping)")
         #expect(try Harness.icestat(["--check", "live", "--socket", socket + ".none"]).status == 1)
         let bad = try Harness.icestat(["--detail", "--socket", socket, "--filter-by-connection-type", "carrier-pigeon"])
         #expect(bad.status == 64 && bad.stderr.contains("is invalid for '--filter-by-connection-type <type>'"))

@@ -113,6 +113,33 @@ struct MeshAgentTests {
         #expect(follow.wait(seconds: 5) == 1)
     }
 
+    @Test func pingWakesALazyPeerAndSaysWhenOneIsOfflineOrUnknown() throws {
+        let mesh = try MeshFixture()
+        try mesh.configure(Self.names, lazy: true)
+        try mesh.startSignal()
+        try mesh.startAgent("ann")
+        try mesh.startAgent("cat")
+        let socket = mesh.agents["ann"]!.socket
+        #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["cat"]?["reasonCode"] as? String == "lazy-until-traffic" }, "\(mesh.dump())")
+        let r = try Harness.icestat(["ping", "cat", "-c", "2", "--interval", "100", "--socket", socket], timeout: 30)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(r.status == 0 && lines.count == 6, "\(r)")
+        #expect(lines.first?.range(of: #"^cat was Idle: woken, connected in \d+ ms$"#, options: .regularExpression) != nil, "\(r)")
+        for line in lines[1...2] {
+            #expect(line.range(of: #"^pong from cat via (host|prflx) 127\.0\.0\.1:\d+ \(direct\) in \d+\.\d{3} ms$"#, options: .regularExpression) != nil, "\(line)")
+        }
+        #expect(Array(lines[3...4]) == ["--- cat ping ---", "2 sent, 2 received, 0% lost"], "\(r)")
+        #expect(lines[5].range(of: #"^rtt min/avg/max = \d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3} ms$"#, options: .regularExpression) != nil, "\(r)")
+        // The wake-up is logged as traffic's would be.
+        let story = (mesh.peers("ann")["cat"]?["events"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(story.contains("lazy-wake"), "\(story)")
+        // bob never started: offline. zed is no peer at all.
+        let offline = try Harness.icestat(["ping", "bob", "--socket", socket], timeout: 10)
+        #expect(offline.status == 1 && offline.stderr == "icestat: bob is offline: it is not on the signal server\n", "\(offline)")
+        let unknown = try Harness.icestat(["ping", "zed", "--socket", socket], timeout: 10)
+        #expect(unknown.status == 1 && unknown.stderr == "icestat: no peer named zed\n" && unknown.stdout.isEmpty, "\(unknown)")
+    }
+
     /// A signal server and two eager agents, ann and bob, connected to each other.
     func connectedAnnAndBob() throws -> MeshFixture {
         let mesh = try MeshFixture()

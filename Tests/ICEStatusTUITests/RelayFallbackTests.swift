@@ -41,8 +41,19 @@ struct RelayFallbackTests {
         let fallbacks = both.flatMap { (mesh.peers($0.0)[$0.1]?["events"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "relay-fallback" } }
         #expect(fallbacks.contains { $0["message"] as? String == "relayed; next direct attempt in 3 s" }, "\(fallbacks)")
         #expect(both.contains { mesh.peers($0.0)[$0.1]?["nextRetryAt"] is String })
+        // icestat ping shows the relayed path; --until-direct cannot get a direct one while it is blocked.
+        let annSocket = mesh.agents["ann"]!.socket
+        let relayedPing = try Harness.icestat(["ping", "bob", "-c", "2", "--interval", "200", "--socket", annSocket], timeout: 15)
+        #expect(relayedPing.status == 0 && relayedPing.stdout.components(separatedBy: " (relayed) in ").count == 3, "\(relayedPing)")
+        #expect(relayedPing.stdout.contains("--- bob ping ---\n2 sent, 2 received, 0% lost\nrtt min/avg/max = "), "\(relayedPing)")
+        let stuck = try Harness.icestat(["ping", "bob", "--until-direct", "-c", "3", "--interval", "300", "--socket", annSocket], timeout: 15)
+        #expect(stuck.status == 1 && stuck.stdout.hasSuffix("direct connection not established\n"), "\(stuck)")
 
         for rule in block { try ns.exec(["iptables", "-D", "INPUT"] + rule + ["-j", "DROP"]) }
+        // Unblocked: --until-direct goes on until a pong takes the direct path, and only then exits 0.
+        let direct = try Harness.icestat(["ping", "bob", "--until-direct", "-c", "40", "--interval", "300", "--socket", annSocket], timeout: 20)
+        #expect(direct.status == 0 && direct.stdout.contains(" (direct) in "), "\(direct)")
+        #expect(!direct.stdout.contains("direct connection not established"), "\(direct)")
         #expect(eventuallyBlocking(seconds: 15) {
             both.allSatisfy { mesh.peers($0.0)[$0.1]?["connectionType"] as? String == "P2P" }
         }, "\(mesh.dump())")

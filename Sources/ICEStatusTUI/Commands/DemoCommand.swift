@@ -44,7 +44,7 @@ struct DemoCommand: AsyncParsableCommand {
         let mesh = DemoMesh(peerCount: peers, group: group)
         let server: StatusSocketServer
         do {
-            server = try await StatusSocketServer.start(path: socket.path, recorder: mesh.recorder, group: group)
+            server = try await StatusSocketServer.start(path: socket.path, recorder: mesh.recorder, group: group, pingTarget: mesh)
         } catch let error as StatusSocketError {
             StandardOutput.error("icestat demo: \(error)")
             try? await group.shutdownGracefully()

@@ -18,7 +18,7 @@ struct ICEStat: AsyncParsableCommand {
             with `icestat demo`.
             """,
         subcommands: [StatusCommand.self, DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self,
-                      EventsCommand.self, ProbeCommand.self, NetcheckCommand.self, STUNCommand.self, BenchCommand.self],
+                      EventsCommand.self, PingCommand.self, ProbeCommand.self, NetcheckCommand.self, STUNCommand.self, BenchCommand.self],
         defaultSubcommand: StatusCommand.self)
 }
 

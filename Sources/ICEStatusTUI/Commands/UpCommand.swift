@@ -52,7 +52,7 @@ struct UpCommand: AsyncParsableCommand {
         let path = socket ?? loaded.statusSocket ?? StatusSocketPath.defaultPath
         let server: StatusSocketServer
         do {
-            server = try await StatusSocketServer.start(path: path, recorder: recorder, group: group)
+            server = try await StatusSocketServer.start(path: path, recorder: recorder, group: group, pingTarget: agent)
         } catch {
             StandardOutput.error("icestat up: \(error)")
             try? await group.shutdownGracefully()

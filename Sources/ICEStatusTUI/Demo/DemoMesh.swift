@@ -87,3 +87,20 @@ private final class EchoTarget: @unchecked Sendable {
     // Written once before any traffic flows, read on the connection's event loop afterwards.
     var connection: PeerConnection?
 }
+
+extension DemoMesh: PingTarget {
+    func peer(named nameOrKey: String) -> (id: String, name: String)? {
+        guard let c = local.first(where: { $0.remoteKey == nameOrKey }) ?? local.first(where: { $0.name == nameOrKey }) else { return nil }
+        return (c.remoteKey, c.name)
+    }
+
+    func connection(to id: String) -> PeerConnection? {
+        local.first { $0.remoteKey == id }
+    }
+
+    /// Every remote of the demo is online.
+    func wake(_ id: String) async -> Bool {
+        connection(to: id)?.open()
+        return true
+    }
+}

@@ -5,10 +5,12 @@
 /// - `watch`: a full snapshot with the latest events, then one coalesced batch per change.
 /// - `events N [follow] [peer NAME]`: the newest N events (of one peer, by name or public key), as one batch;
 ///   with `follow`, then every new one as it is recorded, until the client hangs up.
+/// - `ping …`: pings a peer's selected pair (``PingRequest``); the answer is ``PingLine``s.
 enum StatusRequest: Equatable {
     case snapshot(full: Bool, events: Int)
     case watch
     case events(limit: Int, follow: Bool, peer: String?)
+    case ping(PingRequest)
 
     /// The most events one request may ask for.
     static let eventLimit = 100_000
@@ -45,6 +47,9 @@ enum StatusRequest: Equatable {
             }
             guard words.isEmpty else { return nil }
             self = .events(limit: n, follow: follow, peer: peer)
+        case "ping":
+            guard let request = PingRequest(words: words) else { return nil }
+            self = .ping(request)
         default:
             return nil
         }
@@ -55,6 +60,7 @@ enum StatusRequest: Equatable {
         case .snapshot(let full, let events): "snapshot" + (full ? " full" : "") + (events > 0 ? " events \(events)" : "")
         case .watch: "watch"
         case .events(let n, let follow, let peer): "events \(n)" + (follow ? " follow" : "") + (peer.map { " peer \($0)" } ?? "")
+        case .ping(let request): request.line
         }
     }
 }

@@ -16,7 +16,8 @@ final class StatusSocketServer: Sendable {
         self.channel = channel
     }
 
-    static func start(path: String, recorder: StatusRecorder, group: EventLoopGroup,
+    /// - Parameter pingTarget: the running engine, which answers `ping` requests; without one they are refused.
+    static func start(path: String, recorder: StatusRecorder, group: EventLoopGroup, pingTarget: (any PingTarget)? = nil,
                       watchInterval: Duration = .milliseconds(100)) async throws -> StatusSocketServer {
         try StatusSocketPath.prepareDirectory(for: path)
         if FileManager.default.fileExists(atPath: path) {
@@ -32,7 +33,7 @@ final class StatusSocketServer: Sendable {
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
-                        StatusRequestHandler(recorder: recorder, watchInterval: watchInterval))
+                        StatusRequestHandler(recorder: recorder, pingTarget: pingTarget, watchInterval: watchInterval))
                 }
             }
             .bind(unixDomainSocketPath: path)
@@ -53,12 +54,14 @@ final class StatusRequestHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let recorder: StatusRecorder
+    private let pingTarget: (any PingTarget)?
     private let watchInterval: Duration
     private var request: [UInt8] = []
     private var watchTask: Task<Void, Never>?
 
-    init(recorder: StatusRecorder, watchInterval: Duration) {
+    init(recorder: StatusRecorder, pingTarget: (any PingTarget)?, watchInterval: Duration) {
         self.recorder = recorder
+        self.pingTarget = pingTarget
         self.watchInterval = watchInterval
     }
 
@@ -86,12 +89,31 @@ final class StatusRequestHandler: ChannelInboundHandler {
             startWatching(channel: channel)
         case .events(let limit, let follow, let peer):
             sendEvents(limit: limit, follow: follow, peer: peer, channel: channel)
+        case .ping(let request):
+            ping(request, channel: channel)
         case nil:
             var out = Array("E\tunknown request\n".utf8)
             out += Array(".\n".utf8)
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
                 channel.close(promise: nil)
             }
+        }
+    }
+
+    /// Runs a ping session and writes each of its lines as it comes; closes when it ends or the client goes.
+    private func ping(_ request: PingRequest, channel: Channel) {
+        let target = pingTarget
+        let recorder = self.recorder
+        watchTask = Task {
+            defer { channel.close(promise: nil) }
+            func write(_ line: PingLine) async throws {
+                try await channel.writeAndFlush(channel.allocator.buffer(string: line.encoded))
+            }
+            guard let target else {
+                try? await write(.failed("this agent does not answer pings"))
+                return
+            }
+            try? await PingSession(request: request, target: target, recorder: recorder).run(write)
         }
     }
 
