@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // ncursesw through a tiny C shim: macros and C globals re-exported as inline functions.
@@ -78,13 +79,16 @@ let package = Package(
                 "CNCursesW",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // libFuzzer target for the STUN and ChannelData decoders (scripts/fuzz.sh); an ordinary build replays files.
-        .executableTarget(name: "STUNFuzzer", dependencies: ["ICEEngine"]),
+        // It needs only the codec, so its sanitized build compiles swift-crypto and STUN, not NIO.
+        .executableTarget(name: "STUNFuzzer", dependencies: ["STUN"]),
         // What the test targets share: certificates made with openssl for the TLS servers they start, and
         // an in-memory network that runs ICE agents in virtual time.
         .target(name: "ICETestSupport", dependencies: ["ICE", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/TestSupport"),

@@ -18,10 +18,15 @@ command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
-if ((${#need[@]})); then
+# promtool (Debian's prometheus package, without the web UI's recommends) lints the agent's /metrics.
+command -v promtool >/dev/null 2>&1 || need_prometheus=1
+if ((${#need[@]})) || [ -n "${need_prometheus:-}" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+  if ((${#need[@]})); then DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"; fi
+  if [ -n "${need_prometheus:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
+  fi
 fi
 
 # aioice (PyPI) is the foreign ICE peer of the interop tests.

@@ -1,4 +1,4 @@
-import ICEEngine
+import STUN
 
 #if canImport(Glibc)
 import Glibc

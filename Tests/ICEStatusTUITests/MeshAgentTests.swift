@@ -245,6 +245,8 @@ struct MeshAgentTests {
              "peers[0].local_port: \(mesh.port("ann", "bob")) is also ice.port"),
             (good.replacingOccurrences(of: "peers:", with: "socket_buffer: 12\npeers:"),
              "socket_buffer: expected 0 (the system's default) or a size from 64KiB to 256MiB like 2MiB, got '12'"),
+            (good.replacingOccurrences(of: "peers:", with: "metrics_listen: localhost\npeers:"),
+             "metrics_listen: expected IP:PORT, like 127.0.0.1:9469, got 'localhost'"),
             ("name: [unclosed", "not valid YAML"),
         ]
         for (text, message) in cases {

@@ -45,6 +45,10 @@ struct AgentConfigFile: Decodable, Equatable {
     var lazy: Bool?
     var inactivity_threshold: String?
     var status_socket: String?
+    /// `HOST:PORT` of the Prometheus endpoint (`/metrics`); off when absent.
+    var metrics_listen: String?
+    /// Adds series labelled by peer name.
+    var metrics_per_peer: Bool?
     var network_check_interval: String?
     /// Kernel buffer of each data socket: `2MiB`, `512KiB`, a byte count, or `0` for the system's default.
     var socket_buffer: String?

@@ -14,6 +14,9 @@ enum AgentConfigLoader {
     struct Loaded {
         var mesh: MeshConfiguration
         var statusSocket: String?
+        /// Where `/metrics` is served, if anywhere.
+        var metricsListen: (host: String, port: Int)?
+        var metricsPerPeer = false
         var warnings: [String]
         /// The file as written, to tell which fields a reload changed.
         var file: AgentConfigFile
@@ -174,7 +177,16 @@ enum AgentConfigLoader {
                                      inactivityThreshold: threshold, listenHost: listen, peers: peers)
         mesh.networkCheckInterval = networkCheck
         mesh.icePort = icePort
-        return Loaded(mesh: mesh, statusSocket: file.status_socket, warnings: warnings, file: file)
+        var metricsListen: (host: String, port: Int)?
+        if let text = file.metrics_listen {
+            guard let (host, port) = hostPort(text), (try? SocketAddress(ipAddress: host, port: port)) != nil else {
+                throw Problem("metrics_listen", "expected IP:PORT, like 127.0.0.1:9469, got '\(text)'")
+            }
+            metricsListen = (host, port)
+        }
+        if file.metrics_per_peer == true, metricsListen == nil { warnings.append("metrics_per_peer: ignored without metrics_listen") }
+        return Loaded(mesh: mesh, statusSocket: file.status_socket, metricsListen: metricsListen,
+                      metricsPerPeer: file.metrics_per_peer ?? false, warnings: warnings, file: file)
     }
 
     /// `HOST:PORT` or `[V6]:PORT`.

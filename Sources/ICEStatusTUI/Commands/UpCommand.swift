@@ -58,18 +58,32 @@ struct UpCommand: AsyncParsableCommand {
             try? await group.shutdownGracefully()
             throw ExitCode(1)
         }
+        var metricsServer: MetricsServer?
+        if let listen = loaded.metricsListen {
+            do {
+                metricsServer = try await MetricsServer.start(host: listen.host, port: listen.port, recorder: recorder,
+                                                              metrics: AgentMetrics(perPeer: loaded.metricsPerPeer), group: group)
+            } catch {
+                StandardOutput.error("icestat up: metrics_listen \(listen.host):\(listen.port): \(error)")
+                await server.close()
+                try? await group.shutdownGracefully()
+                throw ExitCode(1)
+            }
+        }
         do {
             try await agent.start()
         } catch {
             StandardOutput.error("icestat up: \(error)")
             await agent.shutdown()
+            await metricsServer?.close()
             await server.close()
             try? await group.shutdownGracefully()
             throw ExitCode(1)
         }
         let mesh = loaded.mesh
         StandardOutput.error("icestat up: \(mesh.name) (\(mesh.key.publicKeyBase64)), \(mesh.peers.count) peers, "
-                             + "lazy \(mesh.lazy ? "on" : "off"), signal \(mesh.signalHost):\(mesh.signalPort), status socket \(server.path)")
+                             + "lazy \(mesh.lazy ? "on" : "off"), signal \(mesh.signalHost):\(mesh.signalPort), status socket \(server.path)"
+                             + (metricsServer?.address.map { ", metrics on http://\($0.ipAddress ?? ""):\($0.port ?? 0)/metrics" } ?? ""))
         let reloader = ConfigReloader(path: config, agent: agent, loaded: loaded,
                                       pollInterval: configPoll == 0 ? nil : .milliseconds(Int(configPoll * 1000)))
         reloader.start()
@@ -77,6 +91,7 @@ struct UpCommand: AsyncParsableCommand {
         reloader.stop()
         StandardOutput.error("icestat up: stopping")
         await agent.shutdown()
+        await metricsServer?.close()
         await server.close()
         try? await group.shutdownGracefully()
         StandardOutput.error("icestat up: stopped")

@@ -1,6 +1,3 @@
-import NIOCore
-import STUN
-
 /// TURN ChannelData messages (RFC 8656 §12.4): a 4-byte header (channel number, length) and the data.
 public enum ChannelData {
     /// Channel numbers a client may bind (RFC 8656 §12).
@@ -22,15 +19,5 @@ public enum ChannelData {
         let length = Int(bytes[2]) << 8 | Int(bytes[3])
         guard validChannels.contains(channel), 4 + length <= bytes.count, bytes.count - (4 + length) < 4 else { return nil }
         return (channel, Array(bytes[4..<(4 + length)]))
-    }
-
-    /// The channel and a slice of `buffer` holding the data (not copied), or nil if malformed.
-    static func decode(_ buffer: ByteBuffer) -> (channel: UInt16, data: ByteBuffer)? {
-        let start = buffer.readerIndex
-        guard let channel = buffer.getInteger(at: start, as: UInt16.self),
-              let length = buffer.getInteger(at: start + 2, as: UInt16.self).map(Int.init),
-              validChannels.contains(channel), 4 + length <= buffer.readableBytes, buffer.readableBytes - (4 + length) < 4,
-              let data = buffer.getSlice(at: start + 4, length: length) else { return nil }
-        return (channel, data)
     }
 }
