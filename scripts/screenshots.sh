@@ -32,12 +32,23 @@ wait_for() { # text
 
 wait_for "peers 3/8 connected"
 shot connecting $cols $rows
-wait_for "peers 8/8 connected"
-sleep 3
+# The busy peers direct, delta and foxtrot relayed through the demo's coturn, echo and golf lazy and Idle again.
+wait_for "peers 6/8 connected   P2P 4   relayed 2"
+sleep 1
 shot overview $cols $rows
-t send-keys -t shots j j Enter
+# delta's details: relayed, why, and its latest events (a taller window, for them all).
+t resize-window -t shots -x $cols -y 34
+t send-keys -t shots j j j Enter
 sleep 1.5
-shot detail $cols $rows
+shot detail $cols 34
+t send-keys -t shots Escape
+t resize-window -t shots -x $cols -y $rows
+# hotel's remote leaves at 12 s and is back at 18 s: the event log tells it.
+wait_for "peers 7/8 connected"
+sleep 2
+t send-keys -t shots e
+sleep 1
+shot events $cols $rows
 t send-keys -t shots Escape '?'
 sleep 0.5
 shot help $cols $rows

@@ -7,7 +7,7 @@ import Testing
 struct EndToEndTests {
     @Test func detailReadsARunningDemo() throws {
         let socket = Harness.temporarySocket()
-        let demo = try Harness.start(["demo", "--headless", "--socket", socket])
+        let demo = try Harness.start(["demo", "--headless", "--plain", "--socket", socket])
         defer { if demo.isRunning { demo.terminate() } }
         var last = ""
         let allConnected = try eventuallyBlocking(seconds: 20) {
@@ -47,7 +47,7 @@ struct EndToEndTests {
         let dir = (socket as NSString).deletingLastPathComponent
         #expect((try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? Int) == 0o700)
         // A second agent on the same socket is refused.
-        let second = try Harness.icestat(["demo", "--headless", "--socket", socket, "--duration", "1"])
+        let second = try Harness.icestat(["demo", "--headless", "--plain", "--socket", socket, "--duration", "1"])
         #expect(second.status == 1)
         #expect(second.stderr.contains("already serving"))
         // SIGTERM stops the demo cleanly and removes the socket.
@@ -96,7 +96,7 @@ struct EndToEndTests {
 
     @Test func dashboardInTmuxShowsEveryPeerConnected() throws {
         let socket = Harness.temporarySocket()
-        let session = try TmuxSession(command: "\(Harness.binary) demo --socket \(socket)", columns: 120, rows: 20)
+        let session = try TmuxSession(command: "\(Harness.binary) demo --plain --socket \(socket)", columns: 120, rows: 20)
         let connected = session.waitFor(seconds: 20) { screen in
             screen.contains("peers 8/8 connected")
                 && screen.split(separator: "\n").count { $0.contains("Connected  P2P       host 127.0.0.1:") } == 8
@@ -154,8 +154,14 @@ struct EndToEndTests {
         // The agent's events cross the socket too: `e` shows the log, the detail pane a peer's latest.
         viewer.send("e")
         #expect(viewer.waitFor(seconds: 5) { screen in
-            screen.contains(" Events") && screen.split(separator: "\n").contains { $0.contains(" agent ") && $0.hasSuffix("signal connected: in-process") }
-                && screen.split(separator: "\n").count { $0.contains("Connecting → Connected") } >= 8
+            screen.contains(" Events") && screen.contains("events, following")
+                && screen.split(separator: "\n").count { $0.contains("Connecting → Connected") } >= 6
+        }, "viewer:\n\(viewer.capture())")
+        // g goes to the oldest: the agent's own first event.
+        viewer.send("g")
+        #expect(viewer.waitFor(seconds: 5) { screen in
+            screen.split(separator: "\n").contains { $0.contains(" agent ") && $0.contains("signal connected: 127.0.0.1:") }
+                && screen.contains("newer below")
         }, "viewer:\n\(viewer.capture())")
         viewer.send("/")
         viewer.send("-l", "hotel")
@@ -177,7 +183,7 @@ struct EndToEndTests {
 
     @Test func noColorIsRespected() throws {
         let socket = Harness.temporarySocket()
-        let session = try TmuxSession(command: "\(Harness.binary) demo --peers 2 --socket \(socket)", columns: 120, rows: 12,
+        let session = try TmuxSession(command: "\(Harness.binary) demo --plain --peers 2 --socket \(socket)", columns: 120, rows: 12,
                                       environment: ["NO_COLOR": "1"])
         #expect(session.waitFor(seconds: 20) { $0.contains("peers 2/2 connected") })
         let screen = session.capture(escapes: true)

@@ -178,14 +178,15 @@ struct MeshAgentTests {
         try mesh.startSignal()
         try mesh.startAgent("ann")
         #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline" })
-        // bob is away: ann tries, hears "offline" and stops; what it kept meanwhile (at most 256, the oldest
-        // dropped beyond) cannot be carried. Every datagram is accounted for, none lost silently.
+        // bob is away: ann does not try, and each datagram is dropped for want of a path. Every one is accounted
+        // for, none lost silently.
         let app = try UDPEndpoint()
         for i in 0..<261 { app.send("datagram \(i)", to: mesh.port("ann", "bob")) }
         func drops() -> [String: Any] { mesh.peers("ann")["bob"]?["droppedDatagrams"] as? [String: Any] ?? [:] }
         #expect(eventuallyBlocking(seconds: 5) { drops()["total"] as? Int == 261 }, "\(mesh.dump())")
         let reasons = drops()["reasons"] as? [String: Int] ?? [:]
-        #expect(Set(reasons.keys).isSubset(of: ["no-path", "buffer-full"]) && reasons.values.reduce(0, +) == 261 && (reasons["buffer-full"] ?? 0) <= 5)
+        #expect(reasons == ["no-path": 261], "\(reasons)")
+        #expect(mesh.status("ann", "bob") == "Idle" && mesh.peers("ann")["bob"]?["reasonCode"] as? String == "remote-offline")
         let detail = try Harness.icestat(["--detail", "--socket", mesh.agents["ann"]!.socket])
         #expect(detail.stdout.contains("Dropped datagrams: 261 ("), "\(detail.stdout)")
     }

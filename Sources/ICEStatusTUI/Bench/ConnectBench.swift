@@ -33,7 +33,7 @@ struct ConnectBench: AsyncParsableCommand {
             return
         }
         guard let transport = TURNTransport(rawValue: transport) else { throw ValidationError("--transport: udp, tcp or tls") }
-        let coturn = try BenchCoturn(tls: transport == .tls)
+        let coturn = try LoopbackCoturn(tls: transport == .tls)
         defer { coturn.stop() }
         let server = coturn.server(transport)
         let host = try await Self.time(runs: runs, group: group, fromGathering: true) { .loopback() }

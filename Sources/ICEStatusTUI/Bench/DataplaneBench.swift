@@ -46,9 +46,9 @@ struct DataplaneBench: AsyncParsableCommand {
         let direct = try await bestOfTwo { try await blaster.highestCleanRate(size: size, seconds: seconds, to: blaster.receiverPort, onTrial: report) }
         print(line("direct UDP blast (no icestat)", direct, nil))
         var paths: [(String, TURNServer?)] = [("through icestat, direct path", nil)]
-        var coturn: BenchCoturn?
+        var coturn: LoopbackCoturn?
         if !noRelay {
-            let c = try BenchCoturn(tls: false)
+            let c = try LoopbackCoturn(tls: false)
             coturn = c
             paths.append(("through icestat, relayed (TURN/UDP)", c.server(.udp)))
         }

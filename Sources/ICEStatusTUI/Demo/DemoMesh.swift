@@ -1,106 +1,211 @@
 import ICEEngine
+import Logging
 import NIOCore
 import StatusRecorder
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// `icestat demo`: a local agent and N remote agents in one process, on loopback, with real UDP sockets and
-/// real STUN checks; signaling is passed in-process. The recorder holds the local agent's view of its peers.
+/// `icestat demo`: a whole mesh on loopback, made of the real parts: a signal server, a local agent (lazy
+/// connections, whose view the recorder holds) and one agent per remote peer, each a ``MeshAgent`` with its own
+/// key, on real UDP sockets with real STUN checks. An application socket sends to the local agent's peer ports
+/// and each remote delivers to an echo service, so traffic crosses every connection both ways.
 ///
-/// Peers are opened one after another and the remotes' signaling is delayed, so Idle, Connecting and
-/// Connected are all seen; consent checks every second keep the latency live, and a small echo every second
-/// moves the traffic counters.
+/// Each peer plays a ``DemoRole``: busy peers stay Connected, lazy ones wake on a burst of traffic and go Idle
+/// again, one remote leaves and comes back, and with a coturn the relayed ones connect through it.
 final class DemoMesh: Sendable {
     static let names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
                         "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
                         "uniform", "victor", "whiskey", "xray", "yankee", "zulu"]
 
-    let recorder = StatusRecorder()
-    let localKey = PeerKey().publicKeyBase64
-    private let local: [PeerConnection]
-    private let remotes: [PeerConnection]
-    private let group: EventLoopGroup
-    private let timers = Mutex<[RepeatedTask]>([])
-    private let openStagger: Duration
-    static let signalDelay: Duration = .milliseconds(1500)
-
     static func name(_ i: Int) -> String {
         i < names.count ? names[i] : "\(names[i % names.count])-\(i / names.count + 1)"
     }
 
-    init(peerCount: Int, group: EventLoopGroup) {
-        self.group = group
-        var config = ICEAgentConfiguration.loopback()
-        config.consentInterval = .seconds(1)
-        config.checkInterval = .milliseconds(20)
-        let localKey = self.localKey
-        // The remotes' messages reach the local agent late, as over a slow signal server.
-        let signaling = InProcessSignaling(eventLoop: group.next()) { from, to in
-            to == localKey ? DemoMesh.signalDelay : .zero
-        }
-        var local: [PeerConnection] = []
-        var remotes: [PeerConnection] = []
-        for i in 0..<peerCount {
-            let remoteKey = PeerKey().publicKeyBase64
-            let loop = group.next()
-            let localSide = PeerConnection(localKey: localKey, remoteKey: remoteKey, name: Self.name(i), recorder: recorder,
-                                           signaling: signaling, configuration: config, eventLoop: loop)
-            let echo = EchoTarget()
-            let remoteSide = PeerConnection(localKey: remoteKey, remoteKey: localKey, name: "local", recorder: nil,
-                                            signaling: signaling, configuration: config, eventLoop: loop,
-                                            onData: { echo.connection?.sendOnLoop($0) })
-            echo.connection = remoteSide
-            signaling.register(localSide)
-            signaling.register(remoteSide)
-            local.append(localSide)
-            remotes.append(remoteSide)
-        }
-        self.local = local
-        self.remotes = remotes
-        openStagger = .milliseconds(min(400, 4000 / max(1, peerCount)))
-        recorder.updateLocal {
-            $0 = LocalAgentStatus(publicKey: localKey, name: "demo (loopback)", startedAtMillis: currentTimeMillis(),
-                                  lazyConnections: false,
-                                  servers: [ServerStatus(kind: .signal, address: "in-process", available: true)])
-        }
+    let recorder = StatusRecorder()
+    let roles: [DemoRole]
+    private let group: EventLoopGroup
+    private let relay: TURNServer?
+    /// Between two peers' first traffic, so Idle, Connecting and Connected are all seen at the start.
+    private let stagger: Int64
+    private let state = Mutex(State())
+    private static let quiet = Logger(label: "icestat.demo") { _ in SwiftLogNoOpLogHandler() }
+
+    private struct State {
+        var signal: SignalServer?
+        var local: MeshAgent?
+        var localPorts: [Int] = []
+        var remotes: [Remote] = []
+        var traffic: DemoTraffic?
+        var ticker: RepeatedTask?
+        var nextSend: [Int64] = []
+        var away = false
+        var startedAt = ContinuousClock.now
     }
 
-    /// Opens the peers one after another and starts the echo traffic.
-    func start() {
-        for (i, connection) in local.enumerated() {
-            connection.eventLoop.scheduleTask(in: .nanoseconds(openStagger.nanoseconds * Int64(i))) { connection.open() }
+    private struct Remote {
+        var configuration: MeshConfiguration
+        var agent: MeshAgent?
+        var echo: Channel
+    }
+
+    /// - Parameter relay: the TURN server the relayed peers' remotes use; without one there are none.
+    init(peerCount: Int, relay: TURNServer?, plain: Bool, group: EventLoopGroup) {
+        self.group = group
+        self.relay = relay
+        roles = DemoRole.roles(count: peerCount, relay: relay != nil, plain: plain)
+        stagger = Int64(min(400, 4000 / max(1, peerCount)))
+    }
+
+    static var iceConfiguration: ICEAgentConfiguration {
+        var c = ICEAgentConfiguration.loopback()
+        c.consentInterval = .seconds(1)
+        c.checkInterval = .milliseconds(20)
+        return c
+    }
+
+    /// Starts the signal server, the agents and the traffic.
+    func start() async throws {
+        let signal = try await SignalServer.start(host: "127.0.0.1", port: 0, group: group, logger: Self.quiet)
+        state.withLock { $0.signal = signal }
+        let signalPort = signal.localAddress?.port ?? 0
+        let traffic = try await DemoTraffic.start(group: group)
+        let localKey = PeerKey()
+        var peers: [MeshPeerConfiguration] = []
+        var remotes: [Remote] = []
+        for (i, role) in roles.enumerated() {
+            let key = PeerKey()
+            let echo = try await DemoTraffic.echo(group: group)
+            let localPort = try Self.freeUDPPort(), remotePort = try Self.freeUDPPort()
+            peers.append(MeshPeerConfiguration(name: Self.name(i), publicKey: key.publicKeyBase64, localPort: localPort, service: nil))
+            var ice = Self.iceConfiguration
+            if role == .relayed, let relay {
+                ice.turnServers = [relay]
+                ice.relayOnly = true
+            }
+            var remote = MeshConfiguration(key: key, name: Self.name(i), signalHost: "127.0.0.1", signalPort: signalPort, ice: ice,
+                                           lazy: true, inactivityThreshold: DemoRole.inactivity,
+                                           peers: [MeshPeerConfiguration(name: "demo", publicKey: localKey.publicKeyBase64,
+                                                                         localPort: remotePort, service: echo.localAddress)])
+            remote.networkCheckInterval = .seconds(60)
+            remotes.append(Remote(configuration: remote, agent: nil, echo: echo))
         }
-        let payload = Array("icestat demo ping ................................................".utf8)
-        let traffic = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [local] _ in
-            for connection in local { connection.send(payload) }
+        var configuration = MeshConfiguration(key: localKey, name: "demo (loopback)", signalHost: "127.0.0.1", signalPort: signalPort,
+                                              ice: Self.iceConfiguration, lazy: true, inactivityThreshold: DemoRole.inactivity,
+                                              peers: peers)
+        configuration.networkCheckInterval = .seconds(60)
+        let local = MeshAgent(configuration: configuration, recorder: recorder, group: group, logger: Self.quiet)
+        for i in remotes.indices {
+            let agent = MeshAgent(configuration: remotes[i].configuration, recorder: StatusRecorder(), group: group, logger: Self.quiet)
+            try await agent.start()
+            remotes[i].agent = agent
         }
-        timers.withLock { $0.append(traffic) }
+        try await local.start()
+        let now: Int64 = 0
+        let firstSends = roles.indices.map { i in now + Int64(i) * stagger + (roles[i] == .lazy ? 3000 : 0) }
+        state.withLock { s in
+            s.local = local
+            s.localPorts = peers.map(\.localPort)
+            s.remotes = remotes
+            s.traffic = traffic
+            s.nextSend = firstSends
+            s.startedAt = .now
+        }
+        let ticker = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+            self?.tick()
+        }
+        state.withLock { $0.ticker = ticker }
+    }
+
+    /// Every 100 ms: the traffic due, and the leaving remote's departure or return.
+    private func tick() {
+        let (due, traffic, leave): ([(port: Int, count: Int)], DemoTraffic?, Bool?) = state.withLock { s in
+            let elapsed = ContinuousClock.now - s.startedAt
+            let now = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            var due: [(Int, Int)] = []
+            for i in roles.indices where now >= s.nextSend[i] {
+                let lazy = roles[i] == .lazy
+                due.append((s.localPorts[i], lazy ? 3 : 1))
+                s.nextSend[i] += lazy ? DemoRole.lazyPeriodMillis : DemoRole.busyPeriodMillis
+                if s.nextSend[i] < now { s.nextSend[i] = now + DemoRole.busyPeriodMillis }
+            }
+            let away = DemoRole.isAway(atMillis: now)
+            defer { s.away = away }
+            return (due, s.traffic, away != s.away ? away : nil)
+        }
+        for d in due { traffic?.send(to: d.port, count: d.count) }
+        if let leave { Task { await self.setLeaving(away: leave) } }
+    }
+
+    /// Stops or restarts the agents of the leaving peers' remotes.
+    private func setLeaving(away: Bool) async {
+        for i in roles.indices where roles[i] == .leaving {
+            if away {
+                let agent = state.withLock { s -> MeshAgent? in
+                    defer { s.remotes[i].agent = nil }
+                    return s.remotes[i].agent
+                }
+                await agent?.shutdown()
+            } else {
+                let configuration = state.withLock { $0.remotes[i].configuration }
+                let agent = MeshAgent(configuration: configuration, recorder: StatusRecorder(), group: group, logger: Self.quiet)
+                guard (try? await agent.start()) != nil else {
+                    await agent.shutdown()
+                    continue
+                }
+                let stale = state.withLock { s -> MeshAgent? in
+                    defer { s.remotes[i].agent = agent }
+                    return s.remotes[i].agent
+                }
+                await stale?.shutdown()
+            }
+        }
     }
 
     func stop() async {
-        timers.withLock { $0.forEach { $0.cancel() } }
-        for connection in local + remotes { try? await connection.close().get() }
+        let s = state.withLock { s -> State in
+            s.ticker?.cancel()
+            return s
+        }
+        await s.local?.shutdown()
+        await withTaskGroup(of: Void.self) { tasks in
+            for remote in s.remotes {
+                tasks.addTask {
+                    await remote.agent?.shutdown()
+                    try? await remote.echo.close()
+                }
+            }
+        }
+        await s.traffic?.close()
+        await s.signal?.stop()
     }
-}
 
-/// Lets a remote's data callback reach the connection it belongs to, which exists only after the callback.
-private final class EchoTarget: @unchecked Sendable {
-    // Written once before any traffic flows, read on the connection's event loop afterwards.
-    var connection: PeerConnection?
+    /// A UDP port on 127.0.0.1 that nothing holds now (the kernel's pick of an ephemeral one).
+    static func freeUDPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw DemoError(description: "no socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw DemoError(description: "no free UDP port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    struct DemoError: Error, CustomStringConvertible {
+        var description: String
+    }
 }
 
 extension DemoMesh: PingTarget {
-    func peer(named nameOrKey: String) -> (id: String, name: String)? {
-        guard let c = local.first(where: { $0.remoteKey == nameOrKey }) ?? local.first(where: { $0.name == nameOrKey }) else { return nil }
-        return (c.remoteKey, c.name)
-    }
+    private var local: MeshAgent? { state.withLock { $0.local } }
 
-    func connection(to id: String) -> PeerConnection? {
-        local.first { $0.remoteKey == id }
-    }
-
-    /// Every remote of the demo is online.
-    func wake(_ id: String) async -> Bool {
-        connection(to: id)?.open()
-        return true
-    }
+    func peer(named nameOrKey: String) -> (id: String, name: String)? { local?.peer(named: nameOrKey) }
+    func connection(to id: String) -> PeerConnection? { local?.connection(to: id) }
+    func wake(_ id: String) async -> Bool { await local?.wake(id) ?? false }
 }

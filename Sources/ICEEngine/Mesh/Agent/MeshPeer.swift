@@ -30,6 +30,8 @@ final class MeshPeer: @unchecked Sendable {
     private var inactivityThreshold: Duration
     private var socket: BatchedWriter?
     private var active = false
+    /// Asked to open, not yet opened: one wake-up per burst of traffic.
+    private var opening = false
     private var connected = false
     private var remoteOnline = false
     private var pending: [ByteBuffer] = []
@@ -142,6 +144,8 @@ final class MeshPeer: @unchecked Sendable {
             connection.sendOnLoop(buffer)
             return
         }
+        // While the remote is away no connection can start: the datagram is lost, and counted.
+        guard active || remoteOnline else { return connection.noteDrop(.noPath) }
         if pending.count >= pendingLimit {
             pending.removeFirst()
             connection.noteDrop(.bufferFull)
@@ -154,7 +158,8 @@ final class MeshPeer: @unchecked Sendable {
     /// Traffic for the peer (or a ping) while it is not active: a lazy wake-up.
     func openOnTraffic() {
         eventLoop.assertInEventLoop()
-        guard !active else { return }
+        guard !active, !opening else { return }
+        opening = true
         recorder.recordEvent(peerID: configuration.publicKey, .lazyWake)
         connection.open()
     }
@@ -184,6 +189,7 @@ final class MeshPeer: @unchecked Sendable {
         switch change {
         case .opened:
             active = true
+            opening = false
             lastActivity = .now()
             if lazy { startInactivityTimer() }
         case .connected:
@@ -192,6 +198,7 @@ final class MeshPeer: @unchecked Sendable {
             pending.removeAll()
         case .closed:
             active = false
+            opening = false
             connected = false
             inactivityTimer?.cancel()
             inactivityTimer = nil

@@ -1,9 +1,14 @@
 import Foundation
 import ICEEngine
 
-/// A coturn (`turnserver`) on 127.0.0.1 for a benchmark, serving UDP and TCP, and TLS with a certificate the
-/// bench makes with openssl when asked. Its files live in a private directory, removed on `stop`.
-final class BenchCoturn {
+/// A coturn (`turnserver`) on 127.0.0.1 for the demo and the benchmarks, serving UDP and TCP, and TLS with a
+/// certificate made with openssl when asked. Its files live in a private directory, removed on `stop`.
+final class LoopbackCoturn {
+    /// Why no coturn could be started.
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
     private var process: ChildProcess
     private let directory: String
     let port: Int
@@ -11,16 +16,16 @@ final class BenchCoturn {
 
     init(tls: Bool) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/turnserver") else {
-            throw BenchError.missing("turnserver (Debian's coturn package; scripts/test.sh installs it)")
+            throw Unavailable(description: "turnserver is not installed (Debian's coturn package; scripts/demo.sh and scripts/test.sh install it)")
         }
-        directory = NSTemporaryDirectory() + "icestat-bench-coturn-\(getpid())"
+        directory = NSTemporaryDirectory() + "icestat-coturn-\(getpid())-\(Int.random(in: 0..<1_000_000))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         port = Int.random(in: 33000...39000)
         var tlsArguments = ["--no-tls"]
         if tls {
             let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
             try Self.run(["/usr/bin/openssl", "req", "-x509"] + ec + ["-keyout", "\(directory)/ca.key", "-out", "\(directory)/ca.pem",
-                                                                      "-subj", "/CN=bench CA"])
+                                                                      "-subj", "/CN=icestat loopback CA"])
             try Self.run(["/usr/bin/openssl", "req", "-x509"] + ec + ["-keyout", "\(directory)/server.key", "-out", "\(directory)/server.pem",
                                                                       "-subj", "/CN=127.0.0.1", "-CA", "\(directory)/ca.pem",
                                                                       "-CAkey", "\(directory)/ca.key", "-addext", "subjectAltName=IP:127.0.0.1"])
@@ -33,19 +38,19 @@ final class BenchCoturn {
         process = try ChildProcess(["/usr/bin/turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)",
                                     "--relay-ip", "127.0.0.1", "--min-port", "\(port + 2)", "--max-port", "\(port + 400)"]
                                    + tlsArguments + ["--no-dtls", "--no-cli", "--log-file", "stdout", "--lt-cred-mech",
-                                                     "--user", "bench:bench", "--realm", "icestat.bench", "--fingerprint",
+                                                     "--user", "icestat:icestat", "--realm", "icestat.loopback", "--fingerprint",
                                                      "--allow-loopback-peers", "--no-multicast-peers"], stdout: log)
         for _ in 0..<100 {
             if ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Total General servers") { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
         stop()
-        throw BenchError.missing("a coturn that starts (see \(log))")
+        throw Unavailable(description: "coturn did not start (see \(log))")
     }
 
     func server(_ transport: TURNTransport) -> TURNServer {
         TURNServer(address: TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(transport == .tls ? port + 1 : port)),
-                   username: "bench", password: "bench", transport: transport, caFile: caFile)
+                   username: "icestat", password: "icestat", transport: transport, caFile: caFile)
     }
 
     func stop() {
@@ -55,6 +60,6 @@ final class BenchCoturn {
 
     private static func run(_ argv: [String]) throws {
         var child = try ChildProcess(argv)
-        guard child.wait() == 0 else { throw BenchError.missing("openssl to make the bench's certificate") }
+        guard child.wait() == 0 else { throw Unavailable(description: "openssl could not make the TLS certificate") }
     }
 }
