@@ -75,6 +75,9 @@ struct StatusEventTests {
         r.updateState(id: "k", .connecting, reason: .retrying(attempt: 2)) // a new reason is
         r.recordEvent(peerID: "k", .lazyWake)
         r.recordEvent(peerID: "nobody", .lazyWake) // an unknown peer has no log
+        r.updateReason(id: "k", .retrying(attempt: 2)) // the same reason again: nothing new
+        r.updateReason(id: "k", .remoteOffline) // a new reason in the same state is
+        r.updateReason(id: "k", nil)
         let kinds = r.events(limit: 100, peerID: "k").map(\.kind)
         #expect(kinds == [
             .stateChanged(from: .idle, to: .connecting, reason: nil),
@@ -83,12 +86,16 @@ struct StatusEventTests {
             .stateChanged(from: .connected, to: .connecting, reason: .consentLost(timeoutMillis: 3000)),
             .stateChanged(from: .connecting, to: .connecting, reason: .retrying(attempt: 2)),
             .lazyWake,
+            .stateChanged(from: .connecting, to: .connecting, reason: .remoteOffline),
         ])
         let all = r.events(limit: 100, peerID: "k")
-        #expect(all.map(\.sequence) == [1, 2, 3, 4, 5, 6])
+        #expect(all.map(\.sequence) == [1, 2, 3, 4, 5, 6, 7])
         #expect(all[0].atMillis == 1_700_000_000_000 && all[1].atMillis == 1_700_000_000_010)
         #expect(all.allSatisfy { $0.peerID == "k" && $0.peerName == "bob" })
-        #expect(r.events(limit: 2, peerID: "k").map(\.sequence) == [5, 6])
+        #expect(r.events(limit: 2, peerID: "k").map(\.sequence) == [6, 7])
+        // A peer added with a reason starts with it, unlogged.
+        r.addPeer(id: "k2", name: "cat", reason: .remoteOffline)
+        #expect(r.peer(id: "k2")?.reason == .remoteOffline && r.events(limit: 10, peerID: "k2").isEmpty)
         // A removed peer's log goes with it.
         r.removePeer(id: "k")
         #expect(r.events(limit: 100).isEmpty)
@@ -112,8 +119,10 @@ struct StatusEventTests {
 
     @Test func serverOutcomesAndNATVerdictsBecomeTheAgentsEvents() {
         let r = StatusRecorder(clock: TestClock().read)
-        r.updateLocal { $0.servers = [ServerStatus(kind: .signal, address: "s", available: false),
+        // Listed at start, not yet tried ("connecting"): not an outcome.
+        r.updateLocal { $0.servers = [ServerStatus(kind: .signal, address: "s", available: false, error: "connecting"),
                                       ServerStatus(kind: .turn, address: "t", available: false)] }
+        r.updateLocal { $0.servers[0].error = nil }
         r.updateLocal { $0.servers[0].available = true }
         r.updateLocal { $0.servers[1].error = "401" }
         r.updateLocal { $0.servers[1].error = "401" } // unchanged

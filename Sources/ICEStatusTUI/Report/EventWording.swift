@@ -24,7 +24,7 @@ extension StatusEvent {
         case .consentRegained: return "consent regained"
         case .relayFallback(let at):
             guard let at else { return "relayed (relay only)" }
-            return "relayed; next direct attempt in \(max(0, (at - atMillis + 500) / 1000)) s"
+            return "relayed; next direct attempt in \(max(0, (at - atMillis + 999) / 1000)) s"
         case .lazyWake: return "lazy: traffic arrived, connecting"
         case .serverAvailable(let kind, let address):
             return kind == .signal ? "signal connected: \(address)" : "\(Self.label(kind)) server available: \(address)"

@@ -44,7 +44,8 @@ extension PeerReason {
 
     private static func countdown(_ at: Int64?, now: Int64) -> String {
         guard let at else { return "" }
-        return "; next direct attempt in \(max(0, (at - now + 500) / 1000)) s"
+        // Whole seconds rounded up, as "Next retry: in N s" counts.
+        return "; next direct attempt in \(max(0, (at - now + 999) / 1000)) s"
     }
 
     static func natWords(_ verdict: String) -> String { NATVerdict(rawValue: verdict)?.words ?? verdict }

@@ -47,7 +47,9 @@ extension StatusRecorder {
     static func localEvents(before: LocalAgentStatus, after: LocalAgentStatus) -> [StatusEvent.Kind] {
         var kinds: [StatusEvent.Kind] = []
         for server in after.servers {
+            // A server newly listed (the agent starting, or a reload) has no outcome yet unless it is available.
             let old = before.servers.first { $0.kind == server.kind && $0.address == server.address }
+            guard old != nil || server.available else { continue }
             guard old?.available != server.available || old?.error != server.error else { continue }
             if server.available {
                 kinds.append(.serverAvailable(kind: server.kind, address: server.address))

@@ -46,12 +46,13 @@ public final class StatusRecorder: Sendable {
 
     // MARK: Writing
 
-    /// Adds a peer in Idle (or renames an existing one).
-    public func addPeer(id: String, name: String) {
+    /// Adds a peer in Idle (or renames an existing one), with the reason it starts with, which is not an event.
+    public func addPeer(id: String, name: String, reason: PeerReason? = nil) {
         let now = clock()
         mutatePeer(id) { peer in
             if peer == nil { peer = PeerStatus(id: id, name: name, stateChangedAtMillis: now) }
             peer?.name = name
+            if let reason { peer?.reason = reason }
         }
     }
 
@@ -158,9 +159,14 @@ public final class StatusRecorder: Sendable {
         }
     }
 
-    /// Sets the reason a peer is not Connected or not P2P (nil clears it).
+    /// Sets the reason a peer is not Connected or not P2P (nil clears it). A new reason is logged as an event.
     public func updateReason(id: String, _ reason: PeerReason?) {
-        mutatePeer(id) { $0?.reason = reason }
+        mutatePeerLogging(id) { peer -> StatusEvent.Kind? in
+            guard let old = peer else { return nil }
+            peer?.reason = reason
+            guard let reason, reason != old.reason else { return nil }
+            return .stateChanged(from: old.state, to: old.state, reason: reason)
+        }
     }
 
     /// Replaces a whole peer record (used by mirrors of a remote recorder).

@@ -56,7 +56,7 @@ final class MeshPeer: @unchecked Sendable {
                                     onData: { box.peer?.fromRemote($0) },
                                     onLifecycle: { box.peer?.lifecycle($0) })
         box.peer = self
-        recorder.updateReason(id: configuration.publicKey, .remoteOffline)
+        recorder.addPeer(id: configuration.publicKey, name: configuration.name, reason: .remoteOffline)
     }
 
     /// Binds the local port.
