@@ -176,31 +176,40 @@ enum DashboardInput {
         return true
     }
 
+    /// What a key does to a line being typed: keep it (Enter), clear it (Esc), or change it.
+    enum LineEdit: Equatable { case keep, clear, changed(String), ignored }
+
+    static func edit(_ text: String, key: Int32) -> LineEdit {
+        switch key {
+        case 10, 13, KEY_ENTER: .keep
+        case 27: .clear
+        case KEY_BACKSPACE, 127, 8: .changed(String(text.dropLast()))
+        case 32..<127 where text.count < 64: .changed(text + String(UnicodeScalar(UInt8(key))))
+        default: .ignored
+        }
+    }
+
     /// Keys while typing the event view's peer filter.
     static func applyEventFilterKey(_ key: Int32, to model: inout DashboardModel) {
-        switch key {
-        case 10, 13, KEY_ENTER: model.mode = .events
-        case 27:
+        switch edit(model.eventFilter, key: key) {
+        case .keep: model.mode = .events
+        case .clear:
             model.setEventFilter("")
             model.mode = .events
-        case KEY_BACKSPACE, 127, 8: model.setEventFilter(String(model.eventFilter.dropLast()))
-        case 32..<127 where model.eventFilter.count < 64:
-            model.setEventFilter(model.eventFilter + String(UnicodeScalar(UInt8(key))))
-        default: break
+        case .changed(let text): model.setEventFilter(text)
+        case .ignored: break
         }
     }
 
     /// Keys while typing a filter: text edits it live, Enter keeps it, Esc clears it.
     static func applyFilterKey(_ key: Int32, to model: inout DashboardModel) {
-        switch key {
-        case 10, 13, KEY_ENTER: model.mode = .list
-        case 27:
+        switch edit(model.filterText, key: key) {
+        case .keep: model.mode = .list
+        case .clear:
             model.setFilterText("")
             model.mode = .list
-        case KEY_BACKSPACE, 127, 8: model.setFilterText(String(model.filterText.dropLast()))
-        case 32..<127 where model.filterText.count < 64:
-            model.setFilterText(model.filterText + String(UnicodeScalar(UInt8(key))))
-        default: break
+        case .changed(let text): model.setFilterText(text)
+        case .ignored: break
         }
     }
 }
