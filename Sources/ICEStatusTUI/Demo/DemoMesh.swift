@@ -102,8 +102,7 @@ final class DemoMesh: Sendable {
             remotes[i].agent = agent
         }
         try await local.start()
-        let now: Int64 = 0
-        let firstSends = roles.indices.map { i in now + Int64(i) * stagger + (roles[i] == .lazy ? 3000 : 0) }
+        let firstSends = roles.indices.map { i in Int64(i) * stagger + (roles[i] == .lazy ? 3000 : 0) }
         state.withLock { s in
             s.local = local
             s.localPorts = peers.map(\.localPort)
@@ -121,8 +120,7 @@ final class DemoMesh: Sendable {
     /// Every 100 ms: the traffic due, and the leaving remote's departure or return.
     private func tick() {
         let (due, traffic, leave): ([(port: Int, count: Int)], DemoTraffic?, Bool?) = state.withLock { s in
-            let elapsed = ContinuousClock.now - s.startedAt
-            let now = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            let now = (ContinuousClock.now - s.startedAt).nanoseconds / 1_000_000
             var due: [(Int, Int)] = []
             for i in roles.indices where now >= s.nextSend[i] {
                 let lazy = roles[i] == .lazy
