@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // ncursesw through a tiny C shim: macros and C globals re-exported as inline functions.
@@ -54,6 +55,17 @@ let package = Package(
             ],
             path: "Sources/ICEEngine/Signal"
         ),
+        // SignalCluster: several signal nodes sharing presence and routing through PostgreSQL (LISTEN/NOTIFY).
+        .target(
+            name: "SignalCluster",
+            dependencies: [
+                "Signal",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/ICEEngine/SignalCluster"
+        ),
         // Mesh: per-peer connections (the NetBird design), the mesh agent, lazy rules and the data plane.
         .target(
             name: "Mesh",
@@ -65,10 +77,10 @@ let package = Package(
             ],
             path: "Sources/ICEEngine/Mesh"
         ),
-        // ICEEngine: the one import the front ends use; it re-exports the four layers.
+        // ICEEngine: the one import the front ends use; it re-exports the layers.
         .target(
             name: "ICEEngine",
-            dependencies: ["STUN", "ICE", "Signal", "Mesh"],
+            dependencies: ["STUN", "ICE", "Signal", "SignalCluster", "Mesh"],
             path: "Sources/ICEEngine/Engine"
         ),
         .executableTarget(
@@ -93,7 +105,7 @@ let package = Package(
         // an in-memory network that runs ICE agents in virtual time.
         .target(name: "ICETestSupport", dependencies: ["ICE", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/TestSupport"),
         .testTarget(name: "ICEEngineTests", dependencies: [
-            "ICEEngine", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "ICEEngine", "SignalCluster", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
         .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine", "ICETestSupport"]),

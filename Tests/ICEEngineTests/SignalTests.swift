@@ -14,7 +14,7 @@ import Testing
         let k = [UInt8](repeating: 7, count: 32)
         let frames: [SignalFrame] = [.hello(publicKey: k), .challenge(serverKey: k, nonce: k), .proof(mac: k), .welcome,
                                      .subscribe(keys: [k, k]), .presence(key: k, online: true), .send(to: k, body: [1, 2, 3]),
-                                     .deliver(from: k, body: []), .error("nope")]
+                                     .deliver(from: k, body: []), .error("nope"), .refused(to: k, reason: "database away")]
         for frame in frames {
             var buffer = ByteBuffer()
             frame.encode(into: &buffer)

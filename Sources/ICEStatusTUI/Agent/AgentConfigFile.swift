@@ -38,7 +38,8 @@ struct AgentConfigFile: Decodable, Equatable {
 
     var name: String?
     var key_file: String
-    var signal: String
+    /// `HOST:PORT`, or a list of them: nodes of one signal cluster, tried in order.
+    var signal: SignalServerList
     var stun: [String]?
     var turn: [TURN]?
     var listen: String?
@@ -55,4 +56,18 @@ struct AgentConfigFile: Decodable, Equatable {
     var ice: ICE?
     var routed_networks: [String]?
     var peers: [Peer]
+}
+
+/// `signal:` as written: one `HOST:PORT` string, or a list of them.
+struct SignalServerList: Decodable, Equatable {
+    var addresses: [String]
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let one = try? container.decode(String.self) {
+            addresses = [one]
+        } else {
+            addresses = try container.decode([String].self)
+        }
+    }
 }

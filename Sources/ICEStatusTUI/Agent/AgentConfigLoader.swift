@@ -55,9 +55,15 @@ enum AgentConfigLoader {
         if let mode = (try? FileManager.default.attributesOfItem(atPath: keyPath))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
             warnings.append("key_file: \(keyPath) is readable by others (mode \(String(mode, radix: 8))); chmod 600 it")
         }
-        guard let (signalHost, signalPort) = hostPort(file.signal) else {
-            throw Problem("signal", "expected HOST:PORT, got '\(file.signal)'")
+        guard !file.signal.addresses.isEmpty else { throw Problem("signal", "expected HOST:PORT or a list of them, got an empty list") }
+        var signalServers: [(host: String, port: Int)] = []
+        for (i, address) in file.signal.addresses.enumerated() {
+            guard let server = hostPort(address) else {
+                throw Problem(file.signal.addresses.count == 1 ? "signal" : "signal[\(i)]", "expected HOST:PORT, got '\(address)'")
+            }
+            signalServers.append(server)
         }
+        let (signalHost, signalPort) = signalServers[0]
 
         var ice = ICEAgentConfiguration()
         for (i, url) in (file.stun ?? []).enumerated() {
@@ -175,6 +181,7 @@ enum AgentConfigLoader {
         var mesh = MeshConfiguration(key: key, name: file.name ?? ProcessInfo.processInfo.hostName, signalHost: signalHost,
                                      signalPort: signalPort, ice: ice, lazy: file.lazy ?? true,
                                      inactivityThreshold: threshold, listenHost: listen, peers: peers)
+        mesh.signalServers = signalServers
         mesh.networkCheckInterval = networkCheck
         mesh.icePort = icePort
         var metricsListen: (host: String, port: Int)?

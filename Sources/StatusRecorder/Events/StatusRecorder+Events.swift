@@ -48,7 +48,8 @@ extension StatusRecorder {
         var kinds: [StatusEvent.Kind] = []
         for server in after.servers {
             // A server newly listed (the agent starting, or a reload) has no outcome yet unless it is available.
-            let old = before.servers.first { $0.kind == server.kind && $0.address == server.address }
+            // The agent has one signal entry, whose address follows the server it is on or tries next.
+            let old = before.servers.first { $0.kind == server.kind && ($0.address == server.address || server.kind == .signal) }
             guard old != nil || server.available else { continue }
             guard old?.available != server.available || old?.error != server.error else { continue }
             if server.available {

@@ -50,7 +50,7 @@ public final class MeshAgent: Sendable {
         self.logger = logger
         self.group = group
         let box = MeshAgentBox()
-        signal = SignalClient(host: configuration.signalHost, port: configuration.signalPort, key: configuration.key,
+        signal = SignalClient(servers: configuration.signalServers, key: configuration.key,
                               eventLoop: group.next(), logger: logger) { event in box.agent?.handle(event) }
         var peers: [String: MeshPeer] = [:]
         for peer in configuration.peers {
@@ -59,7 +59,7 @@ public final class MeshAgent: Sendable {
         }
         for peer in peers.values { peer.connection.localNAT = { [nat] in nat.value.withLock { $0 } } }
         peerTable = Mutex(peers)
-        let signalAddress = "\(configuration.signalHost):\(configuration.signalPort)"
+        let signalAddress = SignalClient.name(configuration.signalServers[0])
         recorder.updateLocal {
             $0 = LocalAgentStatus(
                 publicKey: configuration.key.publicKeyBase64, name: configuration.name,
@@ -270,11 +270,11 @@ public final class MeshAgent: Sendable {
 
     private func handle(_ event: SignalClient.Event) {
         switch event {
-        case .connected:
-            setSignal(available: true, error: nil)
+        case .connected(let server):
+            setSignal(server: server, available: true, error: nil)
             for peer in peers.values { peer.connection.resetDirectBackoff() }
-        case .disconnected(let reason):
-            setSignal(available: false, error: reason)
+        case .disconnected(let server, let reason, let next):
+            setSignal(server: server, available: false, error: next == server ? reason : "\(reason); trying \(next) next")
         case .message(let from, let message):
             guard let peer = peers[from] else {
                 logger.warning("signal: dropped a message from \(from.prefix(8)), not a configured peer")
@@ -287,9 +287,10 @@ public final class MeshAgent: Sendable {
         }
     }
 
-    private func setSignal(available: Bool, error: String?) {
+    private func setSignal(server: String, available: Bool, error: String?) {
         recorder.updateLocal { local in
             guard let i = local.servers.firstIndex(where: { $0.kind == .signal }) else { return }
+            local.servers[i].address = server
             local.servers[i].available = available
             local.servers[i].error = error
         }

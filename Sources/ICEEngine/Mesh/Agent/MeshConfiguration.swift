@@ -26,8 +26,11 @@ public struct MeshPeerConfiguration: Sendable {
 public struct MeshConfiguration: Sendable {
     public var key: PeerKey
     public var name: String
-    public var signalHost: String
-    public var signalPort: Int
+    /// The signal servers (nodes of one cluster), tried in this order; the first is where the agent starts.
+    public var signalServers: [(host: String, port: Int)]
+    /// The first signal server.
+    public var signalHost: String { signalServers[0].host }
+    public var signalPort: Int { signalServers[0].port }
     public var ice: ICEAgentConfiguration
     /// Lazy connections: peers stay Idle until traffic (or the remote's offer) arrives.
     public var lazy: Bool
@@ -48,8 +51,7 @@ public struct MeshConfiguration: Sendable {
                 peers: [MeshPeerConfiguration]) {
         self.key = key
         self.name = name
-        self.signalHost = signalHost
-        self.signalPort = signalPort
+        self.signalServers = [(signalHost, signalPort)]
         self.ice = ice
         self.lazy = lazy
         self.inactivityThreshold = inactivityThreshold

@@ -9,7 +9,8 @@ import ICE
 ///
 /// It registers with a proof of its key, asks for presence of its peers, seals every outgoing message for its
 /// receiver and opens, authenticates and replay-checks every incoming one; anything that fails is dropped and
-/// counted. A lost connection is re-established with backoff (0.5 s doubling to 5 s) and re-registered.
+/// counted. A lost connection is re-established with backoff (0.5 s doubling to 5 s) and re-registered; with
+/// several servers (nodes of one cluster), each failure or loss moves on to the next one in the list.
 /// All state lives on `eventLoop`.
 public final class SignalClient: SignalingTransport, @unchecked Sendable {
     /// What the client received and refused, for status and tests.
@@ -20,18 +21,22 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
         public var rejectedForged = 0
         public var rejectedReplayed = 0
         public var rejectedMalformed = 0
+        /// Messages the server could not pass on (another node unreachable, too big to cross nodes).
+        public var refusedByServer = 0
     }
 
     /// Events the owner handles, on `eventLoop`.
     public enum Event: Sendable {
-        case connected
-        case disconnected(reason: String)
+        /// Registered with `server` ("HOST:PORT").
+        case connected(server: String)
+        /// Lost or could not reach `server`; `next` is the one tried next.
+        case disconnected(server: String, reason: String, next: String)
         case message(from: String, SignalMessage)
         case presence(key: String, online: Bool)
     }
 
-    public let host: String
-    public let port: Int
+    /// The servers, in the order they are tried.
+    public let servers: [(host: String, port: Int)]
     public let eventLoop: EventLoop
     private let key: PeerKey
     private let logger: Logger
@@ -48,12 +53,24 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
     private var backoff: Duration = .milliseconds(500)
     private var reconnectTimer: Scheduled<Void>?
     private var countersOnLoop = Counters()
+    /// Index in `servers` of the one in use or tried next.
+    private var current = 0
+    private var host: String { servers[current].host }
+    private var port: Int { servers[current].port }
+    private var serverName: String { Self.name(servers[current]) }
 
-    public init(host: String, port: Int, key: PeerKey, eventLoop: EventLoop,
+    public convenience init(host: String, port: Int, key: PeerKey, eventLoop: EventLoop,
+                            logger: Logger = Logger(label: "icestat.signal-client"),
+                            onEvent: @escaping @Sendable (Event) -> Void) {
+        self.init(servers: [(host, port)], key: key, eventLoop: eventLoop, logger: logger, onEvent: onEvent)
+    }
+
+    /// - Parameter servers: at least one; nodes of one cluster, tried in turn.
+    public init(servers: [(host: String, port: Int)], key: PeerKey, eventLoop: EventLoop,
                 logger: Logger = Logger(label: "icestat.signal-client"),
                 onEvent: @escaping @Sendable (Event) -> Void) {
-        self.host = host
-        self.port = port
+        precondition(!servers.isEmpty, "a signal client needs a server")
+        self.servers = servers
         self.key = key
         self.eventLoop = eventLoop
         self.logger = logger
@@ -131,18 +148,26 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
                 self.channel = channel
                 channel.writeAndFlush(SignalFrame.hello(publicKey: self.key.publicKeyBytes), promise: nil)
             case .failure(let error):
-                self.connectionLost("cannot connect to \(self.host):\(self.port): \(error)")
+                self.connectionLost("cannot connect to \(self.serverName): \(error)")
             }
         }
+    }
+
+    /// "HOST:PORT", with brackets for IPv6.
+    public static func name(_ server: (host: String, port: Int)) -> String {
+        server.host.contains(":") ? "[\(server.host)]:\(server.port)" : "\(server.host):\(server.port)"
     }
 
     fileprivate func connectionLost(_ reason: String) {
         let wasRegistered = registered
         registered = false
         channel = nil
-        if wasRegistered || backoff == .milliseconds(500) {
-            logger.info("signal: \(reason)")
-            onEvent(.disconnected(reason: reason))
+        let lost = serverName
+        current = (current + 1) % servers.count
+        if wasRegistered || backoff == .milliseconds(500) || servers.count > 1 {
+            let next = servers.count > 1 ? "; trying \(serverName) next" : ""
+            logger.info("signal: \(reason)\(next)")
+            onEvent(.disconnected(server: lost, reason: reason, next: serverName))
         }
         guard !stopped else { return }
         reconnectTimer = eventLoop.scheduleTask(in: backoff.timeAmount) { self.connect() }
@@ -161,14 +186,17 @@ public final class SignalClient: SignalingTransport, @unchecked Sendable {
             registered = true
             backoff = .milliseconds(500)
             subscribe(subscriptions, on: channel)
-            logger.info("signal: registered with \(host):\(port)")
-            onEvent(.connected)
+            logger.info("signal: registered with \(serverName)")
+            onEvent(.connected(server: serverName))
         case .presence(let peer, let online):
             onEvent(.presence(key: PeerKey.base64(peer), online: online))
         case .deliver(let from, let body):
             receive(body, from: from)
         case .error(let text):
             logger.warning("signal server: \(text)")
+        case .refused(let to, let reason):
+            countersOnLoop.refusedByServer += 1
+            logger.warning("signal: the server could not pass a message on to \(PeerKey.base64(to).prefix(8)): \(reason)")
         case .hello, .proof, .subscribe, .send:
             countersOnLoop.rejectedMalformed += 1
         }

@@ -23,6 +23,9 @@ public enum SignalFrame: Sendable, Hashable {
     case deliver(from: [UInt8], body: [UInt8])
     /// The server explains why it is about to close the connection.
     case error(String)
+    /// The server could not pass a `send` to this key on, and says why (another node unreachable, a message too
+    /// big to cross nodes); the connection stays open.
+    case refused(to: [UInt8], reason: String)
 
     /// Largest frame either side accepts; bigger ones close the connection.
     public static let maxLength = 16 * 1024
@@ -30,7 +33,7 @@ public enum SignalFrame: Sendable, Hashable {
     public static let maxSubscriptions = 4096
 
     private enum Kind: UInt8 {
-        case hello = 1, challenge, proof, welcome, subscribe, presence, send, deliver, error
+        case hello = 1, challenge, proof, welcome, subscribe, presence, send, deliver, error, refused
     }
 
     /// Appends the frame, without its length prefix.
@@ -66,6 +69,10 @@ public enum SignalFrame: Sendable, Hashable {
         case .error(let text):
             buffer.writeInteger(Kind.error.rawValue)
             buffer.writeString(String(text.prefix(512)))
+        case .refused(let to, let reason):
+            buffer.writeInteger(Kind.refused.rawValue)
+            buffer.writeBytes(to)
+            buffer.writeString(String(reason.prefix(512)))
         }
     }
 
@@ -112,6 +119,10 @@ public enum SignalFrame: Sendable, Hashable {
         case .error:
             guard let text = buffer.readString(length: buffer.readableBytes) else { throw .malformed("bad text") }
             self = .error(text)
+        case .refused:
+            let to = try key()
+            guard let text = buffer.readString(length: buffer.readableBytes) else { throw .malformed("bad text") }
+            self = .refused(to: to, reason: text)
         }
     }
 }
