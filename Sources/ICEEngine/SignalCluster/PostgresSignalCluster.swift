@@ -174,12 +174,15 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
 
     /// Withdraws every agent of a dead node and tells watchers here.
     func nodeGone(_ node: String) {
-        let keys = state.withLock { s -> [[UInt8]] in
+        let (keys, known) = state.withLock { s -> ([[UInt8]], Bool) in
             let keys = s.elsewhere.filter { $0.value == node }.map(\.key)
             for key in keys { s.elsewhere[key] = nil }
+            let known = s.nodes.contains { $0.id == node }
             s.nodes.removeAll { $0.id == node }
-            return keys
+            return (keys, known)
         }
+        // The node that declared it dead also hears its own notice: said once.
+        guard known || !keys.isEmpty else { return }
         logger.warning("cluster: node \(node) is gone; its \(keys.count) agent(s) are offline until they register elsewhere")
         let local = state.withLock { $0.node }
         for key in keys { local?.remotePresenceChanged(key, online: false, node: node) }
