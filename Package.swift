@@ -43,11 +43,17 @@ let package = Package(
             ],
             path: "Sources/ICEEngine/ICE"
         ),
+        // SignalWire: the signal protocol's frames and their TCP framing; NIOCore only, so that its fuzzer is small.
+        .target(
+            name: "SignalWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/ICEEngine/SignalWire"
+        ),
         // Signal: the signal protocol and its end-to-end sealing, the client and the relay server.
         .target(
             name: "Signal",
             dependencies: [
-                "STUN", "ICE",
+                "STUN", "ICE", "SignalWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -98,12 +104,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // libFuzzer target for the STUN and ChannelData decoders (scripts/fuzz.sh); an ordinary build replays files.
-        // It needs only the codec, so its sanitized build compiles swift-crypto and STUN, not NIO.
-        .executableTarget(name: "STUNFuzzer", dependencies: ["STUN"]),
+        // libFuzzer targets (scripts/fuzz.sh) on the shared driver; an ordinary build replays files. Each needs
+        // only its decoder: the STUN one compiles swift-crypto and STUN, the signal one NIOCore and SignalWire.
+        .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
+        .executableTarget(name: "STUNFuzzer", dependencies: ["STUN", "FuzzDriver"], path: "Sources/Fuzz/STUNFuzzer"),
+        .executableTarget(name: "SignalFuzzer", dependencies: ["SignalWire", "FuzzDriver"], path: "Sources/Fuzz/SignalFuzzer"),
         // What the test targets share: certificates made with openssl for the TLS servers they start, and
         // an in-memory network that runs ICE agents in virtual time.
-        .target(name: "ICETestSupport", dependencies: ["ICE", .product(name: "NIOCore", package: "swift-nio")], path: "Tests/TestSupport"),
+        .target(name: "ICETestSupport", dependencies: [
+            "ICE", "Signal", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "ICEEngineTests", dependencies: [
             "ICEEngine", "SignalCluster", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("Resources")]),

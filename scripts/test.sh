@@ -18,15 +18,15 @@ command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
-# promtool (Debian's prometheus package, without the web UI's recommends) lints the agent's /metrics.
-command -v promtool >/dev/null 2>&1 || need_prometheus=1
-if ((${#need[@]})) || [ -n "${need_prometheus:-}" ]; then
+# promtool (Debian's prometheus package) lints the agent's /metrics.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# PostgreSQL carries the signal-cluster tests; they start a throwaway server of their own (initdb, pg_ctl).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  if ((${#need[@]})); then DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"; fi
-  if [ -n "${need_prometheus:-}" ]; then
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
-  fi
+  # Without recommends: wireguard-tools would otherwise pull a kernel image, prometheus its web UI.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
 # aioice (PyPI) is the foreign ICE peer of the interop tests.
@@ -38,5 +38,5 @@ export ICESTAT_BIN
 # One test at a time: the NAT lab, coturn and the timing-sensitive ICE tests get the machine to themselves.
 swift test --no-parallel "$@"
 
-# A short libFuzzer run of the STUN and ChannelData decoders under AddressSanitizer (scripts/fuzz.sh).
+# A short libFuzzer run of the STUN, ChannelData and signal frame decoders under AddressSanitizer (scripts/fuzz.sh).
 ./scripts/fuzz.sh 300000

@@ -108,19 +108,6 @@ import Testing
     }
 }
 
-/// Collects a signal client's events for assertions.
-final class SignalInbox: Sendable {
-    let events = Mutex<[SignalClient.Event]>([])
-    var messages: [(String, SignalMessage)] {
-        events.withLock { $0.compactMap { if case .message(let f, let m) = $0 { (f, m) } else { nil } } }
-    }
-    var presence: [(String, Bool)] {
-        events.withLock { $0.compactMap { if case .presence(let k, let o) = $0 { (k, o) } else { nil } } }
-    }
-    var connectedCount: Int { events.withLock { $0.filter { if case .connected = $0 { true } else { false } }.count } }
-    func record(_ e: SignalClient.Event) { events.withLock { $0.append(e) } }
-}
-
 @Suite("Signal server and client", .serialized, .timeLimit(.minutes(1)))
 struct SignalServerTests {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)

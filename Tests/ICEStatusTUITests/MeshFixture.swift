@@ -56,6 +56,53 @@ final class MeshFixture {
         signal?.wait(seconds: 5)
     }
 
+    // MARK: Several signal nodes (cluster mode)
+
+    /// Cluster signal nodes by number (1 to 8), each on its own port, joined through one database.
+    private(set) var nodes: [Int: Harness.Child] = [:]
+    /// The signal nodes each agent lists, in order, by number; an agent not here uses the single signal server.
+    var signalLists: [String: [Int]] = [:]
+    /// How many times each node has been started, so that each run keeps its own log.
+    private var nodeRuns: [Int: Int] = [:]
+
+    func nodePort(_ n: Int) -> Int { basePort + n }
+    func nodeSocket(_ n: Int) -> String { "\(directory)/node\(n).sock" }
+
+    /// Starts signal node `n` as `icestat signal --cluster url` and waits until it has joined.
+    func startNode(_ n: Int, cluster url: String, timeout: String = "3s") throws {
+        nodeRuns[n, default: 0] += 1
+        let name = "node\(n)-\(nodeRuns[n]!)"
+        nodes[n] = try Harness.Child([Harness.binary, "signal", "--listen", "127.0.0.1:\(nodePort(n))", "--cluster", url,
+                                      "--cluster-node-id", "n\(n)", "--cluster-node-timeout", timeout,
+                                      "--status-socket", nodeSocket(n)], stderr: "\(directory)/\(name).log")
+        #expect(eventuallyBlocking(seconds: 15) { self.log(name).contains("joined through") && self.log(name).contains("status socket") },
+                "\(name) did not join: \(log(name))")
+    }
+
+    func killNode(_ n: Int, signal: Int32 = SIGKILL) {
+        guard let p = nodes[n] else { return }
+        Foundation.kill(p.pid, signal)
+        p.wait(seconds: 10)
+        nodes[n] = nil
+    }
+
+    /// The log of node `n`'s latest run.
+    func nodeLog(_ n: Int) -> String { log("node\(n)-\(nodeRuns[n] ?? 1)") }
+
+    /// `icestat signal --status --json` of node `n`.
+    func nodeStatus(_ n: Int) -> [String: Any] {
+        guard let r = try? Harness.icestat(["signal", "--listen", "127.0.0.1:\(nodePort(n))", "--status", "--json",
+                                            "--status-socket", nodeSocket(n)], timeout: 10), r.status == 0,
+              let doc = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else { return [:] }
+        return doc
+    }
+
+    /// The `signal` line of an agent's config.
+    private func signalSetting(_ name: String) -> String {
+        guard let list = signalLists[name] else { return "\(signalHost):\(signalPort)" }
+        return "[" + list.map { "127.0.0.1:\(nodePort($0))" }.joined(separator: ", ") + "]"
+    }
+
     func log(_ name: String) -> String {
         (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
     }
@@ -95,7 +142,7 @@ final class MeshFixture {
         var yaml = """
             name: \(name)
             key_file: \(name).key
-            signal: \(signalHost):\(signalPort)
+            signal: \(signalSetting(name))
             lazy: \(lazy)
             inactivity_threshold: \(inactivity)
             status_socket: \(agents[name]!.socket)
@@ -153,11 +200,13 @@ final class MeshFixture {
             let r = try? Harness.icestat(["--detail", "--socket", agents[name]!.socket], timeout: 10)
             return "== \(name) ==\n\(r?.stdout ?? "")\n-- log --\n\(log(name).suffix(3000))"
         }.joined(separator: "\n") + "\n== signal ==\n\(log("signal").suffix(2000))"
+            + nodes.keys.sorted().map { "\n== node \($0) ==\n\(nodeLog($0).suffix(2000))" }.joined()
     }
 
     deinit {
         for name in agents.keys { kill(name, signal: SIGTERM) }
         stopSignal()
+        for n in nodes.keys { killNode(n, signal: SIGTERM) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

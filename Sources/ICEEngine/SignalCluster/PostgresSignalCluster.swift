@@ -80,6 +80,8 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
     public func localPresenceChanged(_ key: [UInt8], online: Bool) {
         let wake = state.withLock { s -> AsyncStream<Void>.Continuation? in
             s.pendingPresence[key] = online
+            // Here now, so no longer where another node had it (that node's death must not withdraw it).
+            if online { s.elsewhere[key] = nil }
             return s.wake
         }
         wake?.yield()

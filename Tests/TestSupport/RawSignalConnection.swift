@@ -1,19 +1,16 @@
 import NIOCore
 import NIOPosix
-@testable import STUN
-@testable import ICE
-@testable import Signal
-@testable import Mesh
+import Signal
 
 /// A hand-driven connection to a signal server: sends any frame or raw bytes and collects what comes back,
 /// to play a misbehaving agent in tests.
-final class RawSignalConnection: @unchecked Sendable {
-    let channel: Channel
+package final class RawSignalConnection: @unchecked Sendable {
+    package let channel: Channel
     private let inbox: AsyncStream<SignalFrame>
     private var iterator: AsyncStream<SignalFrame>.AsyncIterator
     private let closed: EventLoopPromise<Void>
 
-    init(port: Int, group: EventLoopGroup, autoRead: Bool = true) async throws {
+    package init(port: Int, group: EventLoopGroup, autoRead: Bool = true) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: SignalFrame.self)
         inbox = stream
         iterator = stream.makeAsyncIterator()
@@ -35,20 +32,20 @@ final class RawSignalConnection: @unchecked Sendable {
             .connect(host: "127.0.0.1", port: port).get()
     }
 
-    func send(_ frame: SignalFrame) async throws { try await channel.writeAndFlush(frame) }
+    package func send(_ frame: SignalFrame) async throws { try await channel.writeAndFlush(frame) }
 
     /// Writes raw bytes, below the frame encoder.
-    func sendRaw(_ bytes: [UInt8]) async throws {
+    package func sendRaw(_ bytes: [UInt8]) async throws {
         try await channel.pipeline.context(handlerType: MessageToByteHandler<SignalFrameEncoder>.self).flatMap { ctx in
             ctx.writeAndFlush(NIOAny(ByteBuffer(bytes: bytes)))
         }.get()
     }
 
     /// The next frame, or nil when the connection closed.
-    func next() async -> SignalFrame? { await iterator.next() }
+    package func next() async -> SignalFrame? { await iterator.next() }
 
     /// Registers as `key` with a valid proof.
-    func register(_ key: PeerKey) async throws {
+    package func register(_ key: PeerKey) async throws {
         try await send(.hello(publicKey: key.publicKeyBytes))
         let first = await next()
         guard case .challenge(let serverKey, let nonce)? = first else { throw SignalProtocolError.unexpected("no challenge but \(String(describing: first))") }
@@ -57,9 +54,9 @@ final class RawSignalConnection: @unchecked Sendable {
         guard case .welcome? = second else { throw SignalProtocolError.unexpected("no welcome but \(String(describing: second))") }
     }
 
-    var isClosed: EventLoopFuture<Void> { closed.futureResult }
+    package var isClosed: EventLoopFuture<Void> { closed.futureResult }
 
-    func close() async { try? await channel.close() }
+    package func close() async { try? await channel.close() }
 
     private final class Collector: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = SignalFrame

@@ -1,6 +1,4 @@
 import NIOCore
-import STUN
-import ICE
 
 /// One frame of the signal protocol between an agent and `icestat signal`, carried over TCP behind a 4-byte
 /// big-endian length (see ``SignalFrameDecoder``). Keys are the 32 raw bytes of Curve25519 public keys.

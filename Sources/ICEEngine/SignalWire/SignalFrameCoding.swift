@@ -1,6 +1,4 @@
 import NIOCore
-import STUN
-import ICE
 
 /// Splits a TCP byte stream into ``SignalFrame``s behind 4-byte big-endian lengths; a frame over
 /// ``SignalFrame/maxLength`` or one that does not decode is an error, which closes the connection.
