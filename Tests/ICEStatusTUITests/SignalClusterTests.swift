@@ -139,4 +139,20 @@ struct SignalClusterTests {
                   + "dropped \(Self.cluster(s)["dropped"] ?? [:]), from other nodes dropped \(Self.count(s, "droppedFromOtherNodes"))")
         }
     }
+
+    /// `icestat bench signal` at a small size: every figure printed, nothing lost.
+    @Test func theSignalBenchPrintsEveryFigureAndLosesNothing() throws {
+        let r = try Harness.icestat(["bench", "signal", "--agents", "60", "--register", "90", "--messages", "600",
+                                     "--rate", "200", "--seconds", "1", "--node-timeout", "1s"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        for row in ["registration of 60 agents", "sealed messages/s, same node", "sealed messages/s, across nodes",
+                    "latency p50 / p99 at 200/s, same node", "latency p50 / p99 at 200/s, across nodes",
+                    "  its agents registered on their next node after", "  their 40 watchers all told them online again after",
+                    "registration of 90 agents across three nodes:"] {
+            #expect(lines.contains { $0.hasPrefix(row) }, "no '\(row)' in:\n\(r.stdout)")
+        }
+        #expect(lines.contains { $0.hasPrefix("messages lost") && $0.split(separator: " ").suffix(2) == ["0", "0"] }, "\(r.stdout)")
+        #expect(!r.stdout.contains("more than"), "\(r.stdout)")
+    }
 }

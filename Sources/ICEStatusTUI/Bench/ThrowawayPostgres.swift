@@ -79,7 +79,7 @@ final class ThrowawayPostgres {
     }
 
     /// A TCP port on 127.0.0.1 that is free now (bound to port 0, read back, released).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()

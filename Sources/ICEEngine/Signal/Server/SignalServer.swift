@@ -54,7 +54,8 @@ public final class SignalServer: Sendable {
         let registry = SignalServerRegistry(logger: logger, backplane: backplane)
         backplane?.attach(registry)
         let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // Deep enough for a whole node's agents arriving at once (another node died); the kernel caps it at somaxconn.
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: sendBufferLimit / 2, high: sendBufferLimit))
