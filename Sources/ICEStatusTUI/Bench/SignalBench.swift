@@ -25,7 +25,7 @@ struct SignalBench: AsyncParsableCommand {
     var rate = 1000
 
     @Option(name: .long, help: "Seconds of each latency run.")
-    var seconds = 3
+    var seconds = 5
 
     @Option(name: .customLong("node-timeout"), help: "The cluster nodes' --cluster-node-timeout.")
     var nodeTimeout = "10s"

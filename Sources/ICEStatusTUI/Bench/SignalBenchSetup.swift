@@ -101,6 +101,8 @@ struct SignalBenchSetup {
 
     /// Messages paced at `bench.rate` per second for `bench.seconds`; p50 and p99 of their delivery.
     private func latency(_ pairs: [(Int, Int)]) async -> (text: String, lost: Int) {
+        // Half a second for the nodes and the database to finish with the burst before.
+        try? await Task.sleep(for: .milliseconds(500))
         agents.resetMessages()
         let ticks = bench.seconds * 100, perTick = max(1, bench.rate / 100)
         let started = ContinuousClock.now
