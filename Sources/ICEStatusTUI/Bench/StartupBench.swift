@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import StatusRecorder
+
+/// `icestat bench startup`: whole-process wall time of `icestat --help` and of `--detail` against an agent with
+/// no peers, beside a Swift `print("hi")` binary that the bench builds with the same toolchain and the same
+/// linking of the Swift runtime as this binary (static when this one is).
+struct StartupBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "startup",
+        abstract: "Time `icestat --help` and `--detail` of an empty agent beside a Swift print(\"hi\") binary (target: 1.5x).")
+
+    @Option(name: .long, help: "Runs per figure (the median is printed).")
+    var runs = 41
+
+    func validate() throws {
+        guard runs >= 1, runs <= 1000 else { throw ValidationError("--runs must be between 1 and 1000") }
+    }
+
+    /// Whether the Swift runtime is linked into this binary rather than loaded from libswiftCore.so.
+    static var runtimeIsStatic: Bool {
+        // /proc files report no size, so they are read to their end rather than by length.
+        guard let file = fopen("/proc/self/maps", "r") else { return false }
+        defer { fclose(file) }
+        var maps: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while case let n = fread(&buffer, 1, buffer.count, file), n > 0 { maps += buffer[..<n] }
+        return !String(decoding: maps, as: UTF8.self).contains("libswiftCore.so")
+    }
+
+    func run() async throws {
+        let dir = NSTemporaryDirectory() + "icestat-startup-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let linking = Self.runtimeIsStatic ? "static" : "dynamic"
+        try "print(\"hi\")\n".write(toFile: "\(dir)/hi.swift", atomically: true, encoding: .utf8)
+        let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "swiftc"
+        var build = try ChildProcess([swiftc, "-O", "\(dir)/hi.swift", "-o", "\(dir)/hi"] + (Self.runtimeIsStatic ? ["-static-stdlib"] : []),
+                                     stderr: "\(dir)/swiftc.log")
+        guard build.wait() == 0 else {
+            throw BenchError.missing("swiftc to build the baseline (set SWIFTC): \((try? String(contentsOfFile: "\(dir)/swiftc.log", encoding: .utf8)) ?? "")")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let recorder = StatusRecorder()
+        recorder.updateLocal { $0.name = "empty"; $0.startedAtMillis = currentTimeMillis() }
+        let socket = "\(dir)/agent.sock"
+        let server = try await StatusSocketServer.start(path: socket, recorder: recorder, group: group)
+        let me = ProcessTimer.selfPath
+        let commands: [(String, [String])] = [
+            ("print(\"hi\"), \(linking) Swift runtime", ["\(dir)/hi"]),
+            ("icestat --help", [me, "--help"]),
+            ("icestat --detail, agent with 0 peers", [me, "--detail", "--socket", socket]),
+            ("icestat --json, agent with 0 peers", [me, "--json", "--socket", socket]),
+        ]
+        for (_, argv) in commands { _ = try ProcessTimer.time(argv) } // warm the page cache
+        var times = [[Double]](repeating: [], count: commands.count)
+        for _ in 0..<runs {
+            for (i, command) in commands.enumerated() { times[i].append(try ProcessTimer.time(command.1)) }
+        }
+        await server.close()
+        try await group.shutdownGracefully()
+        let baseline = ProcessTimer.median(times[0])
+        print("whole process, median of \(runs) interleaved runs (stdout to /dev/null); this icestat: \(linking) Swift runtime")
+        for (i, command) in commands.enumerated() {
+            let t = ProcessTimer.median(times[i])
+            let ratio = i == 0 ? "baseline" : String(format: "%.2fx", t / baseline)
+            print(command.0.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%7.2f ms   ", t * 1000) + ratio)
+        }
+        print("target: icestat --help and --detail at most 1.5x the baseline")
+    }
+}
