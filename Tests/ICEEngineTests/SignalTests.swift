@@ -168,27 +168,11 @@ struct SignalServerTests {
         await twin.close()
 
         // Malformed, oversized, out of order, and a wrong proof: each closes only its own connection.
-        let garbage = try await RawSignalConnection(port: port, group: group)
-        try await garbage.sendRaw([0, 0, 0, 3, 99, 1, 2])
-        let huge = try await RawSignalConnection(port: port, group: group)
-        try await huge.sendRaw([0, 1, 0, 0])   // 65,536 bytes announced
-        let early = try await RawSignalConnection(port: port, group: group)
-        try await early.send(.send(to: a.publicKeyBytes, body: [1]))
-        let liar = try await RawSignalConnection(port: port, group: group)
-        try await liar.send(.hello(publicKey: a.publicKeyBytes))
-        _ = await liar.next()
-        try await liar.send(.proof(mac: [UInt8](repeating: 1, count: 32)))
-        for (name, connection) in [("garbage", garbage), ("huge", huge), ("early", early), ("liar", liar)] {
-            var last: SignalFrame?
-            while let frame = await connection.next() { last = frame }
-            guard case .error(let why)? = last else { Issue.record("\(name): no error before close"); continue }
-            switch name {
-            case "garbage": #expect(why == "malformed frame: unknown frame type")
-            case "huge": #expect(why == "oversized frame: 65536 bytes (limit 16384)")
-            case "early": #expect(why == "unexpected frame: send in this phase")
-            default: #expect(why.hasPrefix("registration proof did not verify"))
-            }
-        }
+        let errors = await SignalBadInput.closingErrors(try await SignalBadInput.send(port: port, group: group, victim: a.publicKeyBytes))
+        #expect(errors["garbage"] == "malformed frame: unknown frame type")
+        #expect(errors["huge"] == "oversized frame: 65536 bytes (limit 16384)")
+        #expect(errors["early"] == "unexpected frame: send in this phase")
+        #expect(errors["liar"]??.hasPrefix("registration proof did not verify") == true, "\(errors)")
         let counters = server.counters
         #expect(counters.rejectedFrames == 4 && counters.failedProofs == 1)
 

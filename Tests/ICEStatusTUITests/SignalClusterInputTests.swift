@@ -51,27 +51,11 @@ struct SignalClusterInputTests {
         await twin.close()
 
         // Malformed, oversized, out of order, and a wrong proof, all on node 1: each closes only its connection.
-        let garbage = try await RawSignalConnection(port: mesh.nodePort(1), group: group)
-        try await garbage.sendRaw([0, 0, 0, 3, 99, 1, 2])
-        let huge = try await RawSignalConnection(port: mesh.nodePort(1), group: group)
-        try await huge.sendRaw([0, 1, 0, 0])
-        let early = try await RawSignalConnection(port: mesh.nodePort(1), group: group)
-        try await early.send(.send(to: b.publicKeyBytes, body: [1]))
-        let liar = try await RawSignalConnection(port: mesh.nodePort(1), group: group)
-        try await liar.send(.hello(publicKey: b.publicKeyBytes))
-        _ = await liar.next()
-        try await liar.send(.proof(mac: [UInt8](repeating: 1, count: 32)))
-        for (name, connection) in [("garbage", garbage), ("huge", huge), ("early", early), ("liar", liar)] {
-            var last: SignalFrame?
-            while let frame = await connection.next() { last = frame }
-            guard case .error(let why)? = last else { Issue.record("\(name): no error before close"); continue }
-            switch name {
-            case "garbage": #expect(why == "malformed frame: unknown frame type")
-            case "huge": #expect(why == "oversized frame: 65536 bytes (limit 16384)")
-            case "early": #expect(why == "unexpected frame: send in this phase")
-            default: #expect(why.hasPrefix("registration proof did not verify"))
-            }
-        }
+        let errors = await SignalBadInput.closingErrors(try await SignalBadInput.send(port: mesh.nodePort(1), group: group, victim: b.publicKeyBytes))
+        #expect(errors["garbage"] == "malformed frame: unknown frame type")
+        #expect(errors["huge"] == "oversized frame: 65536 bytes (limit 16384)")
+        #expect(errors["early"] == "unexpected frame: send in this phase")
+        #expect(errors["liar"]??.hasPrefix("registration proof did not verify") == true, "\(errors)")
 
         // a's own client comes back on node 1 and still reaches b on node 2.
         #expect(await eventually(seconds: 8) { ia.connectedCount >= 2 })
