@@ -38,6 +38,23 @@ enum MeshBenchSupport {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
+    /// Where a process's resident memory is (`/proc/PID/smaps_rollup`), in KiB: `Anonymous` (heap, stacks,
+    /// relocated data), `Shared_Clean` and `Private_Clean` (code and read-only data from files), `Private_Dirty`.
+    static func memoryKiB(_ pid: Int32) -> [String: Int] {
+        guard let file = fopen("/proc/\(pid)/smaps_rollup", "r") else { return [:] }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let n = fread(&buffer, 1, buffer.count, file), n > 0 { bytes += buffer[..<n] }
+        var fields: [String: Int] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count >= 2, parts[0].hasSuffix(":"), let kib = Int(parts[1]) else { continue }
+            fields[String(parts[0].dropLast())] = kib
+        }
+        return fields
+    }
+
     /// A free block of `count` UDP ports on 127.0.0.1 (probed), from a random base.
     static func portBase(count: Int) -> Int {
         for _ in 0..<20 {
@@ -103,9 +120,13 @@ struct LazyBench: AsyncParsableCommand {
         let cpu = Double(try DashboardCPUBench.cpuTicks(hub.pid) - before) / ticks
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let rss = MeshBenchSupport.rssKiB(hub.pid)
+        let memory = MeshBenchSupport.memoryKiB(hub.pid)
         let snap = try await StatusSocketClient.fetchSnapshot(path: socket, group: client)
         print(String(format: "icestat up with %d lazy peers (%d Idle, %d local UDP ports bound): RSS %.1f MB, idle CPU %.2f s in %.1f s = %.2f%% of a core",
                      peers, snap.peers.count { $0.state == .idle }, peers, Double(rss) / 1024, cpu, wall, cpu / wall * 100))
+        func mb(_ key: String) -> Double { Double(memory[key] ?? 0) / 1024 }
+        print(String(format: "  resident: anonymous %.1f MB (heap, stacks, relocated data), from files %.1f MB (shared clean %.1f, private clean %.1f), private dirty %.1f MB",
+                     mb("Anonymous"), mb("Shared_Clean") + mb("Private_Clean"), mb("Shared_Clean"), mb("Private_Clean"), mb("Private_Dirty")))
         await signal.stop()
         try await client.shutdownGracefully()
         try await group.shutdownGracefully()
