@@ -9,8 +9,8 @@ struct FrameBench: AsyncParsableCommand {
         commandName: "frame",
         abstract: "Time to build and draw one dashboard frame with N peers (ncurses output to /dev/null).")
 
-    @Option(name: .long, help: "Number of peers.")
-    var peers = 10000
+    @Option(name: .long, parsing: .upToNextOption, help: "Peer counts, measured one after the other; the first is the baseline of the ratio.")
+    var peers: [Int] = [100, 10000]
 
     @Option(name: .long, help: "Frames to time (the median is printed).")
     var frames = 200
@@ -18,9 +18,26 @@ struct FrameBench: AsyncParsableCommand {
     @Option(name: .long, help: "Terminal size, COLSxROWS.")
     var size = "160x50"
 
+    func validate() throws {
+        guard !peers.isEmpty, peers.allSatisfy({ $0 >= 1 && $0 <= 100_000 }) else { throw ValidationError("--peers values must be between 1 and 100000") }
+        guard frames >= 2 else { throw ValidationError("--frames must be at least 2") }
+    }
+
     func run() async throws {
         let dims = size.split(separator: "x").compactMap { Int($0) }
         guard dims.count == 2, dims[0] >= 40, dims[1] >= 8 else { throw ValidationError("--size must look like 160x50") }
+        var medians: [Double] = []
+        for count in peers { medians.append(try await measure(peers: count, dims: dims)) }
+        if medians.count > 1 {
+            for (count, median) in zip(peers, medians).dropFirst() {
+                print(String(format: "ratio: the %d-peer frame is %.1fx the %d-peer frame (target: at most 2x, and under 2 ms)",
+                             count, median / medians[0], peers[0]))
+            }
+        }
+    }
+
+    private func measure(peers: Int, dims: [Int]) async throws -> Double {
+        let size = self.size, frames = self.frames
         let recorder = StatusRecorder()
         SyntheticPeers.fill(recorder, count: peers)
         let ids = recorder.snapshot().peers.map(\.id)
@@ -53,5 +70,6 @@ struct FrameBench: AsyncParsableCommand {
                      peers, size, result.0, result.1, result.2, frames))
         print(String(format: "  medians: recorder snapshot %.2f ms, model update (changes, filter, sort) %.2f ms, ncurses draw %.2f ms",
                      result.3[0], result.3[1], result.3[2]))
+        return result.0
     }
 }
