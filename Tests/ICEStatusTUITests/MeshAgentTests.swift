@@ -233,6 +233,7 @@ struct MeshAgentTests {
             (good.replacingOccurrences(of: "public_key: \(mesh.agents["bob"]!.publicKey)", with: "public_key: c2hvcnQ="), "peers[0].public_key: not a base64 32-byte key"),
             (good.replacingOccurrences(of: "consent_interval: 1s", with: "consent_interval: soon"), "ice.consent_interval: expected a duration like 50ms, 6s or 2m, got 'soon'"),
             (good.replacingOccurrences(of: "peers:", with: "peerz:"), "peers: missing"),
+            (String(good[..<good.range(of: "peers:")!.lowerBound]) + "peers: 5\n", "peers: expected a list"),
             (good.replacingOccurrences(of: "peers:", with: "routed_networks: [10.100.0.0/33]\npeers:"),
              "routed_networks[0]: expected a network like 10.100.0.0/16 or fd00::/8, got '10.100.0.0/33'"),
             (good.replacingOccurrences(of: "consent_interval: 1s", with: "port: 70000, consent_interval: 1s"), "ice.port: must be 1-65535"),

@@ -231,7 +231,9 @@ enum AgentConfigLoader {
         case is String.Type: "a string"
         case is Int.Type: "an integer"
         case is Bool.Type: "true or false"
-        default: "\(type)".lowercased().hasPrefix("array") ? "a list" : "a mapping"
+        default:
+            // Yams names a YAML list its node type (Sequence), Codable an Array.
+            "\(type)".lowercased().hasPrefix("array") || "\(type)".lowercased().contains("sequence") ? "a list" : "a mapping"
         }
     }
 }
