@@ -36,7 +36,8 @@ struct SignalClusterTests {
         let names = ["a", "b", "c", "d", "e", "f"]
         mesh.signalLists = ["a": [1, 2, 3], "b": [1, 3, 2], "c": [2, 3, 1], "d": [2, 1, 3], "e": [3, 1, 2], "f": [3, 2, 1]]
         try mesh.configure(names, lazy: false)
-        for n in 1...3 { try mesh.startNode(n, cluster: pg.url) }
+        // A node timeout of 5 s: well past the agents' move (under a second), even on a slow machine.
+        for n in 1...3 { try mesh.startNode(n, cluster: pg.url, timeout: "5s") }
         for name in names { try mesh.startAgent(name) }
         let all = Self.pairs(names)
         #expect(mesh.waitAll(all, "Connected", seconds: 30), "\(mesh.dump())")
@@ -66,12 +67,12 @@ struct SignalClusterTests {
         })
         let killedAt = ContinuousClock.now
         mesh.killNode(1)
-        #expect(eventuallyBlocking(seconds: 3 + 5) {
+        #expect(eventuallyBlocking(seconds: 5 + 5) {
             Self.signalServer(mesh, "a") == "127.0.0.1:\(mesh.nodePort(2))" && Self.signalServer(mesh, "b") == "127.0.0.1:\(mesh.nodePort(3))"
         }, "\(mesh.dump())")
         let movedAfter = ContinuousClock.now - killedAt
-        // The survivors declare node 1 dead after its timeout (3 s) and count the agents where they now are.
-        #expect(eventuallyBlocking(seconds: 3 + 5) {
+        // The survivors declare node 1 dead after its timeout and count the agents where they now are.
+        #expect(eventuallyBlocking(seconds: 5 + 5) {
             [2, 3].allSatisfy { n in
                 let s = mesh.nodeStatus(n)
                 return (Self.cluster(s)["nodes"] as? [Any])?.count == 2 && Self.count(s, "peersHere") == 3
