@@ -71,6 +71,7 @@ final class MeshPeer: @unchecked Sendable {
             // Loopback (the usual bind) takes segments of any size; another address those that fit IPv6's minimum MTU.
             let loopback = port.channel.localAddress.flatMap(TransportAddress.init)?.ip.isLoopback ?? false
             self.socket = BatchedWriter(port.channel, largestSegment: loopback ? SegmentRun.maximumBytes : 1232)
+            if self.active { UDPSocketTuning.setVectorReads(true, port.channel) }
             port.target.peer = self
             self.current.withLock { $0.localPort = port.port }
             return old?.close().recover { _ in } ?? self.eventLoop.makeSucceededVoidFuture()
@@ -190,6 +191,7 @@ final class MeshPeer: @unchecked Sendable {
         case .opened:
             active = true
             opening = false
+            if let channel = socket?.channel { UDPSocketTuning.setVectorReads(true, channel) }
             lastActivity = .now()
             if lazy { startInactivityTimer() }
         case .connected:
@@ -200,6 +202,7 @@ final class MeshPeer: @unchecked Sendable {
             active = false
             opening = false
             connected = false
+            if let channel = socket?.channel { UDPSocketTuning.setVectorReads(false, channel) }
             inactivityTimer?.cancel()
             inactivityTimer = nil
             // What was kept for a connection that did not come is lost: counted.
@@ -236,7 +239,8 @@ struct MeshPort: Sendable {
 
     static func bind(host: String, port: Int, bufferBytes: Int, on eventLoop: EventLoop) -> EventLoopFuture<MeshPort> {
         let target = MeshPortTarget()
-        return UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)
+        // Single reads until the peer is active (a lazy peer's port mostly waits).
+        return UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes, vectorReads: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MeshPortHandler(target: target))
