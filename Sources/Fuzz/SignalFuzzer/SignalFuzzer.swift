@@ -16,16 +16,17 @@ public func signalFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int)
 func exercise(_ bytes: [UInt8]) {
     // The whole input as one frame body, as a length-prefixed stream would deliver it.
     check(ByteBuffer(bytes: bytes))
+    // The input as a TCP stream, split as the connection's decoder splits it, until it stops or is refused.
     var stream = ByteBuffer(bytes: bytes)
-    while let length = stream.getInteger(at: stream.readerIndex, as: UInt32.self) {
-        guard length <= SignalFrame.maxLength, stream.readableBytes >= 4 + Int(length) else { break }
-        stream.moveReaderIndex(forwardBy: 4)
-        check(stream.readSlice(length: Int(length))!)
-    }
+    while let frame = try? SignalFrameDecoder.nextFrame(from: &stream) { check(frame) }
 }
 
 private func check(_ body: ByteBuffer) {
     guard let frame = try? SignalFrame(decoding: body) else { return }
+    check(frame)
+}
+
+private func check(_ frame: SignalFrame) {
     var again = ByteBuffer()
     frame.encode(into: &again)
     guard let twice = try? SignalFrame(decoding: again) else { fatalError("a decoded frame does not decode after encoding: \(frame)") }

@@ -8,13 +8,19 @@ public struct SignalFrameDecoder: ByteToMessageDecoder {
     public init() {}
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-        guard length <= SignalFrame.maxLength else { throw SignalProtocolError.oversized(Int(length)) }
-        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 4)
-        let body = buffer.readSlice(length: Int(length))!
-        context.fireChannelRead(wrapInboundOut(try SignalFrame(decoding: body)))
+        guard let frame = try Self.nextFrame(from: &buffer) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frame))
         return .continue
+    }
+
+    /// Takes the next whole frame off the front of a stream; nil (and nothing taken) until it has all arrived.
+    /// The channel handler and the fuzzer both split streams with it.
+    public static func nextFrame(from buffer: inout ByteBuffer) throws(SignalProtocolError) -> SignalFrame? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        guard length <= SignalFrame.maxLength else { throw .oversized(Int(length)) }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        return try SignalFrame(decoding: buffer.readSlice(length: Int(length))!)
     }
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,

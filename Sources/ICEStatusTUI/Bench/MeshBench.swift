@@ -1,7 +1,7 @@
-import Logging
 import ArgumentParser
 import Foundation
 import ICEEngine
+import Logging
 import NIOCore
 import NIOPosix
 import StatusRecorder
@@ -34,7 +34,7 @@ enum MeshBenchSupport {
 
     /// Resident set size of a process, in KiB.
     static func rssKiB(_ pid: Int32) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let status = ProcFile.read("/proc/\(pid)/status") ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
@@ -42,13 +42,8 @@ enum MeshBenchSupport {
     /// The fields of `/proc/PID/smaps_rollup` (where a process's resident memory is), in KiB: `Rss`, `Anonymous`
     /// (heap, stacks, pages written by relocation), `Shared_Clean`, `Private_Dirty`, ...
     static func memoryKiB(_ pid: Int32) -> [String: Int] {
-        guard let file = fopen("/proc/\(pid)/smaps_rollup", "r") else { return [:] }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while case let n = fread(&buffer, 1, buffer.count, file), n > 0 { bytes += buffer[..<n] }
         var fields: [String: Int] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        for line in (ProcFile.read("/proc/\(pid)/smaps_rollup") ?? "").split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count >= 2, parts[0].hasSuffix(":"), let kib = Int(parts[1]) else { continue }
             fields[String(parts[0].dropLast())] = kib

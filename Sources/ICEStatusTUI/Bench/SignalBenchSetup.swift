@@ -43,7 +43,8 @@ struct SignalBenchSetup {
         self.group = group
     }
 
-    static func seconds(_ d: Duration) -> String { String(format: "%.2f s", Double(d.components.attoseconds) / 1e18 + Double(d.components.seconds)) }
+    static func secondsValue(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> String { String(format: "%.2f s", secondsValue(d)) }
 
     /// Registers every agent; the time until the last one is welcome. In a cluster, then waits until every node
     /// knows where every agent is, so that the next figures start from a settled cluster.
@@ -95,7 +96,7 @@ struct SignalBenchSetup {
         let took = await agents.waitReceived(total, after: started, timeout: .seconds(30))
         let received = agents.tally.received
         let elapsed = took ?? .seconds(30)
-        let rate = Double(received) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let rate = Double(received) / Self.secondsValue(elapsed)
         return (String(format: "%.0f", rate), total - received)
     }
 

@@ -20,13 +20,7 @@ struct StartupBench: AsyncParsableCommand {
 
     /// Whether the Swift runtime is linked into this binary rather than loaded from libswiftCore.so.
     static var runtimeIsStatic: Bool {
-        // /proc files report no size, so they are read to their end rather than by length.
-        guard let file = fopen("/proc/self/maps", "r") else { return false }
-        defer { fclose(file) }
-        var maps: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while case let n = fread(&buffer, 1, buffer.count, file), n > 0 { maps += buffer[..<n] }
-        return !String(decoding: maps, as: UTF8.self).contains("libswiftCore.so")
+        ProcFile.read("/proc/self/maps").map { !$0.contains("libswiftCore.so") } ?? false
     }
 
     func run() async throws {

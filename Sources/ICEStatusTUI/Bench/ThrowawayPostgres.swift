@@ -42,11 +42,6 @@ final class ThrowawayPostgres {
         try run([bin + "/pg_ctl", "-D", directory + "/data", "-m", mode, "-w", "-t", "30", "stop"], "pg_ctl stop")
     }
 
-    /// The end of the server's log, for a failure's message.
-    var logTail: String {
-        String(((try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "").suffix(2000))
-    }
-
     func remove() {
         guard !removed else { return }
         removed = true
@@ -57,11 +52,11 @@ final class ThrowawayPostgres {
     deinit { remove() }
 
     private func run(_ argv: [String], _ what: String) throws {
-        var child = try ChildProcess(asOwner + argv, stdout: directory + "/\(what.replacingOccurrences(of: " ", with: "-")).out",
-                                     stderr: directory + "/\(what.replacingOccurrences(of: " ", with: "-")).err")
+        let output = directory + "/" + what.replacingOccurrences(of: " ", with: "-")
+        var child = try ChildProcess(asOwner + argv, stdout: output + ".out", stderr: output + ".err")
         let raw = child.wait()
         guard raw == 0 else {
-            let err = (try? String(contentsOfFile: directory + "/\(what.replacingOccurrences(of: " ", with: "-")).err", encoding: .utf8)) ?? ""
+            let err = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
             throw BenchError.failed("\(what): \(err.trimmingCharacters(in: .whitespacesAndNewlines))", (raw >> 8) & 0xFF)
         }
     }
