@@ -57,6 +57,7 @@ extension TURNClient {
         eventLoop.assertInEventLoop()
         guard !closed else { return }
         closed = true
+        lostReason = reason
         let hadAllocation = allocation != nil
         allocation = nil
         refreshTimer?.cancel()

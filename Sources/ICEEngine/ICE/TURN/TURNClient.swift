@@ -53,6 +53,8 @@ public final class TURNClient: @unchecked Sendable {
     var nextChannel: UInt16 = ChannelData.validChannels.lowerBound
     var refreshTimer: Scheduled<Void>?
     var closed = false
+    /// Why the stream to the server ended, when it did (a TLS refusal can end it before the first request).
+    var lostReason: String?
     /// The first request went out with a cached realm and nonce; a 401 to it means they are no longer good.
     var usedCachedNonce = false
 
@@ -269,6 +271,10 @@ public final class TURNClient: @unchecked Sendable {
     }
 
     func request(_ method: STUNMethod, _ attributes: [RequestAttribute]) -> EventLoopFuture<STUNMessage> {
+        if closed {
+            return eventLoop.makeFailedFuture(lostReason.map { TURNError.connectionFailed(server: configuration.url, reason: $0) }
+                                              ?? TURNError.notAllocated)
+        }
         let promise = eventLoop.makePromise(of: STUNMessage.self)
         if key == nil, let known = TURNNonceCache.shared.lookup(configuration) {
             // The realm and nonce this server gave a client of ours a moment ago: skip the 401 round trip.
