@@ -78,7 +78,7 @@ extension ICEAgent {
             // already have selected and started sending (RFC 8445 §12.1). Strangers' datagrams are dropped.
             // The selected pair is tested first, so the common case costs no search of the checklist.
             let selected = selectedPath.flatMap { $0.endpoint.id == endpointID && $0.remote == from ? $0.endpoint : nil }
-            if selected != nil || pairs.contains(where: { $0.remote.address == from && $0.endpoint == endpointID }) {
+            if selected != nil || checklist.pairs(remote: from, endpoint: endpointID) {
                 // A socket that carries data reads with GRO from now on; sockets that only check stay cheap.
                 selected?.carriesData()
                 onEvent(.data(buffer))
@@ -161,9 +161,9 @@ extension ICEAgent {
         }
         guard let p = pair(pairID) else { return }
         if p.state == .succeeded {
-            if role == .controlled, p.remoteNominated, selectedPairID != pairID { select(pairID) }
-        } else if p.state != .inProgress, !triggered.contains(where: { $0.pairID == pairID }) {
-            triggered.append((pairID, false))
+            if role == .controlled, ControlledSelector.selects(p), selectedPairID != pairID { select(pairID) }
+        } else {
+            checklist.triggerAnswer(pairID)
         }
         if pacer == nil { startChecksIfReady() }
     }
@@ -179,8 +179,7 @@ extension ICEAgent {
     func switchRole(to newRole: ICERole) {
         guard role != newRole else { return }
         role = newRole
-        for i in pairs.indices { pairs[i].updatePriority(role: newRole) }
-        pairs.sort { $0.priority > $1.priority }
+        checklist.reprioritize(role: newRole)
         nominatingPairID = nil
     }
 
@@ -203,8 +202,7 @@ extension ICEAgent {
             t.reply?.fail(ICEPingError.errorResponse(code: response.errorCode?.code ?? 0))
             if response.errorCode?.code == STUNErrorCode.roleConflict {
                 switchRole(to: t.sentAsControlling ? .controlled : .controlling)
-                updatePair(pair.id) { $0.state = .waiting }
-                triggered.append((pair.id, false))
+                checklist.retryAfterRoleConflict(pair.id)
             } else if !t.isConsent {
                 updatePair(pair.id) { $0.state = .failed }
             }
@@ -219,7 +217,7 @@ extension ICEAgent {
             p.responsesReceived += 1
             if let rtt { p.lastRoundTrip = rtt }
         }
-        unfreeze(foundation: pair.foundation)
+        checklist.unfreeze(foundation: pair.foundation)
         if !t.isConsent, let mapped = response.xorAddress(), mapped != pair.local.address, pair.local.type != .relayed {
             learnLocalPeerReflexive(mapped, pairID: pair.id)
         }
@@ -232,14 +230,13 @@ extension ICEAgent {
         if selectedPairID == nil || selectedPairID != pair.id {
             if role == .controlling, t.useCandidate {
                 select(pair.id)
-            } else if role == .controlled, self.pair(pair.id)?.remoteNominated == true {
+            } else if role == .controlled, let p = self.pair(pair.id), ControlledSelector.selects(p) {
                 select(pair.id)
             } else if role == .controlling, nominatingPairID == nil {
                 // When the best possible pair just succeeded, nominate it now rather than a Ta later: the
                 // nomination takes the place of the next paced check, so the check rate does not rise.
                 maybeNominate(now: now)
-                if let id = nominatingPairID, let first = triggered.first, first.pairID == id, first.useCandidate {
-                    triggered.removeFirst()
+                if let id = nominatingPairID, checklist.takeNomination(of: id) {
                     sendCheck(pairID: id, useCandidate: true)
                 }
             }
@@ -260,10 +257,6 @@ extension ICEAgent {
                 address: mapped, type: .peerReflexive, relatedAddress: pair.local.address)
             localPeerReflexive.append(candidate)
         }
-        updatePair(pairID) { p in
-            p.local = candidate
-            p.updatePriority(role: role)
-        }
-        pairs.sort { $0.priority > $1.priority }
+        checklist.replaceLocal(of: pairID, with: candidate, role: role)
     }
 }

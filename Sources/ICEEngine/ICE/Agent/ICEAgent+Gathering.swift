@@ -128,7 +128,7 @@ extension ICEAgent {
     func relayLost(endpoint id: LocalEndpoint.ID, server: TURNServer, reason: String) {
         guard state != .closed, endpoint(id) != nil else { return }
         let onSelected = selectedPairID.flatMap { pair($0) }?.endpoint == id
-        for i in pairs.indices where pairs[i].endpoint == id { pairs[i].state = .failed }
+        checklist.failPairs(on: id)
         onEvent(.relayLost(server: server, reason: reason, selectedPath: onSelected))
     }
 

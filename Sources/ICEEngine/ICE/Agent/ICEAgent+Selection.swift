@@ -11,7 +11,7 @@ extension ICEAgent {
         selectedPairID = pairID
         updatePair(pairID) { $0.nominated = true }
         lastConsentResponseAt = .now()
-        triggered.removeAll()
+        checklist.clearTriggered()
         if let relay = endpoint(p.endpoint)?.relay {
             // The chosen relayed path uses a channel: 4 bytes of overhead instead of a Send indication's 36.
             _ = relay.bindChannel(peer: p.remote.address)

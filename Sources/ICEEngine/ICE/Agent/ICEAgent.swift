@@ -25,9 +25,7 @@ public final class ICEAgent: @unchecked Sendable {
     var endpoints: [LocalEndpoint] = []
     var nextEndpointID: LocalEndpoint.ID = 0
     var remoteCandidates: [Candidate] = []
-    var pairs: [CandidatePair] = []
-    var nextPairID = 0
-    var triggered: [(pairID: Int, useCandidate: Bool)] = []
+    var checklist: Checklist
     var transactions: [STUNTransactionID: CheckTransaction] = [:]
     var gatherTransactions: [STUNTransactionID: GatherTransaction] = [:]
     var reflexiveCandidates: [Candidate] = []
@@ -107,6 +105,7 @@ public final class ICEAgent: @unchecked Sendable {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.onEvent = onEvent
+        self.checklist = Checklist(maxPairs: configuration.maxPairs)
         self.localCredentials = .random()
         self.localKey = STUNIntegrityKey(STUNCredentials.shortTermKey(password: localCredentials.pwd))
         var rng = SystemRandomNumberGenerator()
@@ -163,13 +162,13 @@ public final class ICEAgent: @unchecked Sendable {
 
     /// The current checklist, for display.
     public func candidatePairs() -> EventLoopFuture<[CandidatePair]> {
-        eventLoop.submit { self.pairs }
+        eventLoop.submit { self.checklist.pairs }
     }
 
     /// The checklist, read on the agent's event loop by its owner.
     package var checklistOnLoop: [CandidatePair] {
         eventLoop.preconditionInEventLoop()
-        return pairs
+        return checklist.pairs
     }
 
     /// The current role: a role conflict may have changed the one the agent started with.

@@ -47,3 +47,8 @@ public struct CandidatePair: Sendable, Hashable, Identifiable {
             : Self.priority(controlling: remote.priority, controlled: local.priority)
     }
 }
+
+extension CandidatePair {
+    /// Either end is a TURN relay.
+    var isRelayed: Bool { local.type == .relayed || remote.type == .relayed }
+}
