@@ -44,6 +44,15 @@ struct ChildProcess {
         return status
     }
 
+    /// The wait status if the child has ended (it is reaped then), nil while it runs.
+    mutating func endedStatus() -> Int32? {
+        guard !done else { return 0 }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        done = true
+        return status
+    }
+
     mutating func stop() {
         guard !done else { return }
         kill(pid, SIGTERM)

@@ -8,7 +8,9 @@ import StatusRecorder
 /// Data-plane throughput on loopback: datagrams of 1,400 bytes from a local application through two
 /// `icestat up` processes (ann's local port for bob, over the ICE path, to bob's service), direct and relayed
 /// through a coturn on loopback, next to the same blaster sending straight to the receiver. Each figure is the
-/// highest rate at which a trial lost nothing, the best of two searches.
+/// highest rate at which a trial lost nothing. The paths are searched in turn, round after round, and the
+/// medians are compared: on a shared machine the baseline drifts, and searches made minutes apart would
+/// compare the drift.
 struct DataplaneBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataplane",
@@ -19,6 +21,9 @@ struct DataplaneBench: AsyncParsableCommand {
 
     @Option(name: .long, help: "Seconds per trial.")
     var seconds = 1.0
+
+    @Option(name: .customLong("blast-rounds"), help: "Loopback rounds, each one search per path in turn; the medians are printed.")
+    var blastRounds = 5
 
     @Flag(name: .customLong("no-relay"), help: "Skip the relayed path (needs turnserver).")
     var noRelay = false
@@ -35,34 +40,55 @@ struct DataplaneBench: AsyncParsableCommand {
     @Flag(name: .long, help: "Print every trial.")
     var verbose = false
 
+    /// One measured path: where the blaster sends, and the agents (none for the bare blast).
+    private struct Path {
+        let label: String
+        let entryPort: Int
+        var agents: DataplaneAgents?
+        var rates: [Int] = []
+        var median: Int { rates.sorted()[rates.count / 2] }
+    }
+
+    func validate() throws {
+        guard blastRounds >= 1 else { throw ValidationError("--blast-rounds must be at least 1") }
+    }
+
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let blaster = try await UDPBlaster(group: group)
         let report: (UDPBlastTrial) -> Void = { t in
             if verbose { print(String(format: "  trial %8d/s: sent %8d received %8d%@", t.rate, t.sent, t.received, t.clean ? "" : "  (loss or slow)")) }
         }
-        print("data plane, \(size)-byte datagrams on loopback, \(seconds) s trials: highest rate with no loss")
-        // Each search's result hangs on single trials on a shared machine: every figure is the best of two searches.
-        let direct = try await bestOfTwo { try await blaster.highestCleanRate(size: size, seconds: seconds, to: blaster.receiverPort, onTrial: report) }
-        print(line("direct UDP blast (no icestat)", direct, nil))
-        var paths: [(String, TURNServer?)] = [("through icestat, direct path", nil)]
+        print("data plane, \(size)-byte datagrams on loopback, \(seconds) s trials: highest rate with no loss, median of \(blastRounds) rounds")
+        var paths = [Path(label: "direct UDP blast (no icestat)", entryPort: blaster.receiverPort)]
         var coturn: LoopbackCoturn?
-        if !noRelay {
-            let c = try LoopbackCoturn(tls: false)
-            coturn = c
-            paths.append(("through icestat, relayed (TURN/UDP)", c.server(.udp)))
-        }
         defer { coturn?.stop() }
-        for (label, relay) in paths {
-            var pair = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: relay)
-            do {
-                try await measure(label, through: pair, blaster: blaster, direct: direct, onTrial: report)
-            } catch {
-                await pair.stop()
-                throw error
+        do {
+            let direct = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: nil)
+            paths.append(Path(label: "through icestat, direct path", entryPort: direct.entryPort, agents: direct))
+            if !noRelay {
+                let c = try LoopbackCoturn(tls: false)
+                coturn = c
+                let relayed = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: c.server(.udp))
+                paths.append(Path(label: "through icestat, relayed (TURN/UDP)", entryPort: relayed.entryPort, agents: relayed))
             }
-            await pair.stop()
+            for round in 1...blastRounds {
+                for i in paths.indices {
+                    paths[i].rates.append(try await blaster.highestCleanRate(size: size, seconds: seconds, to: paths[i].entryPort, onTrial: report))
+                    try paths[i].agents?.checkRunning()
+                }
+                if verbose { print("  round \(round): " + paths.map { "\($0.rates.last!)/s" }.joined(separator: ", ")) }
+            }
+            let baseline = paths[0].median
+            print(line(paths[0], nil))
+            for path in paths.dropFirst() {
+                try await measureCPU(path, blaster: blaster, baseline: baseline)
+            }
+        } catch {
+            for i in paths.indices { await paths[i].agents?.stop() }
+            throw error
         }
+        for i in paths.indices { await paths[i].agents?.stop() }
         await blaster.close()
         try await group.shutdownGracefully()
         guard !noWireGuard else { return }
@@ -73,29 +99,24 @@ struct DataplaneBench: AsyncParsableCommand {
         }
     }
 
-    /// The highest clean rate through `pair`, then one more trial at it for the agents' CPU per gigabit.
-    private func measure(_ label: String, through pair: DataplaneAgents, blaster: UDPBlaster, direct: Int,
-                         onTrial: (UDPBlastTrial) -> Void) async throws {
-        let rate = try await bestOfTwo { try await blaster.highestCleanRate(size: size, seconds: seconds, to: pair.entryPort, onTrial: onTrial) }
-        let before = try pair.cpuSeconds()
-        let t = try await blaster.trial(rate: max(rate, 1000), size: size, seconds: seconds, to: pair.entryPort)
-        let cpu = try pair.cpuSeconds() - before
+    /// One more trial at the path's median rate, for the agents' CPU per gigabit and what they dropped.
+    private func measureCPU(_ path: Path, blaster: UDPBlaster, baseline: Int) async throws {
+        guard let agents = path.agents else { return }
+        let before = try agents.cpuSeconds()
+        let t = try await blaster.trial(rate: max(path.median, 1000), size: size, seconds: seconds, to: path.entryPort)
+        let cpu = try agents.cpuSeconds() - before
         let gigabits = Double(t.received * size * 8) / 1e9
-        print(line(label, rate, direct) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
-        let drops = try await pair.dropSummary()
+        print(line(path, baseline) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
+        let drops = try await agents.dropSummary()
         if !drops.isEmpty { print("  drops counted by the agents: \(drops)") }
     }
 
-    private func bestOfTwo(_ search: () async throws -> Int) async throws -> Int {
-        let first = try await search()
-        return max(first, try await search())
-    }
-
-    private func line(_ label: String, _ rate: Int, _ direct: Int?) -> String {
+    private func line(_ path: Path, _ baseline: Int?) -> String {
+        let rate = path.median
         let mbit = Double(rate * size * 8) / 1e6
-        var s = String(format: "%-38@ %8d datagrams/s  %8.1f Mbit/s", label as NSString, rate, mbit)
-        if let direct, direct > 0 { s += String(format: "  = %.2fx direct", Double(rate) / Double(direct)) }
-        return s
+        var s = String(format: "%-38@ %8d datagrams/s  %8.1f Mbit/s", path.label as NSString, rate, mbit)
+        if let baseline, baseline > 0 { s += String(format: "  = %.2fx direct", Double(rate) / Double(baseline)) }
+        return s + " (rounds: " + path.rates.map(String.init).joined(separator: ", ") + ")"
     }
 }
 
@@ -108,6 +129,7 @@ struct DataplaneAgents {
     private let signal: SignalServer
     private let directory: String
     private let annSocket: String
+    private var keepLogs = false
 
     static func start(group: EventLoopGroup, service: Int, relay: TURNServer?) async throws -> DataplaneAgents {
         let me = ProcessTimer.selfPath
@@ -157,6 +179,17 @@ struct DataplaneAgents {
         throw BenchError.missing("two agents that connect (see \(dir)/ann.log)")
     }
 
+    /// Throws if either agent has ended: a figure measured through a dead agent is no figure. Its log is kept.
+    mutating func checkRunning() throws {
+        for (name, status) in [("ann", ann.endedStatus()), ("bob", bob.endedStatus())] {
+            guard let status else { continue }
+            keepLogs = true
+            let log = (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
+            let tail = log.split(separator: "\n").suffix(5).joined(separator: "\n")
+            throw BenchError.missing("\(name) running; it ended with wait status \(status), log \(directory)/\(name).log:\n\(tail)")
+        }
+    }
+
     /// CPU seconds (user and system) both agents have used so far.
     func cpuSeconds() throws -> Double {
         Double(try DashboardCPUBench.cpuTicks(ann.pid) + DashboardCPUBench.cpuTicks(bob.pid)) / Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -174,6 +207,6 @@ struct DataplaneAgents {
         ann.stop()
         bob.stop()
         await signal.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        if !keepLogs { try? FileManager.default.removeItem(atPath: directory) }
     }
 }

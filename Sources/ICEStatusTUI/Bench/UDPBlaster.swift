@@ -1,11 +1,15 @@
 import Dispatch
+import ICEEngine
 import NIOCore
 import NIOPosix
 import Synchronization
 
 /// A paced UDP sender and a counting receiver on loopback, for the data-plane bench: it sends fixed-size
 /// datagrams at a set rate for a set time and counts what arrives. The same blaster measures the direct path
-/// (sender to receiver) and the path through two icestat agents, so the two figures are comparable.
+/// (sender to receiver) and the path through two icestat agents, so the two figures are comparable. The
+/// receiver's kernel buffer is the one icestat gives its own sockets (``UDPSocketTuning/defaultBufferBytes``):
+/// with a deeper one the bare path would absorb scheduling stalls that the agents' sockets cannot, and the
+/// ratio would measure buffer depth rather than the data path.
 final class UDPBlaster: Sendable {
     let receiverPort: Int
     private let sender: Channel
@@ -18,9 +22,9 @@ final class UDPBlaster: Sendable {
         receiver = try await DatagramBootstrap(group: group.next())
             .channelOption(.datagramVectorReadMessageCount, value: 64)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 2048))
-            .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
             .channelInitializer { $0.pipeline.addHandler(counter) }
             .bind(host: "127.0.0.1", port: 0).get()
+        try await UDPSocketTuning.sizeBuffers(receiver, bytes: UDPSocketTuning.defaultBufferBytes).get()
         sender = try await DatagramBootstrap(group: group.next())
             .channelOption(.socketOption(.so_sndbuf), value: 8 << 20)
             .bind(host: "127.0.0.1", port: 0).get()
