@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures.",
-        subcommands: [DetailBench.self, FrameBench.self, DashboardCPUBench.self, STUNBench.self, ConnectBench.self, LazyBench.self, MeshConnectBench.self, DataplaneBench.self, FuzzCommand.self, ServeBench.self, SignalBench.self, StartupBench.self])
+        subcommands: [DetailBench.self, FrameBench.self, DashboardCPUBench.self, STUNBench.self, ConnectBench.self, LazyBench.self, MeshConnectBench.self, DataplaneBench.self, FuzzCommand.self, ServeBench.self, SignalBench.self, StartupBench.self, SoakBench.self])
 }
 
 /// Wall time of `icestat --detail` against a status socket holding N synthetic peers, beside `cat` of its output.

@@ -43,7 +43,7 @@ struct SignalBenchSetup {
         self.group = group
     }
 
-    static func secondsValue(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func secondsValue(_ d: Duration) -> Double { d.inSeconds }
     static func seconds(_ d: Duration) -> String { String(format: "%.2f s", secondsValue(d)) }
 
     /// Registers every agent; the time until the last one is welcome. In a cluster, then waits until every node

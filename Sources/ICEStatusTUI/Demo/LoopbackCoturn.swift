@@ -48,6 +48,9 @@ final class LoopbackCoturn {
         throw Unavailable(description: "coturn did not start (see \(log))")
     }
 
+    /// The ports coturn relays from.
+    var relayPorts: ClosedRange<Int> { (port + 2)...(port + 400) }
+
     func server(_ transport: TURNTransport) -> TURNServer {
         TURNServer(address: TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(transport == .tls ? port + 1 : port)),
                    username: "icestat", password: "icestat", transport: transport, caFile: caFile)

@@ -110,6 +110,15 @@ public final class ICEAgent: @unchecked Sendable {
         self.localKey = STUNIntegrityKey(STUNCredentials.shortTermKey(password: localCredentials.pwd))
         var rng = SystemRandomNumberGenerator()
         self.tieBreaker = rng.next()
+        EngineCensus.agents.add(1, ordering: .relaxed)
+    }
+
+    deinit { EngineCensus.agents.subtract(1, ordering: .relaxed) }
+
+    /// Checks and gathering requests in flight (each with its timer), read on the event loop by its owner.
+    package var transactionsOnLoop: Int {
+        eventLoop.preconditionInEventLoop()
+        return transactions.count + gatherTransactions.count
     }
 
     // MARK: Public API

@@ -112,7 +112,10 @@ public final class TURNClient: @unchecked Sendable {
         self.socketBufferBytes = socketBufferBytes
         self.onData = onData
         self.onConnectionLost = onConnectionLost
+        EngineCensus.turnClients.add(1, ordering: .relaxed)
     }
+
+    deinit { EngineCensus.turnClients.subtract(1, ordering: .relaxed) }
 
     // MARK: Public API
 

@@ -3,15 +3,17 @@ import NIOPosix
 import STUN
 
 /// The machine's interfaces and one UDP socket per host candidate: what an agent uses unless told otherwise.
-struct UDPHostNetwork: HostNetwork {
+package struct UDPHostNetwork: HostNetwork {
     /// Kernel send and receive buffer for each socket (0 keeps the system's).
-    var bufferBytes: Int
+    package var bufferBytes: Int
 
-    func addresses(filter: HostCandidateFilter) throws -> [(interface: String, address: IPAddress)] {
+    package init(bufferBytes: Int) { self.bufferBytes = bufferBytes }
+
+    package func addresses(filter: HostCandidateFilter) throws -> [(interface: String, address: IPAddress)] {
         try HostAddressGatherer.addresses(filter: filter)
     }
 
-    func bind(_ address: IPAddress, interface: String, eventLoop: EventLoop,
+    package func bind(_ address: IPAddress, interface: String, eventLoop: EventLoop,
               receive: @escaping @Sendable (TransportAddress, ByteBuffer) -> Void) -> EventLoopFuture<any DatagramTransport> {
         let bufferBytes = bufferBytes
         return UDPSocketTuning.configure(DatagramBootstrap(group: eventLoop), bufferBytes: bufferBytes)

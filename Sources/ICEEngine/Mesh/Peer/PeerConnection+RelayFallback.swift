@@ -98,7 +98,9 @@ extension PeerConnection {
             noCandidatePair: noCandidatePair, relay: relay, retryEverySeconds: wholeSeconds(delay)))
         recorder?.updateNextRetry(id: remoteKey, atMillis: currentTimeMillis() + delay / 1_000_000)
         retryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
-            guard let self, self.isOpen else { return }
+            guard let self else { return }
+            self.retryTimer = nil
+            guard self.isOpen else { return }
             self.startSession(sendOffer: true)
         }
     }

@@ -11,6 +11,7 @@ extension PeerConnection {
 
     func startSession(sendOffer: Bool, keepingPath: Bool = false) {
         retryTimer?.cancel()
+        retryTimer = nil
         _ = draining?.close()
         draining = nil
         if keepingPath, connected {

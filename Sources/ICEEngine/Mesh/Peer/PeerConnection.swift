@@ -112,6 +112,7 @@ public final class PeerConnection: @unchecked Sendable {
             let wasOpen = self.isOpen
             self.isOpen = false
             self.retryTimer?.cancel()
+            self.retryTimer = nil
             self.endRelayFallback()
             self.pairsReporter?.cancel()
             self.connected = false
