@@ -134,41 +134,6 @@ struct ICEAgentTests {
         _ = try await (a.close().get(), b.close().get())
     }
 
-    @Test func pairsStartFrozenAndOnePerFoundationIsChecked() async throws {
-        // Ta of 10 s: only the first paced check goes out while we look.
-        let (a, _) = AgentFactory.make(.controlling) { $0.checkInterval = .seconds(10) }
-        _ = try await a.gather().get()
-        let silent = try (0..<3).map { _ in try UDPProbe() }
-        a.setRemoteCredentials(ICECredentials.random())
-        // Two remote candidates share foundation "one", a third has its own.
-        a.addRemoteCandidate(Candidate(foundation: "one", priority: 300, address: silent[0].address, type: .host))
-        a.addRemoteCandidate(Candidate(foundation: "one", priority: 200, address: silent[1].address, type: .host))
-        a.addRemoteCandidate(Candidate(foundation: "two", priority: 100, address: silent[2].address, type: .host))
-        try await Task.sleep(for: .milliseconds(200))
-        let states = Dictionary(uniqueKeysWithValues: try await a.candidatePairs().get().map { ($0.remote.address, $0.state) })
-        #expect(states[silent[0].address] == .inProgress) // the best pair, checked first
-        #expect(states[silent[1].address] == .frozen) // same foundation: waits for the first one's fate
-        #expect(states[silent[2].address] == .waiting) // its own foundation: next in line
-        _ = try await a.close().get()
-    }
-
-    @Test func unreachablePeerFails() async throws {
-        let (a, logA) = AgentFactory.make(.controlling) {
-            $0.retransmission = STUNRetransmission(initialRTO: .milliseconds(100), maxRetransmissions: 2)
-            $0.checkingTimeout = .seconds(3)
-        }
-        _ = try await a.gather().get()
-        let silent = try UDPProbe()
-        a.setRemoteCredentials(ICECredentials.random())
-        a.addRemoteCandidate(Candidate(foundation: "1", priority: 100, address: silent.address, type: .host))
-        a.setRemoteEndOfCandidates()
-        #expect(await logA.wait(seconds: 3) { $0.states.last == .failed })
-        #expect(logA.states == [.checking, .failed])
-        // Three transmissions (one plus two retransmissions) reached the silent peer, nothing more.
-        #expect(silent.receiveAll(timeout: 0.2).count == 3)
-        _ = try await a.close().get()
-    }
-
     @Test func onlyAuthenticatedChecksAreAnswered() async throws {
         let (a, _) = AgentFactory.make(.controlled)
         let target = try #require(try await a.gather().get().first).address

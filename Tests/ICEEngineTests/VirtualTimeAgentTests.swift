@@ -78,4 +78,60 @@ import Testing
         _ = b.close()
         loop.run()
     }
+
+    /// A lone agent on 127.0.0.1 with remote candidates at addresses where nothing listens.
+    private func loneAgent(on loop: EmbeddedEventLoop, _ network: InMemoryNetwork,
+                           _ configure: (inout ICEAgentConfiguration) -> Void) -> (ICEAgent, EventLog) {
+        var config = ICEAgentConfiguration.loopback()
+        config.hostNetwork = network.host("127.0.0.1")
+        configure(&config)
+        let log = EventLog()
+        let a = ICEAgent(role: .controlling, configuration: config, eventLoop: loop) { log.append($0) }
+        _ = a.gather()
+        loop.run()
+        a.setRemoteCredentials(ICECredentials.random())
+        return (a, log)
+    }
+
+    @Test func pairsStartFrozenAndOnePerFoundationIsChecked() throws {
+        let loop = EmbeddedEventLoop()
+        let network = InMemoryNetwork()
+        // Ta of 10 s: only the first paced check goes out while time stands still.
+        let (a, _) = loneAgent(on: loop, network) { $0.checkInterval = .seconds(10) }
+        let silent = ["127.0.0.2:5000", "127.0.0.2:5001", "127.0.0.2:5002"].map { TransportAddress($0)! }
+        // Two remote candidates share foundation "one", a third has its own.
+        a.addRemoteCandidate(Candidate(foundation: "one", priority: 300, address: silent[0], type: .host))
+        a.addRemoteCandidate(Candidate(foundation: "one", priority: 200, address: silent[1], type: .host))
+        a.addRemoteCandidate(Candidate(foundation: "two", priority: 100, address: silent[2], type: .host))
+        loop.run()
+        let states = Dictionary(uniqueKeysWithValues: a.checklistOnLoop.map { ($0.remote.address, $0.state) })
+        #expect(states[silent[0]] == .inProgress) // the best pair, checked first
+        #expect(states[silent[1]] == .frozen) // same foundation: waits for the first one's fate
+        #expect(states[silent[2]] == .waiting) // its own foundation: next in line
+        #expect(network.datagrams.map(\.to) == [silent[0]])
+        _ = a.close()
+        loop.run()
+    }
+
+    @Test func anUnreachablePeerFailsOnceItsOnlyPairHasFailed() throws {
+        let loop = EmbeddedEventLoop()
+        let network = InMemoryNetwork()
+        let (a, log) = loneAgent(on: loop, network) {
+            $0.retransmission = STUNRetransmission(initialRTO: .milliseconds(100), maxRetransmissions: 2)
+        }
+        let silent = TransportAddress("127.0.0.2:5000")!
+        a.addRemoteCandidate(Candidate(foundation: "1", priority: 100, address: silent, type: .host))
+        a.setRemoteEndOfCandidates()
+        loop.run()
+        // The check goes out at 0, again at 100 and 300 ms, and gives up at 700 ms; the next tick fails the agent.
+        loop.advanceTime(by: .milliseconds(699))
+        #expect(log.states == [.checking])
+        loop.advanceTime(by: .milliseconds(1 + 50))
+        #expect(log.states == [.checking, .failed])
+        // Three transmissions (one plus two retransmissions) went to the silent peer, nothing more.
+        loop.advanceTime(by: .seconds(5))
+        #expect(network.datagrams.filter { $0.to == silent }.count == 3)
+        _ = a.close()
+        loop.run()
+    }
 }
