@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import NIOCore
 import Testing
 @testable import STUN

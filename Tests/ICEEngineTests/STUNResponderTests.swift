@@ -1,3 +1,4 @@
+import ICETestSupport
 import NIOCore
 import Testing
 @testable import STUN

@@ -159,8 +159,8 @@ struct SignalServerTests {
             .seal(.candidate("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", session: 3), sequence: SignalReplayGuard.nowMicros())
         let twin = try await RawSignalConnection(port: port, group: group)
         try await twin.register(b)   // replaces B's connection
-        try await twin.send(.send(to: a.publicKeyBytes, body: captured))
-        try await twin.send(.send(to: a.publicKeyBytes, body: captured))
+        // Both at once: B's own client registers again half a second after it was replaced, and closes the twin.
+        try await twin.send([.send(to: a.publicKeyBytes, body: captured), .send(to: a.publicKeyBytes, body: captured)])
         #expect(try await eventually(seconds: 5) {
             let c = try await ca.counters().get()
             return c.rejectedForged == 1 && c.rejectedReplayed == 1 && c.received == 1

@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import NIOCore
 import Synchronization
 import Testing
@@ -23,6 +24,22 @@ struct TURNClientTests {
         }
     }
 
+    /// Watches a counter that a timer raises every `period` seconds (from `offset` at the start) until it
+    /// reaches `target`, checking at each look that it is never ahead of the time that has really passed: a
+    /// loaded machine may wake the test late, never the timer early. Fails the watch after 15 s.
+    static func watch(every period: Double, until target: Int, offset: Int = 0,
+                      _ count: () -> Int) async throws -> (reached: Bool, early: [String]) {
+        let start = ContinuousClock.now
+        var early: [String] = []
+        while count() < target, ContinuousClock.now - start < .seconds(15) {
+            try await Task.sleep(for: .milliseconds(50))
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            if count() > offset + Int((seconds + 0.1) / period) { early.append("\(count()) after \(elapsed)") }
+        }
+        return (count() >= target, early)
+    }
+
     @Test func theAllocationIsRefreshedOnItsOwnBeforeItExpires() async throws {
         // coturn grants at least 10 minutes, so the client is told to refresh 597 s early: every 3 s.
         let coturn = try await Coturn()
@@ -34,8 +51,8 @@ struct TURNClientTests {
         #expect(allocation.lifetimeSeconds == 600)
         let peer = try UDPProbe()
         try await client.createPermission(peer: peer.address.ip).get()
-        try await Task.sleep(for: .milliseconds(7500))
-        #expect(client.refreshes == 2, "\(client.refreshes) refreshes in 7.5 s")
+        let watch = try await Self.watch(every: 3, until: 2) { client.refreshes }
+        #expect(watch.reached && watch.early.isEmpty, "\(client.refreshes) refreshes; early: \(watch.early)")
         // The server accepted them: the allocation still relays both ways.
         peer.send(Array("still relayed".utf8), to: allocation.relayed)
         #expect(await received.wait(count: 1).first?.1 == Array("still relayed".utf8))
@@ -57,10 +74,11 @@ struct TURNClientTests {
         let viaPermission = try UDPProbe(), viaChannel = try UDPProbe()
         try await client.createPermission(peer: viaPermission.address.ip).get()
         let channel = try await client.bindChannel(peer: viaChannel.address).get()
-        try await Task.sleep(for: .milliseconds(5000))
         // 1 + renewals at 2 s and 4 s (each renewal is scheduled after the previous one's answer).
-        #expect(client.permissionsInstalled == 3 && client.channelsBound == 3,
-                "\(client.permissionsInstalled) permissions, \(client.channelsBound) bindings")
+        let permissions = try await Self.watch(every: 2, until: 3, offset: 1) { client.permissionsInstalled }
+        let bindings = try await Self.watch(every: 2, until: 3, offset: 1) { client.channelsBound }
+        #expect(permissions.reached && permissions.early.isEmpty && bindings.reached && bindings.early.isEmpty,
+                "\(client.permissionsInstalled) permissions, \(client.channelsBound) bindings; early: \(permissions.early + bindings.early)")
         viaPermission.send(Array("permission kept".utf8), to: allocation.relayed)
         viaChannel.send(Array("channel kept".utf8), to: allocation.relayed)
         let got = await received.wait(count: 2)

@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import Synchronization
 @testable import STUN
 @testable import ICE

@@ -6,7 +6,7 @@ import Testing
 @Suite("Config reload", .serialized, .timeLimit(.minutes(3)))
 struct ConfigReloadTests {
     /// Whether something else may bind 127.0.0.1:`port` over UDP (so nobody holds it).
-    static func portIsFree(_ port: Int) -> Bool { (try? UDPEndpoint(port: port)) != nil }
+    static func portIsFree(_ port: Int) -> Bool { (try? UDPProbe(port: port)) != nil }
 
     static func lastStatusUpdate(_ mesh: MeshFixture, _ agent: String, _ peer: String) -> String? {
         mesh.peers(agent)[peer]?["lastStatusUpdate"] as? String
@@ -27,7 +27,7 @@ struct ConfigReloadTests {
         #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("config reloaded (the file changed): added cat") }, "\(mesh.dump())")
         #expect(mesh.waitAll([("ann", "cat"), ("cat", "ann")], "Connected", seconds: 15), "\(mesh.dump())")
         #expect(!Self.portIsFree(mesh.port("ann", "cat")))
-        let app = try UDPEndpoint(), catService = try UDPEndpoint(port: mesh.servicePort("cat", "ann"))
+        let app = try UDPProbe(), catService = try UDPProbe(port: mesh.servicePort("cat", "ann"))
         app.send("to cat", to: mesh.port("ann", "cat"))
         #expect(catService.receive(seconds: 5)?.0 == "to cat", "\(mesh.dump())")
         #expect(Self.lastStatusUpdate(mesh, "ann", "bob") == bobSince)
@@ -37,7 +37,7 @@ struct ConfigReloadTests {
         try mesh.writeConfig("ann", peers: ["bob", "cat"], lazy: false, ports: ["bob": newPort])
         #expect(eventuallyBlocking(seconds: 5) { mesh.log("ann").contains("moved bob") }, "\(mesh.dump())")
         #expect(Self.portIsFree(oldPort))
-        let bobService = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        let bobService = try UDPProbe(port: mesh.servicePort("bob", "ann"))
         app.send("to bob", to: newPort)
         #expect(bobService.receive(seconds: 5)?.0 == "to bob", "\(mesh.dump())")
         app.send("cat again", to: mesh.port("ann", "cat"))
@@ -80,7 +80,7 @@ struct ConfigReloadTests {
         #expect(mesh.waitAll([("ann", "bob"), ("bob", "ann"), ("ann", "cat")], "Connected", seconds: 15), "\(mesh.dump())")
         let since = Self.lastStatusUpdate(mesh, "ann", "bob")
 
-        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        let app = try UDPProbe(), service = try UDPProbe(port: mesh.servicePort("bob", "ann"))
         let count = 300
         let sender = UncheckedBox((app, mesh.port("ann", "bob")))
         Thread {

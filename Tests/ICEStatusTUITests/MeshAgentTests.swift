@@ -19,7 +19,7 @@ struct MeshAgentTests {
         #expect((peer?["iceCandidateType"] as? [String: Any])?["local"] as? String == "host")
 
         // A datagram to ann's port for bob reaches bob's service for ann; its reply comes back to the sender.
-        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        let app = try UDPProbe(), service = try UDPProbe(port: mesh.servicePort("bob", "ann"))
         app.send("ping 1", to: mesh.port("ann", "bob"))
         let got = service.receive(seconds: 5)
         #expect(got?.0 == "ping 1" && got?.1 == mesh.port("bob", "ann"), "\(mesh.dump())")
@@ -59,7 +59,7 @@ struct MeshAgentTests {
         #expect(allPairs.allSatisfy { mesh.status($0.0, $0.1) == "Idle" }, "\(mesh.dump())")
 
         // The first datagrams start the connection and are delivered once it is up, in order, none lost.
-        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("cat", "ann"))
+        let app = try UDPProbe(), service = try UDPProbe(port: mesh.servicePort("cat", "ann"))
         for i in 1...3 { app.send("early \(i)", to: mesh.port("ann", "cat")) }
         let received = (1...3).compactMap { _ in service.receive(seconds: 5)?.0 }
         #expect(received == ["early 1", "early 2", "early 3"], "\(mesh.dump())")
@@ -180,7 +180,7 @@ struct MeshAgentTests {
         #expect(eventuallyBlocking(seconds: 5) { mesh.peers("ann")["bob"]?["reason"] as? String == "remote offline" })
         // bob is away: ann does not try, and each datagram is dropped for want of a path. Every one is accounted
         // for, none lost silently.
-        let app = try UDPEndpoint()
+        let app = try UDPProbe()
         for i in 0..<261 { app.send("datagram \(i)", to: mesh.port("ann", "bob")) }
         func drops() -> [String: Any] { mesh.peers("ann")["bob"]?["droppedDatagrams"] as? [String: Any] ?? [:] }
         #expect(eventuallyBlocking(seconds: 5) { drops()["total"] as? Int == 261 }, "\(mesh.dump())")
@@ -215,7 +215,7 @@ struct MeshAgentTests {
         let log = mesh.log("signal")
         #expect(log.contains("closed: malformed frame: unknown frame type") && log.contains("closed: oversized frame: 1048576 bytes"))
         // The agents never noticed: the first datagram still connects them.
-        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        let app = try UDPProbe(), service = try UDPProbe(port: mesh.servicePort("bob", "ann"))
         app.send("still here", to: mesh.port("ann", "bob"))
         #expect(service.receive(seconds: 5)?.0 == "still here", "\(mesh.dump())")
         #expect(!mesh.log("ann").contains("connection closed"))

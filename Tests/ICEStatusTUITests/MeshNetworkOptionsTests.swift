@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import Testing
 
 /// `routed_networks` and `ice.port` in running agents (separate processes on loopback).
@@ -48,7 +49,7 @@ struct MeshNetworkOptionsTests {
             #expect(seen?["remote"] as? String == "127.0.0.1:\(port)")
         }
         // Data both ways through the shared port.
-        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("cat", "ann"))
+        let app = try UDPProbe(), service = try UDPProbe(port: mesh.servicePort("cat", "ann"))
         app.send("via the fixed port", to: mesh.port("ann", "cat"))
         #expect(service.receive(seconds: 5)?.0 == "via the fixed port", "\(mesh.dump())")
 

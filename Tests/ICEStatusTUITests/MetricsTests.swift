@@ -73,7 +73,7 @@ struct MetricsTests {
         #expect(text.contains("# TYPE icestat_rtt_seconds histogram") && text.contains(#"icestat_rtt_seconds_bucket{le="+Inf"}"#))
 
         // Traffic moves the byte counters, in total and for the peer.
-        let app = try UDPEndpoint(), service = try UDPEndpoint(port: mesh.servicePort("bob", "ann"))
+        let app = try UDPProbe(), service = try UDPProbe(port: mesh.servicePort("bob", "ann"))
         let sentBefore = Self.value(text, "icestat_sent_bytes_total") ?? 0
         for i in 1...5 { app.send("metric \(i)", to: mesh.port("ann", "bob")) }
         for _ in 1...5 { _ = service.receive(seconds: 5) }

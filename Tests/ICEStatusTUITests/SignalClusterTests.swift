@@ -13,7 +13,7 @@ struct SignalClusterTests {
 
     /// A datagram from `x`'s app through `x`'s port for `y` reaches `y`'s service, and the reply comes back.
     static func exchange(_ mesh: MeshFixture, _ x: String, _ y: String) -> Bool {
-        guard let app = try? UDPEndpoint(), let service = try? UDPEndpoint(port: mesh.servicePort(y, x)) else { return false }
+        guard let app = try? UDPProbe(), let service = try? UDPProbe(port: mesh.servicePort(y, x)) else { return false }
         app.send("\(x) to \(y)", to: mesh.port(x, y))
         guard service.receive(seconds: 5)?.0 == "\(x) to \(y)" else { return false }
         service.send("\(y) to \(x)", to: mesh.port(y, x))

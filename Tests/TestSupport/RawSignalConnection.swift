@@ -34,6 +34,12 @@ package final class RawSignalConnection: @unchecked Sendable {
 
     package func send(_ frame: SignalFrame) async throws { try await channel.writeAndFlush(frame) }
 
+    /// Writes several frames with one flush: they leave together, with no await between them.
+    package func send(_ frames: [SignalFrame]) async throws {
+        for frame in frames.dropLast() { channel.write(frame, promise: nil) }
+        if let last = frames.last { try await channel.writeAndFlush(last) }
+    }
+
     /// Writes raw bytes, below the frame encoder.
     package func sendRaw(_ bytes: [UInt8]) async throws {
         try await channel.pipeline.context(handlerType: MessageToByteHandler<SignalFrameEncoder>.self).flatMap { ctx in

@@ -35,7 +35,7 @@ struct DataplaneBench: AsyncParsableCommand {
     var wireGuardSeconds = 5
 
     @Option(name: .long, help: "iperf3 rounds, each direct then through icestat; the medians are printed.")
-    var rounds = 3
+    var rounds = 5
 
     @Flag(name: .long, help: "Print every trial.")
     var verbose = false

@@ -1,16 +1,15 @@
 import Foundation
-@testable import STUN
-@testable import ICE
-@testable import Signal
-@testable import Mesh
+import STUN
 
-/// A plain UDP socket on 127.0.0.1 for sending hand-made packets and collecting what comes back.
-final class UDPProbe {
-    let fd: Int32
-    let address: TransportAddress
+/// A plain UDP socket on 127.0.0.1 for sending hand-made packets and collecting what comes back: the one
+/// UDP test socket of every test target (an application in front of a mesh port, a service behind one, a
+/// silent peer, a forger of STUN).
+package final class UDPProbe {
+    package let fd: Int32
+    package let address: TransportAddress
 
     /// Bound to 127.0.0.1:`port` (0: any free port).
-    init(port: UInt16 = 0) throws {
+    package init(port: UInt16 = 0) throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.fd = fd
         var addr = sockaddr_in()
@@ -31,7 +30,7 @@ final class UDPProbe {
         address = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(bigEndian: addr.sin_port))
     }
 
-    func send(_ bytes: [UInt8], to target: TransportAddress) {
+    package func send(_ bytes: [UInt8], to target: TransportAddress) {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr(target.ip.description)
@@ -44,7 +43,7 @@ final class UDPProbe {
     }
 
     /// Every datagram that arrives until `timeout` seconds pass with nothing new.
-    func receiveAll(timeout: Double) -> [[UInt8]] {
+    package func receiveAll(timeout: Double) -> [[UInt8]] {
         var out: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 2048)
         while true {
@@ -56,7 +55,7 @@ final class UDPProbe {
     }
 
     /// One datagram and its sender, or nil after `timeout` seconds.
-    func receiveOne(timeout: Double) -> ([UInt8], TransportAddress)? {
+    package func receiveOne(timeout: Double) -> ([UInt8], TransportAddress)? {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, Int32(timeout * 1000)) > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 2048)
@@ -71,4 +70,23 @@ final class UDPProbe {
     }
 
     deinit { close(fd) }
+}
+
+/// Text datagrams between loopback ports, as the mesh tests write them.
+extension UDPProbe {
+    /// Bound to 127.0.0.1:`port` (0: any free port).
+    package convenience init(port: Int) throws { try self.init(port: UInt16(port)) }
+
+    /// The port it is bound to.
+    package var port: Int { Int(address.port) }
+
+    /// Sends `text` to 127.0.0.1:`port`.
+    package func send(_ text: String, to port: Int) {
+        send(Array(text.utf8), to: TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port)))
+    }
+
+    /// The next datagram within `seconds`, as text, with its source port.
+    package func receive(seconds: Double) -> (String, Int)? {
+        receiveOne(timeout: seconds).map { (String(decoding: $0.0, as: UTF8.self), Int($0.1.port)) }
+    }
 }
