@@ -78,7 +78,7 @@ extension ICEAgent {
             // already have selected and started sending (RFC 8445 §12.1). Strangers' datagrams are dropped.
             // The selected pair is tested first, so the common case costs no search of the checklist.
             let selected = selectedPath.flatMap { $0.endpoint.id == endpointID && $0.remote == from ? $0.endpoint : nil }
-            if selected != nil || checklist.pairs(remote: from, endpoint: endpointID) {
+            if selected != nil || checklist.hasPair(remote: from, endpoint: endpointID) {
                 // A socket that carries data reads with GRO from now on; sockets that only check stay cheap.
                 selected?.carriesData()
                 onEvent(.data(buffer))

@@ -31,7 +31,7 @@ struct Checklist {
     }
 
     /// Whether `remote` is paired with the endpoint `id`: data from it is accepted.
-    func pairs(remote: TransportAddress, endpoint id: LocalEndpoint.ID) -> Bool {
+    func hasPair(remote: TransportAddress, endpoint id: LocalEndpoint.ID) -> Bool {
         pairs.contains { $0.remote.address == remote && $0.endpoint == id }
     }
 
