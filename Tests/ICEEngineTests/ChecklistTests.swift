@@ -103,11 +103,13 @@ import Testing
         _ = list.add(local: Self.hostA, endpoint: 0, remote: prflx, role: .controlling)
         _ = list.add(local: Self.hostA, endpoint: 0, remote: Self.hostB, role: .controlling)
         #expect(ids(list) == [1, 0])
-        let r13 = list.replaceRemote(with: Self.srflxB, role: .controlling)
-        #expect(r13)
+        list.replaceRemote(with: Self.srflxB, role: .controlling)
         #expect(list.pair(0)?.remote.type == .serverReflexive)
-        let r14 = list.replaceRemote(with: Self.candidate("127.0.0.7:9", .host, foundation: "x"), role: .controlling)
-        #expect(!r14)
+        #expect(list.pair(1)?.remote == Self.hostB)
+        // An address no pair has changes nothing.
+        let before = list.pairs
+        list.replaceRemote(with: Self.candidate("127.0.0.7:9", .host, foundation: "x"), role: .controlling)
+        #expect(list.pairs == before)
         let mapped = Self.candidate("127.0.0.5:1000", .peerReflexive, foundation: "q")
         list.replaceLocal(of: 1, with: mapped, role: .controlling)
         #expect(list.pair(1)?.local == mapped)

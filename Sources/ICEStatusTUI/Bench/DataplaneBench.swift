@@ -46,7 +46,7 @@ struct DataplaneBench: AsyncParsableCommand {
         let entryPort: Int
         var agents: DataplaneAgents?
         var rates: [Int] = []
-        var median: Int { rates.sorted()[rates.count / 2] }
+        var median: Int { Int(ProcessTimer.median(rates.map(Double.init))) }
     }
 
     func validate() throws {

@@ -5,7 +5,7 @@ import Synchronization
 
 /// What a soak does to one pair of peers' host sockets: nothing, drop what they send to each other (the
 /// TURN relay still answers), or drop everything they send and receive.
-enum SoakCut: UInt8, CaseIterable {
+enum SoakCut: UInt8 {
     case none, direct, all
 }
 

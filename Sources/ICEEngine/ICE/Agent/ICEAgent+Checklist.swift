@@ -20,7 +20,7 @@ extension ICEAgent {
             // A peer-reflexive candidate learned from a check is the signalled one arriving late: take its type.
             guard remoteCandidates[known].type == .peerReflexive, candidate.type != .peerReflexive else { return }
             remoteCandidates[known] = candidate
-            _ = checklist.replaceRemote(with: candidate, role: role)
+            checklist.replaceRemote(with: candidate, role: role)
             if let id = selectedPairID, let p = pair(id), p.remote.address == candidate.address {
                 onEvent(selectedPairEvent(p))
             }

@@ -63,16 +63,13 @@ struct Checklist {
     }
 
     /// The signalled candidate for an address first learned as peer-reflexive: its pairs take its type and
-    /// priority. Returns whether any pair changed.
-    mutating func replaceRemote(with candidate: Candidate, role: ICERole) -> Bool {
-        var changed = false
+    /// priority.
+    mutating func replaceRemote(with candidate: Candidate, role: ICERole) {
         for i in pairs.indices where pairs[i].remote.address == candidate.address {
             pairs[i].remote = candidate
             pairs[i].updatePriority(role: role)
-            changed = true
         }
         sortByPriority()
-        return changed
     }
 
     /// A check's response showed our address through a NAT: the pair's local candidate becomes that
