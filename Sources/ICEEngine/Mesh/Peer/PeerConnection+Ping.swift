@@ -7,14 +7,14 @@ import ICE
 extension PeerConnection {
     /// True while a path works: the current session's, or during a restart the one it keeps.
     public func isConnected() -> EventLoopFuture<Bool> {
-        eventLoop.submit { self.connected || self.draining != nil }
+        eventLoop.submit { self.machine.hasPath }
     }
 
     /// One authenticated Binding request on the selected pair (the kept one during a restart, if the new
     /// session has none yet). Fails with ``ICEPingError``.
     public func ping(timeout: Duration) -> EventLoopFuture<ICEPingReply> {
         eventLoop.flatSubmit {
-            guard self.isOpen, let agent = self.agent else { return self.eventLoop.makeFailedFuture(ICEPingError.notConnected) }
+            guard self.machine.isOpen, let agent = self.agent else { return self.eventLoop.makeFailedFuture(ICEPingError.notConnected) }
             let draining = self.draining
             return agent.ping(timeout: timeout).flatMapError { (error: Error) -> EventLoopFuture<ICEPingReply> in
                 guard let draining, error as? ICEPingError == .notConnected else { return self.eventLoop.makeFailedFuture(error) }
@@ -27,12 +27,9 @@ extension PeerConnection {
     /// session connects. False when the path is not relayed or direct paths are disabled.
     public func startDirectAttempt() -> EventLoopFuture<Bool> {
         eventLoop.submit {
-            guard self.isOpen, self.connected, self.relayedReason != nil, !self.configuration.relayOnly else { return false }
-            self.directRetryTimer?.cancel()
-            self.directRetryTimer = nil
-            self.recorder?.recordEvent(peerID: self.remoteKey, .iceRestart(.directAttempt))
-            self.startSession(sendOffer: true, keepingPath: true)
-            return true
+            let before = self.machine.state
+            self.apply(.directAttemptAsked)
+            return self.machine.state != before
         }
     }
 }

@@ -4,46 +4,10 @@ import STUN
 import ICE
 import Signal
 
-/// Sessions: starting an ICE session (and restarts that keep the path), offer/answer/candidates from the
-/// remote, the agent's events, and what the recorder is told of them.
+/// Sessions: offer/answer/candidates from the remote, the agent's events, and what the recorder is told of
+/// them; lifecycle events go to the state machine.
 extension PeerConnection {
     // MARK: Sessions
-
-    func startSession(sendOffer: Bool, keepingPath: Bool = false) {
-        retryTimer?.cancel()
-        retryTimer = nil
-        _ = draining?.close()
-        draining = nil
-        if keepingPath, connected {
-            draining = agent
-        } else {
-            agent?.close().whenComplete { _ in }
-        }
-        var rng = SystemRandomNumberGenerator()
-        session = rng.next()
-        relayFailure = nil
-        remoteSession = nil
-        connected = false
-        let mySession = session
-        let newAgent = ICEAgent(role: role, configuration: configuration, eventLoop: eventLoop) { [weak self] event in
-            self?.handleAgentEvent(event, session: mySession)
-        }
-        agent = newAgent
-        pairsReporter?.cancel()
-        pairsReporter = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .seconds(1)) { [weak self] task in
-            guard let self, self.agent === newAgent, self.isOpen else { task.cancel(); return }
-            if !self.connected { self.reportCandidatePairs() }
-        }
-        if draining == nil {
-            recorder?.updateState(id: remoteKey, .connecting, reason: attempt == 0 ? reconnectReason : .retrying(attempt: attempt + 1))
-        }
-        newAgent.gather().whenFailure { [weak self] error in
-            self?.recorder?.updateReason(id: self?.remoteKey ?? "", .gatheringFailed(error: "\(error)"))
-        }
-        if sendOffer {
-            signaling.send(.offer(newAgent.localCredentials, session: mySession, nat: sharedNAT), from: localKey, to: remoteKey)
-        }
-    }
 
     func handleSignalOnLoop(_ message: SignalMessage) {
         switch message {
@@ -52,22 +16,14 @@ extension PeerConnection {
             if theirSession == remoteSession { return }
             // A new remote session: a fresh agent here too unless ours has not met a remote yet. If we are
             // connected this is the remote's ICE restart: keep our path until the new session connects.
-            if !isOpen || agent == nil || remoteSession != nil {
-                if !isOpen {
-                    isOpen = true
-                    attempt = 0
-                    onLifecycle(.opened)
-                }
-                if connected { recorder?.recordEvent(peerID: remoteKey, .iceRestart(.remoteRestart)) }
-                startSession(sendOffer: false, keepingPath: connected)
-            }
+            apply(.remoteOffer(remoteKnown: remoteSession != nil))
             acceptRemote(credentials, session: theirSession)
             if let agent {
                 signaling.send(.answer(agent.localCredentials, session: session, nat: sharedNAT), from: localKey, to: remoteKey)
             }
         case .answer(let credentials, let theirSession, let nat):
             if let nat { remoteNAT = nat }
-            guard isOpen, remoteSession == nil else { return }
+            guard machine.isOpen, remoteSession == nil else { return }
             acceptRemote(credentials, session: theirSession)
         case .candidate(let text, let theirSession):
             guard let candidate = try? Candidate(sdp: text) else { return }
@@ -78,8 +34,8 @@ extension PeerConnection {
                 pendingCandidates[theirSession, default: []].append(candidate)
             }
         case .goIdle:
-            guard isOpen else { return }
-            _ = close(reason: .remoteIdle)
+            guard machine.isOpen else { return }
+            apply(.close(reason: .remoteIdle))
         }
     }
 
@@ -93,7 +49,7 @@ extension PeerConnection {
     }
 
     func handleAgentEvent(_ event: ICEAgentEvent, session eventSession: UInt64) {
-        guard isOpen else { return }
+        guard machine.isOpen else { return }
         if eventSession != session {
             // The draining session still delivers data (and it still counts) until it is closed.
             if case .data(let buffer) = event {
@@ -102,14 +58,10 @@ extension PeerConnection {
             } else if case .relayFailed(let server, _) = event, server.transport == .udp {
                 // An earlier session's UDP Allocate timing out still tells how UDP to the server fares.
                 udpRelayFailed = true
-                if connected, selectedRelay?.transport.isStream == true, directRetryAt != nil { rewordRelayedReason() }
-            } else if case .stateChanged(let state) = event, state == .disconnected || state == .failed, draining != nil {
-                // The path kept during a restart stopped answering before the new session connected: the peer
-                // is no longer connected, whatever the new session will do.
-                _ = draining?.close()
-                draining = nil
-                endRelayFallback()
-                noteConsentLost()
+                rewordRelayedReason()
+            } else if case .stateChanged(let state) = event, state == .disconnected || state == .failed {
+                // The path kept during a restart stopped answering before the new session connected.
+                apply(.keptPathLost(timeoutMillis: disconnectedTimeoutMillis))
             }
             return
         }
@@ -128,17 +80,13 @@ extension PeerConnection {
             if server.transport == .udp {
                 udpRelayFailed = true
                 // Known only now (UDP that is dropped costs the whole timeout): reword a stream relay's reason.
-                if connected, selectedRelay?.transport.isStream == true, directRetryAt != nil { rewordRelayedReason() }
+                rewordRelayedReason()
             }
             reportServer(.turn, server.url, available: false, error: reason)
         case .relayLost(let server, let reason, let selectedPath):
             reportServer(.turn, server.url, available: false, error: "connection lost: \(reason)")
-            guard selectedPath, connected else { return }
-            // The allocation went with the connection: a new session makes a new one (or finds another path).
-            endRelayFallback()
-            connected = false
-            reconnectReason = .relayConnectionLost(transport: server.transport.label, server: server.url, error: reason)
-            startSession(sendOffer: true)
+            guard selectedPath else { return }
+            apply(.selectedRelayLost(.relayConnectionLost(transport: server.transport.label, server: server.url, error: reason)))
         case .stateChanged(let state):
             handleAgentState(state)
             reportCandidatePairs()
@@ -146,7 +94,7 @@ extension PeerConnection {
             let relayed = pair.local.type == .relayed || pair.remote.type == .relayed
             // Our relay when the local end is relayed; the remote's relay is its own business.
             selectedRelay = pair.local.type == .relayed ? pair.relay : nil
-            pathSelected(relayed: relayed)
+            apply(.pathSelected(relayed ? .relayed(timedOut: directTimedOut, impossible: natNeedsRelay) : .direct))
             recorder?.updatePath(
                 id: remoteKey, type: relayed ? .relayed : .p2p,
                 local: CandidateEndpoint(type: pair.local.type.rawValue, address: pair.local.address.description),
@@ -190,49 +138,19 @@ extension PeerConnection {
         case .new, .closed:
             break
         case .checking:
-            if draining == nil { recorder?.updateState(id: remoteKey, .connecting, reason: reconnectReason) }
+            apply(.sessionChecking)
         case .connected:
-            connected = true
-            attempt = 0
-            reconnectReason = nil
-            recorder?.updateState(id: remoteKey, .connected, reason: relayedReason)
-            if relayedReason != nil, let at = directRetryAt { recorder?.updateNextRetry(id: remoteKey, atMillis: at) }
-            if consentLost {
-                consentLost = false
-                recorder?.recordEvent(peerID: remoteKey, .consentRegained)
-            }
-            onLifecycle(.connected(relayed: relayedReason != nil))
-            // A restart is complete: the old path is no longer needed.
-            _ = draining?.close()
-            draining = nil
+            apply(.sessionConnected)
         case .disconnected:
-            // The path stopped answering: look for another one now (the relay, if the direct path is gone) in a
-            // new session, rather than wait for this one to fail; the old agent keeps trying meanwhile.
-            endRelayFallback()
-            noteConsentLost()
-            recorder?.recordEvent(peerID: remoteKey, .iceRestart(.consentLost))
-            startSession(sendOffer: true, keepingPath: true)
-            connected = false
+            apply(.sessionDisconnected(timeoutMillis: disconnectedTimeoutMillis))
         case .failed:
-            connected = false
-            endRelayFallback()
-            _ = draining?.close()
-            draining = nil
             let noPairs = agent?.checklistOnLoop.isEmpty ?? true
             let relay: PeerReason.RelayProblem = configuration.turnServers.isEmpty ? .notConfigured
                 : relayFailure.map { .unavailable(server: $0.server, error: $0.error) } ?? .none
-            scheduleRetry(noCandidatePair: noPairs, relay: relay)
+            apply(.sessionFailed(noCandidatePair: noPairs, relay: relay))
         }
     }
 
-    /// The path stopped answering: logged, and the peer is Connecting with that reason.
-    func noteConsentLost() {
-        let ms = configuration.disconnectedTimeout.nanoseconds / 1_000_000
-        consentLost = true
-        recorder?.recordEvent(peerID: remoteKey, .consentLost(timeoutMillis: ms))
-        recorder?.updateState(id: remoteKey, .connecting, reason: .consentLost(timeoutMillis: ms))
-    }
-
-    /// Nanoseconds as whole seconds, rounded, for reasons.
-    func wholeSeconds(_ nanoseconds: Int64) -> Int64 { (nanoseconds + 500_000_000) / 1_000_000_000 }
+    /// How long a path may stay silent before consent is lost, for reasons.
+    var disconnectedTimeoutMillis: Int64 { configuration.disconnectedTimeout.nanoseconds / 1_000_000 }
 }

@@ -7,7 +7,9 @@ import Signal
 /// The connection to one remote peer (NetBird's `Conn`): it owns the ICE agent of the current session, speaks
 /// offer/answer/candidates through signaling, retries with backoff, and reports every change to the recorder.
 ///
-/// The controlling side is the one with the greater public key. All state lives on `eventLoop`.
+/// The controlling side is the one with the greater public key. All state lives on `eventLoop`. Which state
+/// the connection is in, and what each event does to it, is ``PeerStateMachine``'s: this class feeds it events
+/// and carries out the actions it returns (sessions, timers, the recorder, the owner).
 ///
 /// Paths: the ICE session holds direct (host, srflx, prflx) and relayed (TURN) pairs and prefers direct ones.
 /// When it settles on a relayed pair, each side keeps retrying the direct path with ICE restarts
@@ -34,21 +36,18 @@ public final class PeerConnection: @unchecked Sendable {
     let onLifecycle: @Sendable (Lifecycle) -> Void
 
     // Confined to `eventLoop`.
+    /// The connection's state and the rules between its states; this class carries out what it returns.
+    var machine: PeerStateMachine
+    /// The current session's agent (kept after a failure until the retry starts the next one).
     var agent: ICEAgent?
-    var session: UInt64 = 0
-    var remoteSession: UInt64?
-    var pendingCandidates: [UInt64: [Candidate]] = [:]
-    var isOpen = false
-    var attempt = 0
-    var retryTimer: Scheduled<Void>?
-    var connected = false
     /// During an ICE restart: the previous session's agent, still carrying data until the new one connects.
     var draining: ICEAgent?
-    /// Set while the selected pair is relayed: why, shown as the peer's reason.
-    var relayedReason: PeerReason?
-    var directAttempt = 0
+    var session: UInt64 = 0
+    /// The remote's session that the current one has met.
+    var remoteSession: UInt64?
+    var pendingCandidates: [UInt64: [Candidate]] = [:]
+    var retryTimer: Scheduled<Void>?
     var directRetryTimer: Scheduled<Void>?
-    var directRetryAt: Int64?
     /// Refreshes the recorded candidate pairs while checks run (their states change without events); once
     /// connected, every consent round trip reports them instead.
     var pairsReporter: RepeatedTask?
@@ -59,10 +58,6 @@ public final class PeerConnection: @unchecked Sendable {
     var udpRelayFailed = false
     /// The TURN server the selected pair relays through, if ours is relayed.
     var selectedRelay: TURNServer?
-    /// Why the peer is reconnecting (its relay's connection was lost), shown until it is Connected again.
-    var reconnectReason: PeerReason?
-    /// Consent was lost on the path; the next Connected is logged as consent regained.
-    var consentLost = false
     /// Bytes and drops not yet reported: the data path counts here and the recorder hears of it at most
     /// every ``trafficReportInterval``, so a datagram never waits on the recorder's lock.
     var tally = TrafficTally()
@@ -88,6 +83,7 @@ public final class PeerConnection: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.onData = onData
         self.onLifecycle = onLifecycle
+        self.machine = PeerStateMachine(relayOnly: configuration.relayOnly)
         recorder?.addPeer(id: remoteKey, name: name)
     }
 
@@ -97,37 +93,13 @@ public final class PeerConnection: @unchecked Sendable {
 
     /// Starts connecting: Idle → Connecting, a new ICE session and an offer to the remote.
     public func open() {
-        eventLoop.execute {
-            guard !self.isOpen else { return }
-            self.isOpen = true
-            self.attempt = 0
-            self.onLifecycle(.opened)
-            self.startSession(sendOffer: true)
-        }
+        eventLoop.execute { self.apply(.open) }
     }
 
     /// Stops trying and releases the session: → Idle.
     public func close(reason: PeerReason? = nil) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
-            let wasOpen = self.isOpen
-            self.isOpen = false
-            self.retryTimer?.cancel()
-            self.retryTimer = nil
-            self.endRelayFallback()
-            self.pairsReporter?.cancel()
-            self.connected = false
-            self.consentLost = false
-            self.reportTraffic()
-            self.recorder?.updateState(id: self.remoteKey, .idle, reason: reason)
-            self.recorder?.updateNextRetry(id: self.remoteKey, atMillis: nil)
-            self.recorder?.updateCandidatePairs(id: self.remoteKey, [])
-            let closing = self.agent?.close() ?? self.eventLoop.makeSucceededVoidFuture()
-            let drained = self.draining?.close() ?? self.eventLoop.makeSucceededVoidFuture()
-            self.agent = nil
-            self.draining = nil
-            self.remoteSession = nil
-            if wasOpen { self.onLifecycle(.closed) }
-            return closing.and(drained).map { _ in }
+            EventLoopFuture.andAllSucceed(self.apply(.close(reason: reason)), on: self.eventLoop)
         }
     }
 
@@ -141,7 +113,7 @@ public final class PeerConnection: @unchecked Sendable {
     public func sendOnLoop(_ data: ByteBuffer) {
         eventLoop.assertInEventLoop()
         // During a restart the old path carries data until the new one is selected.
-        guard let agent = connected ? agent : draining else { return noteDrop(.noPath) }
+        guard let agent = machine.hasPath ? (draining ?? agent) : nil else { return noteDrop(.noPath) }
         switch agent.sendOnLoop(data) {
         case .sent:
             tally.sent &+= UInt64(data.readableBytes)
@@ -182,36 +154,19 @@ public final class PeerConnection: @unchecked Sendable {
     /// ICE restart: a new session with new credentials, while the current path keeps carrying data (and the
     /// peer stays Connected) until the new session selects a pair. Starts a plain new session if not connected.
     public func restart() {
-        eventLoop.execute {
-            guard self.isOpen else { return }
-            self.startSession(sendOffer: true, keepingPath: self.connected)
-        }
+        eventLoop.execute { self.apply(.restart) }
     }
 
     /// Starts the next direct attempt from the shortest backoff again (signal reconnected, network changed).
     public func resetDirectBackoff() {
-        eventLoop.execute {
-            self.directAttempt = 0
-            if self.relayedReason != nil, self.directRetryTimer != nil { self.scheduleDirectRetry() }
-        }
+        eventLoop.execute { self.apply(.resetDirectBackoff(timedOut: self.directTimedOut, impossible: self.natNeedsRelay)) }
     }
 
     /// The local addresses changed (NetBird's network monitor): the current candidates may be stale and a direct
     /// path may have become possible, so try again now with the shortest backoff. A relayed or connected peer
     /// restarts ICE keeping its path; a peer waiting to retry starts its next session at once.
     public func networkChanged() {
-        eventLoop.execute {
-            guard self.isOpen else { return }
-            self.directAttempt = 0
-            self.attempt = 0
-            self.directRetryTimer?.cancel()
-            self.directRetryTimer = nil
-            if self.connected { self.recorder?.recordEvent(peerID: self.remoteKey, .iceRestart(.networkChanged)) }
-            self.startSession(sendOffer: true, keepingPath: self.connected)
-            if self.connected == false, self.draining == nil {
-                self.recorder?.updateState(id: self.remoteKey, .connecting, reason: .networkChanged)
-            }
-        }
+        eventLoop.execute { self.apply(.networkChanged) }
     }
 
     /// The candidate pairs of the current session.
