@@ -5,7 +5,7 @@ let package = Package(
     name: "icestat",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "icestat", targets: ["ICEStatusTUI"]),
+        .executable(name: "icestat", targets: ["ICEStatMain"]),
         .library(name: "ICEEngine", targets: ["ICEEngine"]),
         .library(name: "StatusRecorder", targets: ["StatusRecorder"]),
     ],
@@ -89,7 +89,8 @@ let package = Package(
             dependencies: ["STUN", "ICE", "Signal", "SignalCluster", "Mesh"],
             path: "Sources/ICEEngine/Engine"
         ),
-        .executableTarget(
+        // The front ends (dashboard, reports, agent, signal node, demo, tools) and their subcommands.
+        .target(
             name: "ICEStatusTUI",
             dependencies: [
                 "ICEEngine",
@@ -102,7 +103,26 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            exclude: ["Bench", "Main"]
+        ),
+        // `icestat bench`: the benchmarks, beside the product rather than in it.
+        .target(
+            name: "ICEStatBench",
+            dependencies: [
+                "ICEStatusTUI", "ICEEngine", "STUN", "StatusRecorder",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/ICEStatusTUI/Bench"
+        ),
+        // The `icestat` executable: the root command over the front ends' subcommands and the benches'.
+        .executableTarget(
+            name: "ICEStatMain",
+            dependencies: ["ICEStatusTUI", "ICEStatBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/ICEStatusTUI/Main"
         ),
         // libFuzzer targets (scripts/fuzz.sh) on the shared driver; an ordinary build replays files. Each needs
         // only its decoder: the STUN one compiles swift-crypto and STUN, the signal one NIOCore and SignalWire.
@@ -118,6 +138,8 @@ let package = Package(
             "ICEEngine", "SignalCluster", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
         .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
-        .testTarget(name: "ICEStatusTUITests", dependencies: ["ICEStatusTUI", "StatusRecorder", "ICEEngine", "ICETestSupport"]),
+        .testTarget(name: "ICEStatusTUITests", dependencies: [
+            "ICEStatusTUI", "ICEStatBench", "StatusRecorder", "ICEEngine", "ICETestSupport",
+        ]),
     ]
 )

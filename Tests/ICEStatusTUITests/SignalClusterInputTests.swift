@@ -3,6 +3,7 @@ import ICEEngine
 import Foundation
 import NIOPosix
 import Testing
+@testable import ICEStatBench
 @testable import ICEStatusTUI
 
 /// Bad input at a cluster node: refused as on a single node, and nothing of it crosses to the other nodes.

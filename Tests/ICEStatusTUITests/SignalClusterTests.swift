@@ -1,6 +1,7 @@
 import ICETestSupport
 import Foundation
 import Testing
+@testable import ICEStatBench
 @testable import ICEStatusTUI
 
 /// Several `icestat signal --cluster` nodes joined through a throwaway PostgreSQL server, with `icestat up`

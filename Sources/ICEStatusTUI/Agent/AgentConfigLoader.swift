@@ -4,7 +4,7 @@ import NIOCore
 import Yams
 
 /// Reads and checks an agent config file. Every problem is reported with the field it concerns.
-enum AgentConfigLoader {
+package enum AgentConfigLoader {
     struct Problem: Error, CustomStringConvertible {
         var description: String
         init(_ field: String, _ problem: String) { description = "\(field): \(problem)" }
@@ -213,7 +213,7 @@ enum AgentConfigLoader {
     }
 
     /// `250ms`, `6s`, `15m`, `1h`, or a bare number of seconds.
-    static func parseDuration(_ text: String) -> Duration? {
+    package static func parseDuration(_ text: String) -> Duration? {
         let t = text.trimmingCharacters(in: .whitespaces)
         for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("", 1.0)] where t.hasSuffix(suffix) {
             guard let value = Double(t.dropLast(suffix.count)), value.isFinite, value >= 0 else { continue }

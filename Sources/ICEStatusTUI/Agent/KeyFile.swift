@@ -2,12 +2,12 @@ import Foundation
 import ICEEngine
 
 /// The agent's key file: the base64 private key and a newline, mode 0600 from the moment it exists.
-enum KeyFile {
-    struct WriteError: Error, CustomStringConvertible {
-        var description: String
+package enum KeyFile {
+    package struct WriteError: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    static func write(_ key: PeerKey, to path: String) throws(WriteError) {
+    package static func write(_ key: PeerKey, to path: String) throws(WriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw WriteError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

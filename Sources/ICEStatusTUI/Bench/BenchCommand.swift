@@ -1,9 +1,15 @@
+import ICEStatusTUI
 import ArgumentParser
 import Foundation
 import NIOPosix
 import StatusRecorder
 
 /// `icestat bench`: figures printed, never asserted. Build with `-c release` for meaningful numbers.
+/// `icestat bench`, for the root command.
+package enum BenchCommands {
+    package static let command: any ParsableCommand.Type = BenchCommand.self
+}
+
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",

@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import Foundation
 import NIOCore
 

@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import ArgumentParser
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import ArgumentParser
 import Foundation
 import ICEEngine

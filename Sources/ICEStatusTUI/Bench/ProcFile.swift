@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import Foundation
 
 /// Files under /proc report no size, so they are read to their end rather than by length.

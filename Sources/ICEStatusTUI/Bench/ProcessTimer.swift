@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import Foundation
 
 /// Times whole processes: spawn, run to exit, wall clock, output to a file or /dev/null.
@@ -24,13 +25,11 @@ enum ProcessTimer {
 }
 
 enum BenchError: Error, CustomStringConvertible {
-    case spawn(String, Int32)
     case failed(String, Int32)
     case missing(String)
 
     var description: String {
         switch self {
-        case .spawn(let p, let rc): "cannot start \(p): \(String(cString: strerror(rc)))"
         case .failed(let c, let s): "`\(c)` exited with status \(s)"
         case .missing(let what): "the bench needs \(what)"
         }

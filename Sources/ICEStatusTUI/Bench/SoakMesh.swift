@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import ICEEngine
 import NIOCore
 import StatusRecorder

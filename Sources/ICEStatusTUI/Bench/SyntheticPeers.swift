@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import StatusRecorder
 
 /// Fills a recorder with plausible peers for benchmarks: a mix of states, types and counters.

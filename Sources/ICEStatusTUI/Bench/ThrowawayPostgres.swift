@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import Foundation
 
 /// A PostgreSQL server of its own, for `icestat bench signal` and the signal-cluster tests: `initdb` in a fresh

@@ -1,3 +1,4 @@
+import ICEStatusTUI
 import Dispatch
 import ICEEngine
 import NIOCore

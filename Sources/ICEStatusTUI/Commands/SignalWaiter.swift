@@ -2,9 +2,9 @@ import Dispatch
 import Foundation
 
 /// Waits for SIGINT or SIGTERM.
-enum SignalWaiter {
+package enum SignalWaiter {
     /// Returns on SIGINT, SIGTERM or after `seconds`.
-    static func wait(seconds: Double?) async {
+    package static func wait(seconds: Double?) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = OnceFlag()
             let queue = DispatchQueue(label: "icestat.signals")

@@ -114,8 +114,8 @@ struct LoggingOptions: ParsableArguments {
 }
 
 /// Lifts the open-file limit to its hard maximum: every lazy peer holds a UDP socket.
-enum FileDescriptorLimit {
-    static func raise() {
+package enum FileDescriptorLimit {
+    package static func raise() {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max

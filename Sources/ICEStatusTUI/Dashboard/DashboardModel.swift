@@ -1,16 +1,18 @@
 import StatusRecorder
 
 /// What the dashboard shows and where the cursor is: no drawing, no terminal, easy to test.
-struct DashboardModel {
+package struct DashboardModel {
     enum Mode: Equatable { case list, detail, help, filterInput, events, eventFilterInput }
 
-    enum SortKey: String, CaseIterable { case name, state, type, latency, changed }
+    package enum SortKey: String, CaseIterable { case name, state, type, latency, changed }
 
     /// Every peer from the last snapshot.
     private(set) var allPeers: [PeerStatus] = []
     /// The peers shown: filtered, then sorted.
     private(set) var peers: [PeerStatus] = []
     private(set) var local = LocalAgentStatus()
+
+    package init() {}
     var mode: Mode = .list
     /// The selected peer, by id, so the cursor stays on it when rows move.
     private(set) var selectedID: String?
@@ -54,7 +56,7 @@ struct DashboardModel {
     }
 
     /// Takes a new snapshot unless paused.
-    mutating func update(_ snapshot: StatusSnapshot, now: Int64 = currentTimeMillis()) {
+    package mutating func update(_ snapshot: StatusSnapshot, now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
         let new = snapshot.peers
         func pathChanged(_ i: Int, _ j: Int) -> Bool {
@@ -95,7 +97,7 @@ struct DashboardModel {
 
     // MARK: Sorting and filtering
 
-    mutating func sort(by key: SortKey) {
+    package mutating func sort(by key: SortKey) {
         if sortKey == key { sortReversed.toggle() } else { sortKey = key; sortReversed = false }
         rebuild()
     }

@@ -3,7 +3,7 @@ import StatusRecorder
 /// Draws a ``DashboardModel`` on a ``Screen``: header, column titles, one row per peer, footer; or the detail
 /// pane, the help page, or a "too small" page. One full frame per call; the screen diffs what changed.
 @MainActor
-struct DashboardRenderer {
+package struct DashboardRenderer {
     static let minimumColumns = 40
     static let minimumRows = 8
 
@@ -51,7 +51,7 @@ struct DashboardRenderer {
         return all.enumerated().filter { chosen.contains($0.offset) }.map(\.element.column)
     }
 
-    static func draw(_ model: DashboardModel, on screen: Screen, now: Int64) {
+    package static func draw(_ model: DashboardModel, on screen: Screen, now: Int64) {
         screen.clear()
         defer { screen.present() }
         guard screen.columns >= minimumColumns, screen.rows >= minimumRows else {

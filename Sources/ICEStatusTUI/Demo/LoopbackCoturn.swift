@@ -3,7 +3,7 @@ import ICEEngine
 
 /// A coturn (`turnserver`) on 127.0.0.1 for the demo and the benchmarks, serving UDP and TCP, and TLS with a
 /// certificate made with openssl when asked. Its files live in a private directory, removed on `stop`.
-final class LoopbackCoturn {
+package final class LoopbackCoturn {
     /// Why no coturn could be started.
     struct Unavailable: Error, CustomStringConvertible {
         var description: String
@@ -14,7 +14,7 @@ final class LoopbackCoturn {
     let port: Int
     private let caFile: String?
 
-    init(tls: Bool) throws {
+    package init(tls: Bool) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/turnserver") else {
             throw Unavailable(description: "turnserver is not installed (Debian's coturn package; scripts/demo.sh and scripts/test.sh install it)")
         }
@@ -49,14 +49,14 @@ final class LoopbackCoturn {
     }
 
     /// The ports coturn relays from.
-    var relayPorts: ClosedRange<Int> { (port + 2)...(port + 400) }
+    package var relayPorts: ClosedRange<Int> { (port + 2)...(port + 400) }
 
-    func server(_ transport: TURNTransport) -> TURNServer {
+    package func server(_ transport: TURNTransport) -> TURNServer {
         TURNServer(address: TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(transport == .tls ? port + 1 : port)),
                    username: "icestat", password: "icestat", transport: transport, caFile: caFile)
     }
 
-    func stop() {
+    package func stop() {
         process.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }

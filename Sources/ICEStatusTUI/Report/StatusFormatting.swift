@@ -1,7 +1,7 @@
 import StatusRecorder
 
 /// Human formats shared by the report and the dashboard (NetBird's wording where it has one).
-enum StatusFormatting {
+package enum StatusFormatting {
     /// `Now`, `5 seconds ago`, `2 minutes, 3 seconds ago`, `1 hour, 4 minutes ago`, `2 days, 1 hour ago`; `-` for none.
     static func timeAgo(_ millis: Int64?, now: Int64) -> String {
         guard let millis, millis > 0 else { return "-" }
@@ -30,7 +30,7 @@ enum StatusFormatting {
     private static func pad2(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     /// Dropped datagrams with their reasons: `0`, or `12 (buffer full while connecting 10, send failed 2)`.
-    static func drops(_ drops: DatagramDrops) -> String {
+    package static func drops(_ drops: DatagramDrops) -> String {
         guard !drops.isEmpty else { return "0" }
         return "\(drops.total) (" + drops.nonZero.map { "\($0.reason.label) \($0.count)" }.joined(separator: ", ") + ")"
     }

@@ -2,11 +2,11 @@ import Foundation
 import ICEEngine
 
 /// What `icestat signal --status` prints: the node's own counters and, in cluster mode, the cluster's.
-struct SignalNodeStatus: Codable, Equatable {
+package struct SignalNodeStatus: Codable, Equatable {
     var listen: String
     var startedAtMillis: Int64
     /// Agents registered on this node.
-    var peersHere: Int
+    package var peersHere: Int
     var registered: Int
     /// Sealed bodies delivered to agents here (from this node or from others).
     var delivered: Int
@@ -18,7 +18,7 @@ struct SignalNodeStatus: Codable, Equatable {
     var receivedFromOtherNodes: Int
     var refused: Int
     var droppedFromOtherNodes: Int
-    var cluster: SignalClusterStatus?
+    package var cluster: SignalClusterStatus?
 
     init(listen: String, startedAtMillis: Int64, server: SignalServer, cluster: SignalClusterStatus?) {
         let c = server.counters

@@ -4,7 +4,7 @@ import NIOPosix
 
 /// The signal node's status socket: owner-only (0600 in a 0700 directory), like the agent's. A client connects
 /// and reads one JSON document (``SignalNodeStatus``) until the node closes the connection.
-enum SignalStatusSocket {
+package enum SignalStatusSocket {
     /// `signal-<port>.sock` beside the agent's default status socket.
     static func defaultPath(port: Int) -> String {
         ((StatusSocketPath.defaultPath as NSString).deletingLastPathComponent as NSString)
@@ -34,7 +34,7 @@ enum SignalStatusSocket {
     }
 
     /// Reads the status of the node serving `path`.
-    static func fetch(path: String, group: EventLoopGroup) async throws -> SignalNodeStatus {
+    package static func fetch(path: String, group: EventLoopGroup) async throws -> SignalNodeStatus {
         let promise = group.next().makePromise(of: [UInt8].self)
         do {
             _ = try await ClientBootstrap(group: group)

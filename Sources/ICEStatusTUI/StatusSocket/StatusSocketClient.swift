@@ -3,9 +3,9 @@ import NIOPosix
 import StatusRecorder
 
 /// Reads a status socket: a one-shot snapshot, or a live mirror of the remote recorder.
-enum StatusSocketClient {
+package enum StatusSocketClient {
     /// Connects, asks for a snapshot (with the newest `events` of each log) and returns it.
-    static func fetchSnapshot(path: String, group: EventLoopGroup, full: Bool = false, events: Int = 0) async throws -> StatusSnapshot {
+    package static func fetchSnapshot(path: String, group: EventLoopGroup, full: Bool = false, events: Int = 0) async throws -> StatusSnapshot {
         let promise = group.next().makePromise(of: StatusChange.self)
         let channel: Channel
         do {

@@ -7,8 +7,8 @@ import StatusRecorder
 ///
 /// A client sends one request line (``StatusRequest``): a snapshot, a watch (a full snapshot, then one coalesced
 /// batch per change, at most every `watchInterval`), or the event log. See ``StatusWireFormat``.
-final class StatusSocketServer: Sendable {
-    let path: String
+package final class StatusSocketServer: Sendable {
+    package let path: String
     private let channel: Channel
 
     private init(path: String, channel: Channel) {
@@ -17,7 +17,7 @@ final class StatusSocketServer: Sendable {
     }
 
     /// - Parameter pingTarget: the running engine, which answers `ping` requests; without one they are refused.
-    static func start(path: String, recorder: StatusRecorder, group: EventLoopGroup, pingTarget: (any PingTarget)? = nil,
+    package static func start(path: String, recorder: StatusRecorder, group: EventLoopGroup, pingTarget: (any PingTarget)? = nil,
                       watchInterval: Duration = .milliseconds(100)) async throws -> StatusSocketServer {
         try StatusSocketPath.prepareDirectory(for: path)
         if FileManager.default.fileExists(atPath: path) {
@@ -42,7 +42,7 @@ final class StatusSocketServer: Sendable {
         return StatusSocketServer(path: path, channel: channel)
     }
 
-    func close() async {
+    package func close() async {
         try? await channel.close()
         unlink(path)
     }

@@ -4,9 +4,9 @@ import Foundation
 /// The real terminal, through ncursesw. Create it only when stdin and stdout are terminals; every call
 /// stays on the main actor.
 @MainActor
-final class NCursesScreen: Screen {
-    private(set) var rows = 0
-    private(set) var columns = 0
+package final class NCursesScreen: Screen {
+    package private(set) var rows = 0
+    package private(set) var columns = 0
     private let useColor: Bool
     private let screen: OpaquePointer
 
@@ -33,7 +33,7 @@ final class NCursesScreen: Screen {
     }
 
     /// A screen on any pair of streams (the frame benchmark draws to /dev/null).
-    init(term: String, output: UnsafeMutablePointer<FILE>, input: UnsafeMutablePointer<FILE>, color: Bool) throws {
+    package init(term: String, output: UnsafeMutablePointer<FILE>, input: UnsafeMutablePointer<FILE>, color: Bool) throws {
         setlocale(LC_ALL, "")
         // ncursesw draws multibyte text only under a UTF-8 character type; fall back to C.UTF-8 if needed.
         if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
@@ -66,7 +66,7 @@ final class NCursesScreen: Screen {
         columns = Int(getmaxx(icestat_stdscr()))
     }
 
-    func clear() { werase(icestat_stdscr()) }
+    package func clear() { werase(icestat_stdscr()) }
 
     private func attributes(_ style: ScreenStyle) -> attr_t {
         var a = icestat_a_normal()
@@ -78,7 +78,7 @@ final class NCursesScreen: Screen {
         return a
     }
 
-    func put(_ text: String, row: Int, column: Int, style: ScreenStyle) {
+    package func put(_ text: String, row: Int, column: Int, style: ScreenStyle) {
         guard row >= 0, row < rows, column >= 0, column < columns else { return }
         let fitted = DisplayWidth.prefix(text, fitting: columns - column)
         let a = attributes(style)
@@ -87,12 +87,12 @@ final class NCursesScreen: Screen {
         wattroff(icestat_stdscr(), Int32(bitPattern: UInt32(truncatingIfNeeded: a)))
     }
 
-    func fillRow(_ row: Int, from column: Int, style: ScreenStyle) {
+    package func fillRow(_ row: Int, from column: Int, style: ScreenStyle) {
         guard column < columns else { return }
         put(String(repeating: " ", count: columns - column), row: row, column: column, style: style)
     }
 
-    func present() {
+    package func present() {
         wnoutrefresh(icestat_stdscr())
         doupdate()
     }
@@ -106,7 +106,7 @@ final class NCursesScreen: Screen {
         return k == ERR ? nil : k
     }
 
-    func close() {
+    package func close() {
         endwin()
         delscreen(screen)
     }

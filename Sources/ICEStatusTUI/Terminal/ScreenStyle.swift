@@ -1,5 +1,5 @@
 /// How a run of text is drawn. Colours map to ncurses pairs; with colour off only the attributes remain.
-struct ScreenStyle: Hashable, Sendable {
+package struct ScreenStyle: Hashable, Sendable {
     enum Color: Int16, Sendable { case none = 0, green = 1, yellow = 2, red = 3, cyan = 4, blue = 5, magenta = 6 }
     var color: Color = .none
     var bold = false
@@ -14,7 +14,7 @@ struct ScreenStyle: Hashable, Sendable {
 
 /// Somewhere the dashboard draws: ncurses in the real program, a text grid in tests.
 @MainActor
-protocol Screen: AnyObject {
+package protocol Screen: AnyObject {
     var rows: Int { get }
     var columns: Int { get }
     func clear()

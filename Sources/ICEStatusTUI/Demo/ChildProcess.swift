@@ -1,13 +1,13 @@
 import Foundation
 
-/// A child process started with posix_spawn, for the benchmarks and the end-to-end tests.
-struct ChildProcess {
-    let pid: pid_t
+/// A child process started with posix_spawn: coturn for the demo, agents for the benchmarks and the tests.
+package struct ChildProcess {
+    package let pid: pid_t
     private var done = false
 
     /// Starts `argv` (looked up in PATH) with stdin from /dev/null and stdout/stderr to files;
     /// `environment` adds to (or overrides) this process's environment.
-    init(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
+    package init(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
          environment: [String: String] = [:]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -33,11 +33,11 @@ struct ChildProcess {
         defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
-        guard rc == 0 else { throw BenchError.spawn(argv[0], rc) }
+        guard rc == 0 else { throw SpawnError(program: argv[0], code: rc) }
         self.pid = pid
     }
 
-    mutating func wait() -> Int32 {
+    package mutating func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         done = true
@@ -45,7 +45,7 @@ struct ChildProcess {
     }
 
     /// The wait status if the child has ended (it is reaped then), nil while it runs.
-    mutating func endedStatus() -> Int32? {
+    package mutating func endedStatus() -> Int32? {
         guard !done else { return 0 }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
@@ -53,9 +53,17 @@ struct ChildProcess {
         return status
     }
 
-    mutating func stop() {
+    package mutating func stop() {
         guard !done else { return }
         kill(pid, SIGTERM)
         _ = wait()
     }
+}
+
+/// posix_spawn failed: the program and its errno.
+package struct SpawnError: Error, CustomStringConvertible {
+    package let program: String
+    package let code: Int32
+
+    package var description: String { "cannot start \(program): \(String(cString: strerror(code)))" }
 }

@@ -3,23 +3,15 @@ import Foundation
 import NIOPosix
 import StatusRecorder
 
-/// `icestat`: the live dashboard of the agent's peers (`icestat status`, the default subcommand), and the
-/// agent, relay and tools as subcommands. Every subcommand owns its flags: the root has none, so
-/// `icestat netcheck --json` is netcheck's `--json`, not the report's.
-@main
-struct ICEStat: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "icestat",
-        abstract: "Make and watch peer-to-peer ICE connections, live.",
-        discussion: """
-            With no subcommand, icestat runs `icestat status`: it attaches to a running agent's status socket \
-            and shows its peers live (q quits, ? lists the keys); with --detail, --json or --yaml it prints \
-            every peer once and exits (`icestat status --help` lists its flags). Start an agent on loopback \
-            with `icestat demo`.
-            """,
-        subcommands: [StatusCommand.self, DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self,
-                      EventsCommand.self, PingCommand.self, ProbeCommand.self, NetcheckCommand.self, STUNCommand.self, BenchCommand.self],
-        defaultSubcommand: StatusCommand.self)
+/// The front ends' subcommands, for the root command (in the executable, beside the benches).
+package enum FrontEndCommands {
+    /// `icestat status`: the default subcommand.
+    package static let status: any ParsableCommand.Type = StatusCommand.self
+    /// Every front-end subcommand, in the order `icestat --help` lists them.
+    package static let all: [any ParsableCommand.Type] = [
+        StatusCommand.self, DemoCommand.self, UpCommand.self, SignalCommand.self, KeygenCommand.self,
+        EventsCommand.self, PingCommand.self, ProbeCommand.self, NetcheckCommand.self, STUNCommand.self,
+    ]
 }
 
 /// `icestat status` (and `icestat` alone): the live dashboard, or with `--detail` a one-shot report.
@@ -106,11 +98,13 @@ struct DisplayOptions: ParsableArguments {
 }
 
 /// `--socket PATH`, shared by the commands that serve or read the status socket.
-struct SocketOptions: ParsableArguments {
+package struct SocketOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Status socket path.", valueName: "path"))
     var socket: String?
 
-    var path: String { socket ?? StatusSocketPath.defaultPath }
+    package init() {}
+
+    package var path: String { socket ?? StatusSocketPath.defaultPath }
 }
 
 enum ColorChoice {
@@ -123,7 +117,7 @@ enum ColorChoice {
 }
 
 /// Writes bytes to standard output in full.
-enum StandardOutput {
+package enum StandardOutput {
     static func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             var offset = 0
@@ -138,7 +132,7 @@ enum StandardOutput {
         }
     }
 
-    static func error(_ text: String) {
+    package static func error(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }
