@@ -89,11 +89,14 @@ let package = Package(
             dependencies: ["STUN", "ICE", "Signal", "SignalCluster", "Mesh"],
             path: "Sources/ICEEngine/Engine"
         ),
+        // Starting child processes with default signal handling (coturn for the demo; benches; tests).
+        .target(name: "ProcessSpawning", path: "Sources/ICEStatusTUI/ProcessSpawning"),
         // The front ends (dashboard, reports, agent, signal node, demo, tools) and their subcommands.
         .target(
             name: "ICEStatusTUI",
             dependencies: [
                 "ICEEngine",
+                "ProcessSpawning",
                 "StatusRecorder",
                 "CNCursesW",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,13 +107,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            exclude: ["Bench", "Main"]
+            exclude: ["Bench", "Main", "ProcessSpawning"]
         ),
         // `icestat bench`: the benchmarks, beside the product rather than in it.
         .target(
             name: "ICEStatBench",
             dependencies: [
-                "ICEStatusTUI", "ICEEngine", "STUN", "StatusRecorder",
+                "ICEStatusTUI", "ProcessSpawning", "ICEEngine", "STUN", "StatusRecorder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -129,10 +132,11 @@ let package = Package(
         .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
         .executableTarget(name: "STUNFuzzer", dependencies: ["STUN", "FuzzDriver"], path: "Sources/Fuzz/STUNFuzzer"),
         .executableTarget(name: "SignalFuzzer", dependencies: ["SignalWire", "FuzzDriver"], path: "Sources/Fuzz/SignalFuzzer"),
-        // What the test targets share: certificates made with openssl for the TLS servers they start, and
-        // an in-memory network that runs ICE agents in virtual time.
+        // What the test targets share: one polling helper, one UDP test socket, one way to run processes,
+        // certificates made with openssl for the TLS servers they start, and an in-memory network that runs
+        // ICE agents in virtual time.
         .target(name: "ICETestSupport", dependencies: [
-            "ICE", "Signal", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            "ICE", "ProcessSpawning", "Signal", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "ICEEngineTests", dependencies: [
             "ICEEngine", "SignalCluster", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -14,7 +14,7 @@ final class Coturn {
     let address: TransportAddress
     /// Where TLS is served, when certificates were given (TCP is served on `address`'s port as UDP is).
     let tlsAddress: TransportAddress?
-    private let process: Process
+    private let process: TestProcess
     private let log = NSTemporaryDirectory() + "icestat-coturn-\(UUID().uuidString.prefix(8)).log"
 
     /// With `certificates`, coturn also serves TURN over TLS (and TCP, always) with that certificate.
@@ -28,17 +28,11 @@ final class Coturn {
         address = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port))
         tlsAddress = certificates.map { _ in TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port + 201)) }
         let tls = certificates.map { ["--tls-listening-port", "\(port + 201)", "--cert", $0.certificate, "--pkey", $0.key] } ?? ["--no-tls"]
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
-                             "--min-port", "\(port + 1)", "--max-port", "\(port + 200)"] + tls + [
-                             "--no-dtls", "--no-cli", "--log-file", "stdout", "--verbose",
-                             "--lt-cred-mech", "--user", "\(Self.user):\(Self.password)", "--realm", Self.realm,
-                             "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        process = try TestProcess([path, "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
+                                   "--min-port", "\(port + 1)", "--max-port", "\(port + 200)"] + tls + [
+                                   "--no-dtls", "--no-cli", "--log-file", "stdout", "--verbose",
+                                   "--lt-cred-mech", "--user", "\(Self.user):\(Self.password)", "--realm", Self.realm,
+                                   "--fingerprint", "--allow-loopback-peers", "--no-multicast-peers"], stdout: log)
         // Ready when all its relay threads are up (it logs the count) and it answers a Binding request: the
         // listener can answer before the thread that will serve an Allocate exists.
         let probe = try UDPProbe()
@@ -82,10 +76,8 @@ final class Coturn {
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no free block of \(count) UDP ports"])
     }
 
-    /// SIGKILL: the child may have inherited a mask that blocks SIGTERM from a dispatch thread.
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.kill()
         unlink(log)
     }
 }

@@ -83,9 +83,9 @@ struct TURNStreamTests {
         defer { coturn.stop() }
         // A TCP forwarder between the client and coturn, which the test kills.
         let port = Int.random(in: 48000...49000)
-        let forwarder = Process()
-        forwarder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        forwarder.arguments = ["python3", "-c", """
+        let ready = NSTemporaryDirectory() + "icestat-forwarder-\(UUID().uuidString.prefix(8))"
+        defer { unlink(ready) }
+        let forwarder = try TestProcess(["python3", "-c", """
             import socket, threading
             l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", \(port))); l.listen(1)
             print("ready", flush=True)
@@ -93,11 +93,11 @@ struct TURNStreamTests {
             def pump(a, b):
                 while (d := a.recv(65536)): b.sendall(d)
             threading.Thread(target=pump, args=(u, c), daemon=True).start(); pump(c, u)
-            """]
-        let ready = Pipe()
-        forwarder.standardOutput = ready
-        try forwarder.run()
-        _ = ready.fileHandleForReading.availableData
+            """], stdout: ready)
+        let listening = await eventually(seconds: 10, every: .milliseconds(10)) {
+            ((try? String(contentsOfFile: ready, encoding: .utf8)) ?? "").contains("ready")
+        }
+        #expect(listening)
         let lost = Mutex<(String, ContinuousClock.Instant)?>(nil)
         var server = coturn.server(.tcp)
         server.address = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(port))
@@ -105,8 +105,7 @@ struct TURNStreamTests {
                                 onConnectionLost: { reason in lost.withLock { $0 = (reason, .now) } })
         _ = try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
         let killedAt = ContinuousClock.now
-        kill(forwarder.processIdentifier, SIGKILL)
-        forwarder.waitUntilExit()
+        forwarder.kill()
         for _ in 0..<100 where lost.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(10)) }
         let noticed = lost.withLock { $0 }
         #expect(noticed != nil)

@@ -1,6 +1,5 @@
 import ICETestSupport
 import Foundation
-@testable import ICEStatusTUI
 
 /// Runs the built `icestat` binary and tmux for end-to-end tests.
 enum Harness {
@@ -11,71 +10,13 @@ enum Harness {
         return root.appendingPathComponent(".build/debug/icestat").path
     }
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// A child process started with posix_spawn (Foundation's Process can miss the exit of a child that
-    /// daemonizes, as tmux's client does).
-    final class Child {
-        let pid: pid_t
-        private(set) var status: Int32?
-
-        init(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null", environment: [String: String] = [:]) throws {
-            // icestat's own spawner: default signal handling whatever thread starts the child.
-            pid = try ChildProcess(argv, stdout: stdout, stderr: stderr, environment: environment).pid
-        }
-
-        var isRunning: Bool {
-            if status != nil { return false }
-            var raw: Int32 = 0
-            let r = waitpid(pid, &raw, WNOHANG)
-            if r == pid { status = Child.decode(raw); return false }
-            return r == 0
-        }
-
-        /// Waits up to `seconds`, then kills; returns the exit status (128+signal when killed by one).
-        @discardableResult
-        func wait(seconds: Double) -> Int32 {
-            if eventuallyBlocking(seconds: seconds, { !isRunning }) { return status ?? -1 }
-            kill(pid, SIGKILL)
-            var raw: Int32 = 0
-            waitpid(pid, &raw, 0)
-            status = Child.decode(raw)
-            return status!
-        }
-
-        func terminate() { if status == nil { kill(pid, SIGTERM) } }
-
-        private static func decode(_ raw: Int32) -> Int32 {
-            let signal = raw & 0x7F
-            return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
-        }
-
-        deinit {
-            if isRunning {
-                kill(pid, SIGKILL)
-                var raw: Int32 = 0
-                waitpid(pid, &raw, 0)
-            }
-        }
-    }
+    typealias Result = TestProcess.Result
+    typealias Child = TestProcess
 
     /// Runs a command to completion with stdin from /dev/null; kills it after `timeout` seconds.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 20) throws -> Result {
-        let base = NSTemporaryDirectory() + "icestat-run-\(UUID().uuidString)"
-        defer {
-            unlink(base + ".out")
-            unlink(base + ".err")
-        }
-        let child = try Child([executable] + arguments, stdout: base + ".out", stderr: base + ".err", environment: environment)
-        let status = child.wait(seconds: timeout)
-        let out = FileManager.default.contents(atPath: base + ".out") ?? Data()
-        let err = FileManager.default.contents(atPath: base + ".err") ?? Data()
-        return Result(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        try TestProcess.run(executable, arguments, environment: environment, timeout: timeout)
     }
 
     static func icestat(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 20) throws -> Result {

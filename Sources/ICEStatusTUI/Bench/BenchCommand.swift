@@ -1,6 +1,6 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
+import ICEStatusTUI
 import NIOPosix
 import StatusRecorder
 

@@ -1,6 +1,7 @@
-import ICEStatusTUI
 import Foundation
+import ICEStatusTUI
 import NIOCore
+import ProcessSpawning
 
 /// One `icestat signal` child of `icestat bench signal`, on 127.0.0.1 and a free port, alone or in a cluster.
 final class BenchSignalNode {

@@ -1,8 +1,8 @@
-import ICEStatusTUI
 import ArgumentParser
 import Dispatch
 import Foundation
 import ICEEngine
+import ICEStatusTUI
 import NIOCore
 import NIOPosix
 import Synchronization

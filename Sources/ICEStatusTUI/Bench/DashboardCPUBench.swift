@@ -1,6 +1,7 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
+import ICEStatusTUI
+import ProcessSpawning
 
 /// CPU used by a real `icestat` dashboard (in tmux) watching N peers whose latency all change every second,
 /// served by `icestat bench serve --churn` in another process. Read from /proc/PID/stat.

@@ -1,9 +1,10 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
 import ICEEngine
+import ICEStatusTUI
 import NIOCore
 import NIOPosix
+import ProcessSpawning
 import StatusRecorder
 
 /// Data-plane throughput on loopback: datagrams of 1,400 bytes from a local application through two

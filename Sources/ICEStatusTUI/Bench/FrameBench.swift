@@ -1,6 +1,6 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
+import ICEStatusTUI
 import StatusRecorder
 
 /// Time to build and draw one dashboard frame with N peers: model update from a snapshot (change detection,

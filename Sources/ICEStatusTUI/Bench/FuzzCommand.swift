@@ -1,6 +1,6 @@
-import ICEStatusTUI
 import ArgumentParser
 import ICEEngine
+import ICEStatusTUI
 
 /// `icestat bench fuzz`: feeds mutated and random datagrams to the STUN and ChannelData decoders (and every
 /// accessor and integrity check on what decodes). A crash or trap is the failure; the run prints what it saw.

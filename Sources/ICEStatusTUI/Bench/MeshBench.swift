@@ -1,10 +1,11 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
 import ICEEngine
+import ICEStatusTUI
 import Logging
 import NIOCore
 import NIOPosix
+import ProcessSpawning
 import StatusRecorder
 
 /// Figures of the mesh agent, measured on a real `icestat up` child process and a real signal server.

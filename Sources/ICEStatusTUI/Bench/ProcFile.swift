@@ -1,5 +1,5 @@
-import ICEStatusTUI
 import Foundation
+import ICEStatusTUI
 
 /// Files under /proc report no size, so they are read to their end rather than by length.
 enum ProcFile {

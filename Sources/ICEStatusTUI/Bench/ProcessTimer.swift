@@ -1,5 +1,6 @@
-import ICEStatusTUI
 import Foundation
+import ICEStatusTUI
+import ProcessSpawning
 
 /// Times whole processes: spawn, run to exit, wall clock, output to a file or /dev/null.
 enum ProcessTimer {

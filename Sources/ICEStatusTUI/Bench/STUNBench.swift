@@ -1,7 +1,7 @@
-import ICEStatusTUI
 import ArgumentParser
 import Dispatch
 import ICEEngine
+import ICEStatusTUI
 
 /// ns per decode + FINGERPRINT check + MESSAGE-INTEGRITY check of the RFC 5769 §2.1 sample request.
 struct STUNBench: AsyncParsableCommand {

@@ -1,6 +1,6 @@
-import ICEStatusTUI
 import Foundation
 import ICEEngine
+import ICEStatusTUI
 import Logging
 import NIOCore
 import Synchronization

@@ -1,5 +1,5 @@
-import ICEStatusTUI
 import Foundation
+import ICEStatusTUI
 import NIOCore
 
 /// One arrangement of `icestat bench signal`: `icestat signal` nodes started, and agents spread over them

@@ -1,7 +1,7 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
 import ICEEngine
+import ICEStatusTUI
 import NIOPosix
 
 /// `icestat bench soak`: peers whose paths are cut and restored every few seconds, so that consent is lost,

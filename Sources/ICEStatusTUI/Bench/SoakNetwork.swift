@@ -1,5 +1,5 @@
-import ICEStatusTUI
 import ICEEngine
+import ICEStatusTUI
 import NIOCore
 import STUN
 import Synchronization

@@ -1,7 +1,8 @@
-import ICEStatusTUI
 import ArgumentParser
 import Foundation
+import ICEStatusTUI
 import NIOPosix
+import ProcessSpawning
 import StatusRecorder
 
 /// `icestat bench startup`: whole-process wall time of `icestat --help` and of `--detail` against an agent with

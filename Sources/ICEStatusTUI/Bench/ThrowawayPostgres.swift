@@ -1,5 +1,6 @@
-import ICEStatusTUI
 import Foundation
+import ICEStatusTUI
+import ProcessSpawning
 
 /// A PostgreSQL server of its own, for `icestat bench signal` and the signal-cluster tests: `initdb` in a fresh
 /// temporary directory, then `pg_ctl` on 127.0.0.1 and a free port, with trust authentication (loopback only)

@@ -1,6 +1,6 @@
-import ICEStatusTUI
 import Dispatch
 import ICEEngine
+import ICEStatusTUI
 import NIOCore
 import NIOPosix
 import Synchronization

@@ -1,6 +1,7 @@
-import ICEStatusTUI
 import Foundation
 import ICEEngine
+import ICEStatusTUI
+import ProcessSpawning
 
 /// iperf3 TCP through wireguard-go in two network namespaces joined by a veth, once with WireGuard's
 /// endpoints straight at each other and once with its endpoints at icestat's local ports (icestat carrying

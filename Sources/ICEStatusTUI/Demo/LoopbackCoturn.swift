@@ -1,5 +1,6 @@
 import Foundation
 import ICEEngine
+import ProcessSpawning
 
 /// A coturn (`turnserver`) on 127.0.0.1 for the demo and the benchmarks, serving UDP and TCP, and TLS with a
 /// certificate made with openssl when asked. Its files live in a private directory, removed on `stop`.

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A child process started with posix_spawn: coturn for the demo, agents for the benchmarks and the tests.
+/// A child process started with posix_spawn: coturn for the demo, agents for the benchmarks, and every
+/// process the tests start.
 package struct ChildProcess {
     package let pid: pid_t
     private var done = false
@@ -58,12 +59,4 @@ package struct ChildProcess {
         kill(pid, SIGTERM)
         _ = wait()
     }
-}
-
-/// posix_spawn failed: the program and its errno.
-package struct SpawnError: Error, CustomStringConvertible {
-    package let program: String
-    package let code: Int32
-
-    package var description: String { "cannot start \(program): \(String(cString: strerror(code)))" }
 }
