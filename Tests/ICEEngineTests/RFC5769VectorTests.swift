@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import Testing
 @testable import STUN
 @testable import ICE
@@ -18,19 +19,8 @@ struct RFC5769VectorTests {
         let url = try #require(Bundle.module.url(forResource: "rfc5769", withExtension: "json", subdirectory: "Resources"))
         let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         return (root["vectors"] as! [[String: Any]]).map {
-            Vector(name: $0["name"] as! String, bytes: hex($0["hex"] as! String), json: $0)
+            Vector(name: $0["name"] as! String, bytes: Hex.decode($0["hex"] as! String), json: $0)
         }
-    }
-
-    static func hex(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
     }
 
     static func attributeCodes(_ names: [String]) -> [UInt16] {
@@ -50,9 +40,9 @@ struct RFC5769VectorTests {
             #expect(message.raw.count == v.json["total_length_bytes"] as! Int, "\(v.name)")
             #expect(message.transactionID.description == v.expected["transaction_id"] as! String, "\(v.name)")
             #expect(message.attributes.map(\.type.rawValue) == Self.attributeCodes(v.expected["attributes_in_order"] as! [String]), "\(v.name)")
-            let key = Self.hex(v.json["hmac_key_hex"] as! String)
+            let key = Hex.decode(v.json["hmac_key_hex"] as! String)
             #expect(message.verifyMessageIntegrity(key: key), "\(v.name)")
-            #expect(Array(message.attribute(.messageIntegrity)!.value) == Self.hex(v.expected["message_integrity_hex"] as! String))
+            #expect(Array(message.attribute(.messageIntegrity)!.value) == Hex.decode(v.expected["message_integrity_hex"] as! String))
             if v.expected["fingerprint_hex"] is String {
                 #expect(message.hasValidFingerprint, "\(v.name)")
             } else {
@@ -90,13 +80,13 @@ struct RFC5769VectorTests {
         #expect(m.realm == "example.org")
         #expect(m.nonce == "f//499k954d6OL34oL9FSTvy64sA")
         let key = STUNCredentials.longTermKey(username: "マトリックス", realm: "example.org", password: "The\u{AD}M\u{AA}tr\u{2168}")
-        #expect(key == Self.hex("e8ca7ad59d5eb0518e312911d2dab2a9"))
+        #expect(key == Hex.decode("e8ca7ad59d5eb0518e312911d2dab2a9"))
         #expect(m.verifyMessageIntegrity(key: key))
     }
 
     @Test func anyFlippedByteFailsVerification() throws {
         let v = try Self.vectors()[0]
-        let key = Self.hex(v.json["hmac_key_hex"] as! String)
+        let key = Hex.decode(v.json["hmac_key_hex"] as! String)
         // Flip one byte in every position covered by MESSAGE-INTEGRITY (skip the length field: it no longer decodes).
         let miOffset = try STUNMessage(decoding: v.bytes).attribute(.messageIntegrity)!.offset
         for i in 0..<miOffset where i != 2 && i != 3 {
