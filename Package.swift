@@ -89,8 +89,10 @@ let package = Package(
             dependencies: ["STUN", "ICE", "Signal", "SignalCluster", "Mesh"],
             path: "Sources/ICEEngine/Engine"
         ),
+        // posix_spawn's closefrom action, which glibc declares only under _GNU_SOURCE.
+        .systemLibrary(name: "CSpawn"),
         // Starting child processes with default signal handling (coturn for the demo; benches; tests).
-        .target(name: "ProcessSpawning", path: "Sources/ICEStatusTUI/ProcessSpawning"),
+        .target(name: "ProcessSpawning", dependencies: ["CSpawn"], path: "Sources/ICEStatusTUI/ProcessSpawning"),
         // The front ends (dashboard, reports, agent, signal node, demo, tools) and their subcommands.
         .target(
             name: "ICEStatusTUI",

@@ -45,8 +45,10 @@ struct DataplaneBench: AsyncParsableCommand {
     /// One measured path: where the blaster sends, and the agents (none for the bare blast).
     private struct Path {
         let label: String
-        let entryPort: Int
+        let route: UDPBlaster.Route
         var agents: DataplaneAgents?
+        /// The path whose median this one is also compared with (the blast through coturn, for relayed paths).
+        var ceiling: Int?
         var rates: [Int] = []
         var median: Int { Int(ProcessTimer.median(rates.map(Double.init))) }
     }
@@ -62,35 +64,57 @@ struct DataplaneBench: AsyncParsableCommand {
             if verbose { print(String(format: "  trial %8d/s: sent %8d received %8d%@", t.rate, t.sent, t.received, t.clean ? "" : "  (loss or slow)")) }
         }
         print("data plane, \(size)-byte datagrams on loopback, \(seconds) s trials: highest rate with no loss, median of \(blastRounds) rounds")
-        var paths = [Path(label: "direct UDP blast (no icestat)", entryPort: blaster.receiverPort)]
+        var paths = [Path(label: "direct UDP blast (no icestat)", route: .port(blaster.receiverPort))]
         var coturn: LoopbackCoturn?
-        defer { coturn?.stop() }
+        var turnBlast: TURNClient?
+        defer {
+            _ = turnBlast?.close()
+            coturn?.stop()
+        }
         do {
             let direct = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: nil)
-            paths.append(Path(label: "through icestat, direct path", entryPort: direct.entryPort, agents: direct))
+            paths.append(Path(label: "through icestat, direct path", route: .port(direct.entryPort), agents: direct))
             if !noRelay {
                 let c = try LoopbackCoturn(tls: false)
                 coturn = c
-                let relayed = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: c.server(.udp))
-                paths.append(Path(label: "through icestat, relayed (TURN/UDP)", entryPort: relayed.entryPort, agents: relayed))
+                // The relayed paths' ceiling: the same blast through a channel of the same coturn, no agents.
+                let receiver = TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(blaster.receiverPort))
+                let client = TURNClient(server: c.server(.udp), eventLoop: blaster.senderLoop,
+                                        socketBufferBytes: UDPSocketTuning.defaultBufferBytes, onData: { _, _ in })
+                turnBlast = client
+                _ = try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
+                _ = try await client.bindChannel(peer: receiver).get()
+                paths.append(Path(label: "UDP blast through coturn (no icestat)", route: .turn(client, peer: receiver)))
+                // One TURN hop (only the sender relays, as when one side cannot be reached directly), and two
+                // (both relay: the datagrams also cross coturn's relay-to-relay sockets).
+                let oneHop = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: c.server(.udp), relayBoth: false)
+                paths.append(Path(label: "through icestat, relayed, one TURN hop", route: .port(oneHop.entryPort), agents: oneHop, ceiling: 2))
+                let twoHops = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: c.server(.udp), relayBoth: true)
+                paths.append(Path(label: "through icestat, relayed, two TURN hops", route: .port(twoHops.entryPort), agents: twoHops, ceiling: 2))
             }
             for round in 1...blastRounds {
                 for i in paths.indices {
-                    paths[i].rates.append(try await blaster.highestCleanRate(size: size, seconds: seconds, to: paths[i].entryPort, onTrial: report))
+                    paths[i].rates.append(try await blaster.highestCleanRate(size: size, seconds: seconds, via: paths[i].route, onTrial: report))
                     try paths[i].agents?.checkRunning()
                 }
                 if verbose { print("  round \(round): " + paths.map { "\($0.rates.last!)/s" }.joined(separator: ", ")) }
             }
             let baseline = paths[0].median
-            print(line(paths[0], nil))
-            for path in paths.dropFirst() {
-                try await measureCPU(path, blaster: blaster, baseline: baseline)
+            for path in paths {
+                let ceiling = path.ceiling.map { paths[$0].median }
+                guard path.agents != nil else {
+                    print(line(path, path.label == paths[0].label ? nil : baseline, ceiling: ceiling))
+                    continue
+                }
+                try await measureCPU(path, blaster: blaster, baseline: baseline, ceiling: ceiling)
             }
         } catch {
             for i in paths.indices { await paths[i].agents?.stop() }
             throw error
         }
         for i in paths.indices { await paths[i].agents?.stop() }
+        _ = try? await turnBlast?.close().get()
+        turnBlast = nil
         await blaster.close()
         try await group.shutdownGracefully()
         guard !noWireGuard else { return }
@@ -102,22 +126,23 @@ struct DataplaneBench: AsyncParsableCommand {
     }
 
     /// One more trial at the path's median rate, for the agents' CPU per gigabit and what they dropped.
-    private func measureCPU(_ path: Path, blaster: UDPBlaster, baseline: Int) async throws {
+    private func measureCPU(_ path: Path, blaster: UDPBlaster, baseline: Int, ceiling: Int?) async throws {
         guard let agents = path.agents else { return }
         let before = try agents.cpuSeconds()
-        let t = try await blaster.trial(rate: max(path.median, 1000), size: size, seconds: seconds, to: path.entryPort)
+        let t = try await blaster.trial(rate: max(path.median, 1000), size: size, seconds: seconds, via: path.route)
         let cpu = try agents.cpuSeconds() - before
         let gigabits = Double(t.received * size * 8) / 1e9
-        print(line(path, baseline) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
+        print(line(path, baseline, ceiling: ceiling) + String(format: "; both agents %.2f s CPU per Gbit", gigabits > 0 ? cpu / gigabits : 0))
         let drops = try await agents.dropSummary()
         if !drops.isEmpty { print("  drops counted by the agents: \(drops)") }
     }
 
-    private func line(_ path: Path, _ baseline: Int?) -> String {
+    private func line(_ path: Path, _ baseline: Int?, ceiling: Int? = nil) -> String {
         let rate = path.median
         let mbit = Double(rate * size * 8) / 1e6
         var s = String(format: "%-38@ %8d datagrams/s  %8.1f Mbit/s", path.label as NSString, rate, mbit)
         if let baseline, baseline > 0 { s += String(format: "  = %.2fx direct", Double(rate) / Double(baseline)) }
+        if let ceiling, ceiling > 0 { s += String(format: ", %.2fx through coturn", Double(rate) / Double(ceiling)) }
         return s + " (rounds: " + path.rates.map(String.init).joined(separator: ", ") + ")"
     }
 }
@@ -133,7 +158,8 @@ struct DataplaneAgents {
     private let annSocket: String
     private var keepLogs = false
 
-    static func start(group: EventLoopGroup, service: Int, relay: TURNServer?) async throws -> DataplaneAgents {
+    /// With `relay`, ann relays only through it; bob does too when `relayBoth`, else bob is reached on its host address.
+    static func start(group: EventLoopGroup, service: Int, relay: TURNServer?, relayBoth: Bool = false) async throws -> DataplaneAgents {
         let me = ProcessTimer.selfPath
         let dir = NSTemporaryDirectory() + "icestat-dataplane-\(getpid())-\(Int.random(in: 0..<1_000_000))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -142,28 +168,26 @@ struct DataplaneAgents {
         let annKey = try MeshBenchSupport.writeKey("\(dir)/ann.key")
         let bobKey = try MeshBenchSupport.writeKey("\(dir)/bob.key")
         let base = MeshBenchSupport.portBase(count: 2)
-        var ice = "ice: {addresses: [127.0.0.1]}"
-        var turn = ""
-        if let relay {
-            ice = "ice: {addresses: [127.0.0.1], relay_only: true}"
-            turn = "turn:\n  - {url: \"turn:\(relay.address)?transport=udp\", username: \(relay.username), password: \(relay.password)}\n"
+        let direct = "ice: {addresses: [127.0.0.1]}\n"
+        let relayed = relay.map {
+            "ice: {addresses: [127.0.0.1], relay_only: true}\n"
+                + "turn:\n  - {url: \"turn:\($0.address)?transport=udp\", username: \($0.username), password: \($0.password)}\n"
         }
-        func config(_ name: String, peer: String, key: String, port: Int, service: String) -> String {
+        func config(_ name: String, peer: String, key: String, port: Int, service: String, relays: Bool) -> String {
             """
             name: \(name)
             key_file: \(name).key
             signal: 127.0.0.1:\(signalPort)
             lazy: false
             status_socket: \(dir)/\(name).sock
-            \(ice)
-            \(turn)peers:
+            \(relays ? relayed ?? direct : direct)peers:
               - {name: \(peer), public_key: \(key), local_port: \(port)\(service)}
 
             """
         }
-        try config("ann", peer: "bob", key: bobKey.publicKeyBase64, port: base, service: "")
+        try config("ann", peer: "bob", key: bobKey.publicKeyBase64, port: base, service: "", relays: true)
             .write(toFile: "\(dir)/ann.yaml", atomically: true, encoding: .utf8)
-        try config("bob", peer: "ann", key: annKey.publicKeyBase64, port: base + 1, service: ", service: 127.0.0.1:\(service)")
+        try config("bob", peer: "ann", key: annKey.publicKeyBase64, port: base + 1, service: ", service: 127.0.0.1:\(service)", relays: relayBoth)
             .write(toFile: "\(dir)/bob.yaml", atomically: true, encoding: .utf8)
         let ann = try ChildProcess([me, "up", "--config", "\(dir)/ann.yaml"], stderr: "\(dir)/ann.log")
         let bob = try ChildProcess([me, "up", "--config", "\(dir)/bob.yaml"], stderr: "\(dir)/bob.log")

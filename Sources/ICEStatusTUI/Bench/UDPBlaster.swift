@@ -12,7 +12,16 @@ import Synchronization
 /// with a deeper one the bare path would absorb scheduling stalls that the agents' sockets cannot, and the
 /// ratio would measure buffer depth rather than the data path.
 final class UDPBlaster: Sendable {
+    /// Where the sender's datagrams go: to a UDP port, or through a TURN client's channel to a peer.
+    enum Route: Sendable {
+        case port(Int)
+        /// The client runs on ``senderLoop`` and has a channel bound to `peer`.
+        case turn(TURNClient, peer: TransportAddress)
+    }
+
     let receiverPort: Int
+    /// The sender's event loop; a TURN client that the blaster sends through must run on it.
+    var senderLoop: EventLoop { sender.eventLoop }
     private let sender: Channel
     private let receiver: Channel
     private let received = Atomic<Int>(0)
@@ -39,14 +48,20 @@ final class UDPBlaster: Sendable {
     /// for the last ones, and returns how many were sent and how many arrived; `clean` when all arrived and the
     /// sender kept the pace (a sender slowed by a full socket buffer is not at the rate asked).
     func trial(rate: Int, size: Int, seconds: Double, to port: Int, drain: Duration = .milliseconds(300)) async throws -> UDPBlastTrial {
-        let destination = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        try await trial(rate: rate, size: size, seconds: seconds, via: .port(port), drain: drain)
+    }
+
+    /// ``trial(rate:size:seconds:to:drain:)`` by any route.
+    func trial(rate: Int, size: Int, seconds: Double, via route: Route, drain: Duration = .milliseconds(300)) async throws -> UDPBlastTrial {
+        let destination: SocketAddress? = if case .port(let port) = route { try SocketAddress(ipAddress: "127.0.0.1", port: port) } else { nil }
         received.store(0, ordering: .relaxed)
         let loop = sender.eventLoop
         let sender = self.sender
         let (sent, took) = try await loop.submit { () -> EventLoopFuture<(Int, Double)> in
-            var payload = sender.allocator.buffer(capacity: size)
-            payload.writeRepeatingByte(0x5A, count: size)
-            let envelope = AddressedEnvelope(remoteAddress: destination, data: payload)
+            var filled = sender.allocator.buffer(capacity: size)
+            filled.writeRepeatingByte(0x5A, count: size)
+            let payload = filled
+            let envelope = destination.map { AddressedEnvelope(remoteAddress: $0, data: payload) }
             let total = Int(Double(rate) * seconds)
             let start = DispatchTime.now().uptimeNanoseconds
             let state = UDPBlastState()
@@ -55,12 +70,18 @@ final class UDPBlaster: Sendable {
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let due = min(total, Int(elapsed * Double(rate)))
                 // The socket's buffer is full: wait rather than queue without bound (those sends come later).
-                while state.sent < due, sender.isWritable {
-                    for _ in 0..<min(64, due - state.sent) {
-                        sender.write(envelope, promise: nil)
-                        state.sent += 1
+                switch route {
+                case .port:
+                    while state.sent < due, sender.isWritable, let envelope {
+                        for _ in 0..<min(64, due - state.sent) {
+                            sender.write(envelope, promise: nil)
+                            state.sent += 1
+                        }
+                        sender.flush()
                     }
-                    sender.flush()
+                case .turn(let client, let peer):
+                    // The client batches a loop round's datagrams into one flush; a full queue refuses more.
+                    while state.sent < due, client.sendOnLoop(payload, to: peer) { state.sent += 1 }
                 }
                 if state.sent >= total || elapsed > seconds * 3 {
                     task.cancel()
@@ -78,18 +99,24 @@ final class UDPBlaster: Sendable {
     /// halving the gap between the last clean rate and the first lossy one.
     func highestCleanRate(size: Int, seconds: Double, to port: Int, start: Int = 20_000, ceiling: Int = 2_000_000,
                           onTrial: (UDPBlastTrial) -> Void = { _ in }) async throws -> Int {
+        try await highestCleanRate(size: size, seconds: seconds, via: .port(port), start: start, ceiling: ceiling, onTrial: onTrial)
+    }
+
+    /// ``highestCleanRate(size:seconds:to:start:ceiling:onTrial:)`` by any route.
+    func highestCleanRate(size: Int, seconds: Double, via route: Route, start: Int = 20_000, ceiling: Int = 2_000_000,
+                          onTrial: (UDPBlastTrial) -> Void = { _ in }) async throws -> Int {
         var good = 0
         var bad = ceiling
         var rate = start
         while rate < bad {
-            let r = try await trial(rate: rate, size: size, seconds: seconds, to: port)
+            let r = try await trial(rate: rate, size: size, seconds: seconds, via: route)
             onTrial(r)
             if r.clean { good = rate } else { bad = rate; break }
             rate *= 2
         }
         for _ in 0..<4 where bad - good > max(good / 16, 1000) {
             let mid = (good + bad) / 2
-            let r = try await trial(rate: mid, size: size, seconds: seconds, to: port)
+            let r = try await trial(rate: mid, size: size, seconds: seconds, via: route)
             onTrial(r)
             if r.clean { good = mid } else { bad = mid }
         }

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// A child process started with posix_spawn: coturn for the demo, agents for the benchmarks, and every
@@ -16,6 +17,9 @@ package struct ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else of this process's: its sockets are not all close-on-exec (a coturn child held the
+        // bench's blaster sockets, and the demo's status socket, until this).
+        icestat_spawn_close_from(&actions, 3)
         // The child starts with no blocked signals and default handlers, whatever thread spawns it
         // (dispatch worker threads block most signals, and a tmux server that inherits that mask cannot be stopped).
         var attributes = posix_spawnattr_t()
