@@ -130,10 +130,12 @@ let package = Package(
             path: "Sources/ICEStatusTUI/Main"
         ),
         // libFuzzer targets (scripts/fuzz.sh) on the shared driver; an ordinary build replays files. Each needs
-        // only its decoder: the STUN one compiles swift-crypto and STUN, the signal one NIOCore and SignalWire.
+        // only its decoder: the STUN one compiles swift-crypto and STUN, the signal one NIOCore and SignalWire,
+        // the status one StatusRecorder.
         .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
         .executableTarget(name: "STUNFuzzer", dependencies: ["STUN", "FuzzDriver"], path: "Sources/Fuzz/STUNFuzzer"),
         .executableTarget(name: "SignalFuzzer", dependencies: ["SignalWire", "FuzzDriver"], path: "Sources/Fuzz/SignalFuzzer"),
+        .executableTarget(name: "StatusFuzzer", dependencies: ["StatusRecorder", "FuzzDriver"], path: "Sources/Fuzz/StatusFuzzer"),
         // What the test targets share: one polling helper, one UDP test socket, one way to run processes,
         // certificates made with openssl for the TLS servers they start, and an in-memory network that runs
         // ICE agents in virtual time.

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Fuzzes the STUN and ChannelData decoders, and the signal frame decoder.
+# Fuzzes the STUN and ChannelData decoders, the signal frame decoder and the status stream decoder.
 #
 #   scripts/fuzz.sh [RUNS] [libFuzzer flags...]   libFuzzer, coverage-guided, under AddressSanitizer
 #                                                 (default 1,000,000 runs)
 #   scripts/fuzz.sh --generated [INPUTS] [SEED]   seeded mutations without a sanitizer (icestat bench fuzz)
 #
-# The libFuzzer targets (Sources/Fuzz: STUNFuzzer, SignalFuzzer) are built in .build-fuzz with
+# The libFuzzer targets (Sources/Fuzz: STUNFuzzer, SignalFuzzer, StatusFuzzer) are built in .build-fuzz with
 # -sanitize=fuzzer,address, and each runs RUNS inputs. The STUN corpus starts from the RFC 5769 vectors, the
-# signal one from a frame of each kind; both grow in .build-fuzz/corpus-*. A crash leaves crash-* in the current
-# directory; `swift run STUNFuzzer crash-*` (or SignalFuzzer) replays it without libFuzzer.
+# signal one from a frame of each kind, the status one from a stream with a line of each kind; all grow in
+# .build-fuzz/corpus-*. A crash leaves crash-* in the current directory; `swift run STUNFuzzer crash-*` (or
+# SignalFuzzer, StatusFuzzer) replays it without libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +21,10 @@ fi
 runs="${1:-1000000}"
 shift || true
 flags=(-c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)
-for target in STUNFuzzer SignalFuzzer; do swift build "${flags[@]}" --product "$target" >/dev/null; done
+for target in STUNFuzzer SignalFuzzer StatusFuzzer; do swift build "${flags[@]}" --product "$target" >/dev/null; done
 bin="$(swift build "${flags[@]}" --show-bin-path)"
-mkdir -p .build-fuzz/corpus-stun .build-fuzz/corpus-signal
-python3 - .build-fuzz/corpus-stun .build-fuzz/corpus-signal <<'PY'
+mkdir -p .build-fuzz/corpus-stun .build-fuzz/corpus-signal .build-fuzz/corpus-status
+python3 - .build-fuzz/corpus-stun .build-fuzz/corpus-signal .build-fuzz/corpus-status <<'PY'
 import json, sys, os
 vectors = json.load(open("Tests/ICEEngineTests/Resources/rfc5769.json"))
 for i, v in enumerate(vectors["vectors"] + vectors.get("bonus_vectors", [])):
@@ -38,10 +39,25 @@ frames = [b"\x01" + key, b"\x02" + key + key, b"\x03" + key, b"\x04", b"\x05" + 
 for i, frame in enumerate(frames):
     with open(os.path.join(sys.argv[2], "frame-%d" % (i + 1)), "wb") as f:
         f.write(len(frame).to_bytes(4, "big") + frame)
+# A status stream with a line of each kind (see StatusWireFormat), in two batches.
+lines = ["V\ticestat-status\t1",
+         "L\tkeyA=\tann\t1700000000000\t1\t",
+         "S\tstun\tstun:127.0.0.1:3478\t1\t",
+         "N\tendpoint-independent\tendpoint-independent\taddress-dependent\t192.0.2.1\t\t1700000000000",
+         "P\tkeyB=\tbob\tConnected\t1700000000000\tP2P\thost\t127.0.0.1:1000\thost\t127.0.0.1:2000\t\t420000\t10\t20\t1700000000000\t\t\t410000\t0\t\t",
+         "R\tdirect-timed-out\t\t0",
+         "D\tno-path\t3",
+         "H\t400000,420000",
+         "C\thost\t127.0.0.1:1000\thost\t127.0.0.1:2000\tsucceeded\t1\t420000\t5\t5",
+         "G\t1\t1700000000000\tkeyB=\tbob\tstate\tIdle\tConnecting",
+         ".",
+         "X\tkeyB=", "."]
+with open(os.path.join(sys.argv[3], "stream-1"), "wb") as f:
+    f.write(("\n".join(lines) + "\n").encode())
 PY
 status=0
-for target in STUNFuzzer SignalFuzzer; do
-  corpus=.build-fuzz/corpus-$( [ "$target" = STUNFuzzer ] && echo stun || echo signal )
+for target in STUNFuzzer SignalFuzzer StatusFuzzer; do
+  case "$target" in STUNFuzzer) corpus=.build-fuzz/corpus-stun ;; SignalFuzzer) corpus=.build-fuzz/corpus-signal ;; *) corpus=.build-fuzz/corpus-status ;; esac
   log=.build-fuzz/$target.log
   echo "$target:"
   rc=0

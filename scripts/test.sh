@@ -38,5 +38,5 @@ export ICESTAT_BIN
 # One test at a time: the NAT lab, coturn and the timing-sensitive ICE tests get the machine to themselves.
 swift test --no-parallel "$@"
 
-# A short libFuzzer run of the STUN, ChannelData and signal frame decoders under AddressSanitizer (scripts/fuzz.sh).
+# A short libFuzzer run of the STUN, ChannelData, signal frame and status stream decoders under AddressSanitizer (scripts/fuzz.sh).
 ./scripts/fuzz.sh 300000

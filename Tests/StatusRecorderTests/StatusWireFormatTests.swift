@@ -73,6 +73,20 @@ struct StatusWireFormatTests {
         #expect(batches[0].peers.first?.ignoredCandidateCount == 0 && batches[0].peers.first?.ignoredCandidates == [])
     }
 
+    /// Found by StatusFuzzer: an older agent's words that happen to be a code this build knows ("direct-timed-out",
+    /// without its facts) were written back as an `R` line, which did not read again. Words stay words.
+    @Test func reasonsKeptAsWordsSurviveTheirOwnEncoding() throws {
+        var peer = PeerStatus(id: "k", name: "bob", stateChangedAtMillis: 1)
+        for words in ["direct-timed-out", "remote offline", "from-the-future"] {
+            peer.reason = .unrecognized(code: words)
+            var bytes: [UInt8] = []
+            StatusWireFormat.appendChange(StatusChange(peers: [peer]), to: &bytes)
+            var decoder = StatusWireDecoder()
+            let batches = try decoder.feed(bytes)
+            #expect(batches.map { $0.peers.map(\.reason) } == [[.unrecognized(code: words)]])
+        }
+    }
+
     @Test func badStreamsAreErrors() {
         var decoder = StatusWireDecoder()
         #expect(throws: StatusWireError.unsupportedVersion("9")) { try decoder.feed(Array("V\ticestat-status\t9\n".utf8)) }

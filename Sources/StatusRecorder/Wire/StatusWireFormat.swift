@@ -9,7 +9,8 @@
 /// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
 ///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
 ///    ignoredCandidateCount  ignoredCandidates(comma-separated)  relayTransport`: one peer. Its reason field is
-///    left empty: the reason follows as an `R` line.
+///    left empty (the reason follows as an `R` line) but for a reason kept as words (an older agent's, or a
+///    newer code this build does not know).
 /// - `R  code  facts…`: the reason of the peer before it (``PeerReason``'s code and facts; only when it has one).
 /// - `D  reason  count  reason  count …`: the datagrams of the peer before it that were dropped, by reason
 ///    (``DatagramDropReason`` raw values; only when there are any).
@@ -81,11 +82,11 @@ public enum StatusWireFormat {
             p.localCandidate?.type ?? "", p.localCandidate?.address ?? "",
             p.remoteCandidate?.type ?? "", p.remoteCandidate?.address ?? "",
             p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
-            String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", "",
+            String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", unrecognizedWords(p.reason),
             p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
             String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","), p.relayTransport ?? "",
         ], to: &out)
-        if let reason = p.reason {
+        if let reason = p.reason, unrecognizedWords(reason).isEmpty {
             out.append(UInt8(ascii: "R"))
             appendFields(reason.wireFields, to: &out)
         }
@@ -103,6 +104,14 @@ public enum StatusWireFormat {
             appendFields([c.local.type, c.local.address, c.remote.type, c.remote.address, c.state, c.nominated ? "1" : "0",
                           c.roundTripNanos.map { String($0) } ?? "", String(c.requestsSent), String(c.responsesReceived)], to: &out)
         }
+    }
+
+    /// A reason this build does not know goes back where a reader keeps such words: in the `P` line's reason
+    /// field, which reads as ``PeerReason/unrecognized(code:)`` again, rather than as an `R` line whose code may
+    /// be a known one without its facts.
+    private static func unrecognizedWords(_ reason: PeerReason?) -> String {
+        if case .unrecognized(let code) = reason { return code }
+        return ""
     }
 
     private static func appendFields(_ fields: [String], to out: inout [UInt8]) {
