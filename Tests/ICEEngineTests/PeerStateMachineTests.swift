@@ -172,7 +172,7 @@ import StatusRecorder
     /// Random events, thousands of them: whatever their order, the timers armed and the sessions held match
     /// the state after every event.
     @Test func timersAndSessionsAlwaysMatchTheState() {
-        var rng = SplitMix(seed: 0x1ce5)
+        var rng = SeededSequence(seed: 0x1ce5)
         let events: [Machine.Event] = [
             .open, .close(reason: nil), .restart, .networkChanged, .resetDirectBackoff(timedOut: Self.timedOut, impossible: nil),
             .directAttemptAsked, .remoteOffer(remoteKnown: false), .remoteOffer(remoteKnown: true), .sessionChecking,
@@ -216,15 +216,12 @@ import StatusRecorder
     }
 }
 
-/// A small seeded generator, so a failing sequence can be replayed.
-struct SplitMix: RandomNumberGenerator {
+/// A seeded linear congruential generator (Knuth's MMIX constants), so a failing sequence can be replayed.
+struct SeededSequence: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 17 ^ state << 47
     }
 }

@@ -36,21 +36,13 @@ extension PeerConnection {
             remoteSession = nil
         case .armRetry(let delay):
             retryTimer?.cancel()
-            retryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
-                guard let self else { return }
-                self.retryTimer = nil
-                self.apply(.retryTimerFired)
-            }
+            retryTimer = timer(in: delay, firing: .retryTimerFired, handle: \.retryTimer)
         case .cancelRetry:
             retryTimer?.cancel()
             retryTimer = nil
         case .armDirectRetry(let delay):
             directRetryTimer?.cancel()
-            directRetryTimer = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
-                guard let self else { return }
-                self.directRetryTimer = nil
-                self.apply(.directRetryTimerFired)
-            }
+            directRetryTimer = timer(in: delay, firing: .directRetryTimerFired, handle: \.directRetryTimer)
         case .cancelDirectRetry:
             directRetryTimer?.cancel()
             directRetryTimer = nil
@@ -64,6 +56,16 @@ extension PeerConnection {
             recorder?.recordEvent(peerID: remoteKey, kind)
         case .lifecycle(let change):
             onLifecycle(change)
+        }
+    }
+
+    /// A timer that clears its handle, then feeds `event` to the state machine.
+    private func timer(in nanoseconds: Int64, firing event: PeerStateMachine.Event,
+                       handle: any ReferenceWritableKeyPath<PeerConnection, Scheduled<Void>?> & Sendable) -> Scheduled<Void> {
+        eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
+            guard let self else { return }
+            self[keyPath: handle] = nil
+            self.apply(event)
         }
     }
 
