@@ -101,6 +101,29 @@ struct StatusRecorderTests {
         #expect(third?.peers.isEmpty == true)
     }
 
+    /// Two subscribers, one collecting and one only woken: each update reaches both, and the collecting one's
+    /// change still holds exactly what changed (the marks are kept per subscriber, in place).
+    @Test func changeSignalsWakeWithoutCollectingAndLeaveOthersWhole() async {
+        let r = StatusRecorder()
+        r.addPeer(id: "a", name: "alpha")
+        r.addPeer(id: "b", name: "bravo")
+        var signals = r.changeSignals().makeAsyncIterator()
+        var changes = r.subscribe().makeAsyncIterator()
+        #expect(r.subscriberCount == 2)
+        #expect(await signals.next() != nil)
+        #expect(await changes.next()?.peers.map(\.id) == ["a", "b"])
+        for n in 1...1_000 { r.updateLatency(id: "a", nanoseconds: Int64(n)) }
+        r.recordEvent(peerID: "a", .lazyWake)
+        #expect(await signals.next() != nil)
+        let change = await changes.next()
+        #expect(change?.peers.map(\.id) == ["a"])
+        #expect(change?.peers.first?.latencyNanos == 1_000)
+        #expect(change?.events.map(\.kind) == [.lazyWake])
+        r.removePeer(id: "b")
+        #expect(await signals.next() != nil)
+        #expect(await changes.next()?.removedPeerIDs == ["b"])
+    }
+
     @Test func subscriptionEndsWhenDropped() async {
         let r = StatusRecorder()
         do {

@@ -33,7 +33,8 @@ final class Dashboard {
         let recorder = self.recorder
         let refresh = self.refresh
         let watcher = Task.detached {
-            for await _ in recorder.subscribe() {
+            // Only woken: each frame reads its own snapshot, so the changes are not collected for it.
+            for await _ in recorder.changeSignals() {
                 wake.wake()
                 try? await Task.sleep(for: .milliseconds(refresh.value.withLock { $0 }))
             }

@@ -77,12 +77,14 @@ extension StatusRecorder.State {
         } else {
             agentEvents.append(event)
         }
-        for key in subscribers.keys {
-            subscribers[key]!.events.append(event)
-            if subscribers[key]!.events.count > StatusRecorder.pendingEventLimit {
-                subscribers[key]!.events.removeFirst(StatusRecorder.pendingEventLimit / 4)
+        forEachSubscriber { sub in
+            if sub.collects {
+                sub.events.append(event)
+                if sub.events.count > StatusRecorder.pendingEventLimit {
+                    sub.events.removeFirst(StatusRecorder.pendingEventLimit / 4)
+                }
             }
-            subscribers[key]!.wake.yield()
+            sub.wake.yield()
         }
     }
 

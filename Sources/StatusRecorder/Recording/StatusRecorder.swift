@@ -14,6 +14,15 @@ public final class StatusRecorder: Sendable {
         /// Events recorded since the last drain (the oldest dropped past ``StatusRecorder/pendingEventLimit``).
         var events: [StatusEvent] = []
         let wake: AsyncStream<Void>.Continuation
+        /// False for a subscriber that is only woken (``StatusRecorder/changeSignals()``): nothing is collected.
+        var collects = true
+
+        mutating func clearMarks() {
+            events.removeAll()
+            dirtyPeers.removeAll(keepingCapacity: true)
+            removedPeers.removeAll()
+            localDirty = false
+        }
     }
 
     struct State {
@@ -26,6 +35,17 @@ public final class StatusRecorder: Sendable {
         var nextEventSequence: UInt64 = 1
         let peerEventLimit: Int
         let derivesEvents: Bool
+
+        /// Runs `body` on every subscriber in place. Looping over `subscribers.keys` while writing through
+        /// `subscribers[key]` would keep the dictionary's storage referenced, so every write copied it and then
+        /// the subscriber's whole set of dirty ids: with 10,000 peers, each update cost a 10,000-element copy.
+        mutating func forEachSubscriber(_ body: (inout Subscriber) -> Void) {
+            var i = subscribers.values.startIndex
+            while i != subscribers.values.endIndex {
+                body(&subscribers.values[i])
+                subscribers.values.formIndex(after: &i)
+            }
+        }
     }
 
     let state: Mutex<State>
@@ -61,10 +81,12 @@ public final class StatusRecorder: Sendable {
             guard s.peers[id] != nil else { return }
             s.peers[id] = nil
             s.peerEvents[id] = nil
-            for key in s.subscribers.keys {
-                s.subscribers[key]!.dirtyPeers.remove(id)
-                s.subscribers[key]!.removedPeers.insert(id)
-                s.subscribers[key]!.wake.yield()
+            s.forEachSubscriber { sub in
+                if sub.collects {
+                    sub.dirtyPeers.remove(id)
+                    sub.removedPeers.insert(id)
+                }
+                sub.wake.yield()
             }
         }
     }
@@ -185,9 +207,9 @@ public final class StatusRecorder: Sendable {
                 let now = clock()
                 for kind in Self.localEvents(before: before, after: s.local) { s.record(kind, peerID: nil, peerName: nil, at: now) }
             }
-            for key in s.subscribers.keys {
-                s.subscribers[key]!.localDirty = true
-                s.subscribers[key]!.wake.yield()
+            s.forEachSubscriber { sub in
+                sub.localDirty = sub.collects
+                sub.wake.yield()
             }
         }
     }
@@ -207,10 +229,12 @@ public final class StatusRecorder: Sendable {
             if let kind = body(&peer), let p = peer, s.derivesEvents { s.record(kind, peerID: id, peerName: p.name, at: clock()) }
             guard peer != before else { return }
             s.peers[id] = peer
-            for key in s.subscribers.keys {
-                s.subscribers[key]!.dirtyPeers.insert(id)
-                s.subscribers[key]!.removedPeers.remove(id)
-                s.subscribers[key]!.wake.yield()
+            s.forEachSubscriber { sub in
+                if sub.collects {
+                    sub.dirtyPeers.insert(id)
+                    sub.removedPeers.remove(id)
+                }
+                sub.wake.yield()
             }
         }
     }
@@ -253,18 +277,37 @@ public final class StatusRecorder: Sendable {
         return StatusSubscription(recorder: self, subscriberID: id, wake: stream)
     }
 
+    /// Yields (one pending at most) whenever anything changes, without collecting what changed: for a reader
+    /// that takes its own ``snapshot()``, as the dashboard does each frame. Building a ``StatusChange`` for it
+    /// would copy and sort every changed peer only to be thrown away. Ends when the iterating task is cancelled.
+    public func changeSignals() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { s in
+            let id = s.nextSubscriberID
+            s.nextSubscriberID += 1
+            var subscriber = Subscriber(wake: continuation)
+            subscriber.collects = false
+            s.subscribers[id] = subscriber
+            return id
+        }
+        continuation.yield()
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
     /// Takes what changed for one subscriber and clears its dirty marks.
     func drain(subscriberID: Int) -> StatusChange? {
         state.withLock { s in
-            guard var sub = s.subscribers[subscriberID] else { return nil }
-            let peers = sub.dirtyPeers.compactMap { s.peers[$0] }.sorted(by: Self.displayOrder)
-            let change = StatusChange(peers: peers, removedPeerIDs: Array(sub.removedPeers).sorted(),
-                                      local: sub.localDirty ? s.local : nil, events: sub.events)
-            sub.events.removeAll()
-            sub.dirtyPeers.removeAll(keepingCapacity: true)
-            sub.removedPeers.removeAll()
-            sub.localDirty = false
-            s.subscribers[subscriberID] = sub
+            guard s.subscribers[subscriberID] != nil else { return nil }
+            // Read through a copy that ends here, so the marks are then cleared in place, not copied first.
+            let change = { (sub: Subscriber) in
+                StatusChange(peers: sub.dirtyPeers.compactMap { s.peers[$0] }.sorted(by: Self.displayOrder),
+                             removedPeerIDs: Array(sub.removedPeers).sorted(), local: sub.localDirty ? s.local : nil,
+                             events: sub.events)
+            }(s.subscribers[subscriberID]!)
+            s.subscribers[subscriberID]!.clearMarks()
             return change
         }
     }
