@@ -47,7 +47,8 @@ struct DataplaneBench: AsyncParsableCommand {
         let label: String
         let route: UDPBlaster.Route
         var agents: DataplaneAgents?
-        /// The path whose median this one is also compared with (the blast through coturn, for relayed paths).
+        /// The index of the path whose median this one is also compared with (the blast through coturn, for
+        /// relayed paths).
         var ceiling: Int?
         var rates: [Int] = []
         var median: Int { Int(ProcessTimer.median(rates.map(Double.init))) }
@@ -82,15 +83,16 @@ struct DataplaneBench: AsyncParsableCommand {
                 let client = TURNClient(server: c.server(.udp), eventLoop: blaster.senderLoop,
                                         socketBufferBytes: UDPSocketTuning.defaultBufferBytes, onData: { _, _ in })
                 turnBlast = client
+                let ceilingIndex = paths.count
                 _ = try await client.allocate(localAddress: IPAddress("127.0.0.1")!).get()
                 _ = try await client.bindChannel(peer: receiver).get()
                 paths.append(Path(label: "UDP blast through coturn (no icestat)", route: .turn(client, peer: receiver)))
                 // One TURN hop (only the sender relays, as when one side cannot be reached directly), and two
                 // (both relay: the datagrams also cross coturn's relay-to-relay sockets).
                 let oneHop = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: c.server(.udp), relayBoth: false)
-                paths.append(Path(label: "through icestat, relayed, one TURN hop", route: .port(oneHop.entryPort), agents: oneHop, ceiling: 2))
+                paths.append(Path(label: "through icestat, relayed, one TURN hop", route: .port(oneHop.entryPort), agents: oneHop, ceiling: ceilingIndex))
                 let twoHops = try await DataplaneAgents.start(group: group, service: blaster.receiverPort, relay: c.server(.udp), relayBoth: true)
-                paths.append(Path(label: "through icestat, relayed, two TURN hops", route: .port(twoHops.entryPort), agents: twoHops, ceiling: 2))
+                paths.append(Path(label: "through icestat, relayed, two TURN hops", route: .port(twoHops.entryPort), agents: twoHops, ceiling: ceilingIndex))
             }
             for round in 1...blastRounds {
                 for i in paths.indices {
@@ -100,10 +102,10 @@ struct DataplaneBench: AsyncParsableCommand {
                 if verbose { print("  round \(round): " + paths.map { "\($0.rates.last!)/s" }.joined(separator: ", ")) }
             }
             let baseline = paths[0].median
-            for path in paths {
+            for (i, path) in paths.enumerated() {
                 let ceiling = path.ceiling.map { paths[$0].median }
                 guard path.agents != nil else {
-                    print(line(path, path.label == paths[0].label ? nil : baseline, ceiling: ceiling))
+                    print(line(path, i == 0 ? nil : baseline, ceiling: ceiling))
                     continue
                 }
                 try await measureCPU(path, blaster: blaster, baseline: baseline, ceiling: ceiling)

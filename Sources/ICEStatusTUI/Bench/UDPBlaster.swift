@@ -44,14 +44,9 @@ final class UDPBlaster: Sendable {
 
     fileprivate func count(_ n: Int) { received.add(n, ordering: .relaxed) }
 
-    /// Sends `rate` datagrams of `size` bytes per second to 127.0.0.1:`port` for `seconds`, waits `drain`
-    /// for the last ones, and returns how many were sent and how many arrived; `clean` when all arrived and the
-    /// sender kept the pace (a sender slowed by a full socket buffer is not at the rate asked).
-    func trial(rate: Int, size: Int, seconds: Double, to port: Int, drain: Duration = .milliseconds(300)) async throws -> UDPBlastTrial {
-        try await trial(rate: rate, size: size, seconds: seconds, via: .port(port), drain: drain)
-    }
-
-    /// ``trial(rate:size:seconds:to:drain:)`` by any route.
+    /// Sends `rate` datagrams of `size` bytes per second by `route` for `seconds`, waits `drain` for the last
+    /// ones, and returns how many were sent and how many arrived; `clean` when all arrived and the sender kept
+    /// the pace (a sender slowed by a full socket buffer is not at the rate asked).
     func trial(rate: Int, size: Int, seconds: Double, via route: Route, drain: Duration = .milliseconds(300)) async throws -> UDPBlastTrial {
         let destination: SocketAddress? = if case .port(let port) = route { try SocketAddress(ipAddress: "127.0.0.1", port: port) } else { nil }
         received.store(0, ordering: .relaxed)
@@ -97,12 +92,6 @@ final class UDPBlaster: Sendable {
 
     /// The highest rate (datagrams per second) at which a trial loses nothing: doubling from `start`, then
     /// halving the gap between the last clean rate and the first lossy one.
-    func highestCleanRate(size: Int, seconds: Double, to port: Int, start: Int = 20_000, ceiling: Int = 2_000_000,
-                          onTrial: (UDPBlastTrial) -> Void = { _ in }) async throws -> Int {
-        try await highestCleanRate(size: size, seconds: seconds, via: .port(port), start: start, ceiling: ceiling, onTrial: onTrial)
-    }
-
-    /// ``highestCleanRate(size:seconds:to:start:ceiling:onTrial:)`` by any route.
     func highestCleanRate(size: Int, seconds: Double, via route: Route, start: Int = 20_000, ceiling: Int = 2_000_000,
                           onTrial: (UDPBlastTrial) -> Void = { _ in }) async throws -> Int {
         var good = 0

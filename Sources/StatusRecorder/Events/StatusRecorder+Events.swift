@@ -77,15 +77,7 @@ extension StatusRecorder.State {
         } else {
             agentEvents.append(event)
         }
-        forEachSubscriber { sub in
-            if sub.collects {
-                sub.events.append(event)
-                if sub.events.count > StatusRecorder.pendingEventLimit {
-                    sub.events.removeFirst(StatusRecorder.pendingEventLimit / 4)
-                }
-            }
-            sub.wake.yield()
-        }
+        forEachSubscriber { $0.recorded(event) }
     }
 
     func mergedEvents(limit: Int, peerID: String?) -> [StatusEvent] {

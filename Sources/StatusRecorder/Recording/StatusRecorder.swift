@@ -17,11 +17,44 @@ public final class StatusRecorder: Sendable {
         /// False for a subscriber that is only woken (``StatusRecorder/changeSignals()``): nothing is collected.
         var collects = true
 
-        mutating func clearMarks() {
+        mutating func peerChanged(_ id: String) {
+            if collects {
+                dirtyPeers.insert(id)
+                removedPeers.remove(id)
+            }
+            wake.yield()
+        }
+
+        mutating func peerRemoved(_ id: String) {
+            if collects {
+                dirtyPeers.remove(id)
+                removedPeers.insert(id)
+            }
+            wake.yield()
+        }
+
+        mutating func localChanged() {
+            if collects { localDirty = true }
+            wake.yield()
+        }
+
+        mutating func recorded(_ event: StatusEvent) {
+            if collects {
+                events.append(event)
+                if events.count > StatusRecorder.pendingEventLimit { events.removeFirst(StatusRecorder.pendingEventLimit / 4) }
+            }
+            wake.yield()
+        }
+
+        /// What changed since the last call, read from `peers`; the marks are cleared.
+        mutating func takeChange(peers: PeerTable, local: LocalAgentStatus) -> StatusChange {
+            let change = StatusChange(peers: dirtyPeers.compactMap { peers[$0] }.sorted(by: StatusRecorder.displayOrder),
+                                      removedPeerIDs: removedPeers.sorted(), local: localDirty ? local : nil, events: events)
             events.removeAll()
             dirtyPeers.removeAll(keepingCapacity: true)
             removedPeers.removeAll()
             localDirty = false
+            return change
         }
     }
 
@@ -81,13 +114,7 @@ public final class StatusRecorder: Sendable {
             guard s.peers[id] != nil else { return }
             s.peers[id] = nil
             s.peerEvents[id] = nil
-            s.forEachSubscriber { sub in
-                if sub.collects {
-                    sub.dirtyPeers.remove(id)
-                    sub.removedPeers.insert(id)
-                }
-                sub.wake.yield()
-            }
+            s.forEachSubscriber { $0.peerRemoved(id) }
         }
     }
 
@@ -207,10 +234,7 @@ public final class StatusRecorder: Sendable {
                 let now = clock()
                 for kind in Self.localEvents(before: before, after: s.local) { s.record(kind, peerID: nil, peerName: nil, at: now) }
             }
-            s.forEachSubscriber { sub in
-                sub.localDirty = sub.collects
-                sub.wake.yield()
-            }
+            s.forEachSubscriber { $0.localChanged() }
         }
     }
 
@@ -229,13 +253,7 @@ public final class StatusRecorder: Sendable {
             if let kind = body(&peer), let p = peer, s.derivesEvents { s.record(kind, peerID: id, peerName: p.name, at: clock()) }
             guard peer != before else { return }
             s.peers[id] = peer
-            s.forEachSubscriber { sub in
-                if sub.collects {
-                    sub.dirtyPeers.insert(id)
-                    sub.removedPeers.remove(id)
-                }
-                sub.wake.yield()
-            }
+            s.forEachSubscriber { $0.peerChanged(id) }
         }
     }
 
@@ -259,20 +277,10 @@ public final class StatusRecorder: Sendable {
     /// Starts a subscription. Its first element is the current state of every peer and the latest events (at
     /// most ``initialEventLimit``); later elements carry only what changed, and every event, since the previous one. The subscription ends when its iterating task is cancelled.
     public func subscribe() -> StatusSubscription {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { s in
-            let id = s.nextSubscriberID
-            s.nextSubscriberID += 1
-            var subscriber = Subscriber(wake: continuation)
+        let (id, stream) = addSubscriber { s, subscriber in
             subscriber.dirtyPeers = Set(s.peers.ids)
             subscriber.localDirty = true
             subscriber.events = s.mergedEvents(limit: Self.initialEventLimit, peerID: nil)
-            s.subscribers[id] = subscriber
-            return id
-        }
-        continuation.yield()
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
         }
         return StatusSubscription(recorder: self, subscriberID: id, wake: stream)
     }
@@ -281,12 +289,17 @@ public final class StatusRecorder: Sendable {
     /// that takes its own ``snapshot()``, as the dashboard does each frame. Building a ``StatusChange`` for it
     /// would copy and sort every changed peer only to be thrown away. Ends when the iterating task is cancelled.
     public func changeSignals() -> AsyncStream<Void> {
+        addSubscriber { _, subscriber in subscriber.collects = false }.stream
+    }
+
+    /// Registers a subscriber set up by `configure`, woken once at once and removed when its stream ends.
+    private func addSubscriber(_ configure: (State, inout Subscriber) -> Void) -> (id: Int, stream: AsyncStream<Void>) {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { s in
             let id = s.nextSubscriberID
             s.nextSubscriberID += 1
             var subscriber = Subscriber(wake: continuation)
-            subscriber.collects = false
+            configure(s, &subscriber)
             s.subscribers[id] = subscriber
             return id
         }
@@ -294,21 +307,15 @@ public final class StatusRecorder: Sendable {
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
         }
-        return stream
+        return (id, stream)
     }
 
     /// Takes what changed for one subscriber and clears its dirty marks.
     func drain(subscriberID: Int) -> StatusChange? {
         state.withLock { s in
-            guard s.subscribers[subscriberID] != nil else { return nil }
-            // Read through a copy that ends here, so the marks are then cleared in place, not copied first.
-            let change = { (sub: Subscriber) in
-                StatusChange(peers: sub.dirtyPeers.compactMap { s.peers[$0] }.sorted(by: Self.displayOrder),
-                             removedPeerIDs: Array(sub.removedPeers).sorted(), local: sub.localDirty ? s.local : nil,
-                             events: sub.events)
-            }(s.subscribers[subscriberID]!)
-            s.subscribers[subscriberID]!.clearMarks()
-            return change
+            // In place: the marks are read and cleared without a copy of the subscriber.
+            let (peers, local) = (s.peers, s.local)
+            return s.subscribers[subscriberID]?.takeChange(peers: peers, local: local)
         }
     }
 
