@@ -54,6 +54,21 @@ lines = ["V\ticestat-status\t1",
          "X\tkeyB=", "."]
 with open(os.path.join(sys.argv[3], "stream-1"), "wb") as f:
     f.write(("\n".join(lines) + "\n").encode())
+# The same in version 2, which declares its fields (one of them unknown here, as a newer agent's would be).
+declared = ["V\ticestat-status\t2",
+            "F\tL\tpublic-key\tname\tstarted-at\tlazy\tconfig-error",
+            "F\tS\tkind\taddress\tavailable\terror",
+            "F\tP\tid\tname\tstate\tstate-changed-at\tfuture-field\tlatency-ns\tbytes-received\tbytes-sent",
+            "F\tC\tlocal-type\tlocal-address\tremote-type\tremote-address\tstate\tnominated\trtt-ns\trequests-sent\tresponses-received",
+            "F\tG\tsequence\tat\tpeer-id\tpeer-name\tkind\u2026",
+            "L\tkeyA=\tann\t1700000000000\t1\t",
+            "S\tstun\tstun:127.0.0.1:3478\t1\t",
+            "P\tkeyB=\tbob\tConnected\t1700000000000\t7\t420000\t10\t20",
+            "C\thost\t127.0.0.1:1000\thost\t127.0.0.1:2000\tsucceeded\t1\t420000\t5\t5",
+            "G\t1\t1700000000000\tkeyB=\tbob\tstate\tIdle\tConnecting",
+            "."]
+with open(os.path.join(sys.argv[3], "stream-2"), "wb") as f:
+    f.write(("\n".join(declared) + "\n").encode())
 PY
 status=0
 for target in STUNFuzzer SignalFuzzer StatusFuzzer; do

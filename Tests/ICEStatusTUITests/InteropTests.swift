@@ -21,7 +21,7 @@ struct InteropTests {
 
     func crosswire(_ a: [String], _ b: [String], coturn: Bool = false, tls: TestCertificates? = nil) throws -> Transcript {
         let server = coturn ? ["--coturn"] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? []) : []
-        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25"] + server + ["--"] + a + ["--"] + b, timeout: 40)
+        let r = try Harness.run("python3", ["\(Self.interop)/crosswire.py", "25"] + server + ["--"] + a + ["--"] + b, timeout: 100)
         // No JSON (the harness itself failed): the failure shows the harness's stderr and exit status.
         let doc = try #require((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any],
                                "crosswire.py exited \(r.status) without a transcript; stderr: \(r.stderr)")

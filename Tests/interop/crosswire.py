@@ -18,8 +18,9 @@ import threading
 import time
 
 
-def wait_for_stun(port, seconds=10.0):
-    """Until coturn answers a STUN Binding request on 127.0.0.1:port (it takes a moment to start)."""
+def wait_for_stun(port, seconds=20.0):
+    """Until coturn answers a STUN Binding request on 127.0.0.1:port (it takes a moment to start, longer on a
+    loaded machine); False if it never does."""
     request = bytes([0, 1, 0, 0, 0x21, 0x12, 0xA4, 0x42]) + os.urandom(12)
     deadline = time.time() + seconds
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -28,9 +29,44 @@ def wait_for_stun(port, seconds=10.0):
             s.sendto(request, ("127.0.0.1", port))
             try:
                 if s.recv(2048)[8:20] == request[8:20]:
-                    return
+                    return True
             except socket.timeout:
                 pass
+    return False
+
+
+def ports_free(*ports):
+    """Whether nothing listens on these loopback ports, UDP or TCP (a random pick may meet another coturn)."""
+    for port in ports:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    return False
+    return True
+
+
+def start_coturn(tls_files):
+    """A coturn on free loopback ports that answers STUN, tried on up to three ports; (process, port)."""
+    turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
+    for _ in range(3):
+        port = random.randint(31000, 39000)
+        if not ports_free(port, port + 301):
+            continue
+        tls = ["--no-tls"]
+        if tls_files:
+            tls = ["--tls-listening-port", str(port + 301), "--cert", tls_files[0], "--pkey", tls_files[1]]
+        coturn = subprocess.Popen([turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
+                                   "--relay-ip", "127.0.0.1", "--min-port", str(port + 1), "--max-port", str(port + 300)] + tls + [
+                                   "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
+                                   "--lt-cred-mech", "--user", "test:secret", "--realm", "icestat.test", "--fingerprint",
+                                   "--allow-loopback-peers", "--no-multicast-peers"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if wait_for_stun(port):
+            return coturn, port
+        coturn.kill()
+        coturn.wait()
     raise SystemExit("coturn did not start")
 
 
@@ -41,19 +77,11 @@ def main():
     rest = args[1:]
     if rest[0] == "--coturn":
         rest = rest[1:]
-        port = random.randint(31000, 39000)
-        tls = ["--no-tls"]
+        tls_files = None
         if rest[0] == "--tls":
-            tls = ["--tls-listening-port", str(port + 301), "--cert", rest[1], "--pkey", rest[2]]
+            tls_files = (rest[1], rest[2])
             rest = rest[3:]
-        turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
-        coturn = subprocess.Popen([turnserver, "-n", "--listening-ip", "127.0.0.1", "--listening-port", str(port),
-                                   "--relay-ip", "127.0.0.1", "--min-port", str(port + 1), "--max-port", str(port + 300)] + tls + [
-                                   "--no-dtls", "--no-cli", "--no-stdout-log", "--log-file", "/dev/null",
-                                   "--lt-cred-mech", "--user", "test:secret", "--realm", "icestat.test", "--fingerprint",
-                                   "--allow-loopback-peers", "--no-multicast-peers"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_stun(port)
+        coturn, port = start_coturn(tls_files)
         rest = [a.replace("{TURNTCP}", f"turn:127.0.0.1:{port}?transport=tcp").replace("{TURNS}", f"turns:127.0.0.1:{port + 301}")
                 .replace("{TURN}", f"turn:127.0.0.1:{port}").replace("{STUN}", f"stun:127.0.0.1:{port}") for a in rest]
     rest = rest[1:]  # the "--" before the first command

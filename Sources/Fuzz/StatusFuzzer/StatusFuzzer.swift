@@ -43,6 +43,7 @@ private func decode(_ pieces: [ArraySlice<UInt8>]) -> Result<[StatusChange], Sta
 
 private func roundTrip(_ batch: StatusChange) {
     var once: [UInt8] = []
+    StatusWireFormat.appendHeader(to: &once)
     StatusWireFormat.appendChange(batch, to: &once)
     guard case .success(let again) = decode([once[...]]), again.count == 1 else {
         fatalError("a decoded batch does not decode after encoding: \(batch)")
@@ -53,6 +54,7 @@ private func roundTrip(_ batch: StatusChange) {
         fatalError("a batch changed its peers through encoding: \(batch) became \(back)")
     }
     var twice: [UInt8] = []
+    StatusWireFormat.appendHeader(to: &twice)
     StatusWireFormat.appendChange(back, to: &twice)
     if twice != once { fatalError("a batch does not encode to the same bytes after a round trip: \(back)") }
 }

@@ -21,7 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
 struct DetailBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detail",
-        abstract: "Time `icestat --detail` (whole process) against 1,000 and 10,000 peers, beside `cat` of the same output.")
+        abstract: "Time `icestat --detail` and `--json` (whole process) against 1,000 and 10,000 peers, beside `cat` of the same output.")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Peer counts to measure.")
     var peers: [Int] = [1000, 10000]
@@ -38,26 +38,28 @@ struct DetailBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let dir = NSTemporaryDirectory() + "icestat-bench-\(getpid())"
         let me = ProcessTimer.selfPath
-        print("icestat --detail, whole process, median of \(runs) runs (stdout to /dev/null)")
-        print("peers    output     icestat --detail   cat output   ratio")
+        print("icestat --detail and --json, whole process, median of \(runs) runs (stdout to /dev/null), each beside cat of its own output")
+        print("peers    report     output     icestat      cat output   ratio")
         for count in peers {
             let recorder = StatusRecorder()
             SyntheticPeers.fill(recorder, count: count)
             let socket = "\(dir)/status-\(count).sock"
             let server = try await StatusSocketServer.start(path: socket, recorder: recorder, group: group)
-            let outputFile = "\(dir)/detail-\(count).txt"
-            _ = try ProcessTimer.time([me, "--detail", "--socket", socket], output: outputFile) // warm-up, and the file for cat
-            let size = (try? FileManager.default.attributesOfItem(atPath: outputFile)[.size] as? Int) ?? 0
-            var detail: [Double] = []
-            var cat: [Double] = []
-            for _ in 0..<runs {
-                detail.append(try ProcessTimer.time([me, "--detail", "--socket", socket]))
-                cat.append(try ProcessTimer.time(["cat", outputFile]))
+            for format in ["--detail", "--json"] {
+                let outputFile = "\(dir)/report-\(count)\(format).txt"
+                _ = try ProcessTimer.time([me, format, "--socket", socket], output: outputFile) // warm-up, and the file for cat
+                let size = (try? FileManager.default.attributesOfItem(atPath: outputFile)[.size] as? Int) ?? 0
+                var report: [Double] = []
+                var cat: [Double] = []
+                for _ in 0..<runs {
+                    report.append(try ProcessTimer.time([me, format, "--socket", socket]))
+                    cat.append(try ProcessTimer.time(["cat", outputFile]))
+                }
+                let d = ProcessTimer.median(report) * 1000, c = ProcessTimer.median(cat) * 1000
+                print(String(format: "%-8d %-9@ %6.2f MB  %8.2f ms   %8.2f ms   %4.1fx", count, format as NSString, Double(size) / 1e6, d, c, d / c))
+                if ProcessInfo.processInfo.environment["ICESTAT_BENCH_KEEP"] == nil { unlink(outputFile) }
             }
             await server.close()
-            let d = ProcessTimer.median(detail) * 1000, c = ProcessTimer.median(cat) * 1000
-            print(String(format: "%-8d %6.2f MB  %11.2f ms   %8.2f ms   %4.1fx", count, Double(size) / 1e6, d, c, d / c))
-            if ProcessInfo.processInfo.environment["ICESTAT_BENCH_KEEP"] == nil { unlink(outputFile) }
         }
         if ProcessInfo.processInfo.environment["ICESTAT_BENCH_KEEP"] == nil { rmdir(dir) }
         try await group.shutdownGracefully()

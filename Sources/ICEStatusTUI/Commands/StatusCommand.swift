@@ -72,9 +72,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let check {
-            try await ReportCommand.check(check, socketPath: socket.path, filter: filter)
+            try ReportCommand.check(check, socketPath: socket.path, filter: filter)
         } else if detail || json || yaml {
-            try await ReportCommand.run(socketPath: socket.path, format: json ? .json : yaml ? .yaml : .text, filter: filter,
+            try ReportCommand.run(socketPath: socket.path, format: json ? .json : yaml ? .yaml : .text, filter: filter,
                                        events: events)
         } else {
             try await AttachCommand.run(socketPath: socket.path, display: display)

@@ -1,51 +1,67 @@
 import StatusRecorder
 
 /// The `icestat --detail` text: one block per peer, then a summary, in the spirit of `netbird status -d`.
-/// Built into one byte buffer so thousands of peers print in one write.
-enum DetailReport {
+/// Written into one byte buffer, a peer at a time as the stream brings it, so thousands of peers print in one write.
+struct DetailReport: ReportFormatter {
+    let now: Int64
+    private var out: [UInt8] = Array("Peers detail:\n".utf8)
+
+    init(now: Int64, expectedPeers: Int = 0) {
+        self.now = now
+        out.reserveCapacity(256 + expectedPeers * 560)
+    }
+
+    /// The whole report of a snapshot at once.
     static func render(_ snapshot: StatusSnapshot, now: Int64) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + snapshot.peers.count * 560)
-        func line(_ s: String) {
-            out.append(contentsOf: s.utf8)
-            out.append(10)
-        }
-        line("Peers detail:")
-        func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
-        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        var report = DetailReport(now: now, expectedPeers: snapshot.peers.count)
         let events = EventsByPeer(snapshot.events)
-        func putEvents(_ list: [StatusEvent], indent: StaticString) {
-            for e in list {
-                put(indent); put(StatusEvent.timestamp(e.atMillis)); put("  "); put(e.words); put("\n")
-            }
+        for p in snapshot.peers { report.peer(p, events: events.peers[p.id] ?? []) }
+        return Array(report.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
+                             connected: snapshot.peers.count { $0.state == .connected }).joined())
+    }
+
+    private mutating func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+    private mutating func put(_ s: String) { out.append(contentsOf: s.utf8) }
+
+    private mutating func line(_ s: String) {
+        out.append(contentsOf: s.utf8)
+        out.append(10)
+    }
+
+    private mutating func putEvents(_ list: [StatusEvent], indent: StaticString) {
+        for e in list {
+            put(indent); put(StatusEvent.timestamp(e.atMillis)); put("  "); put(e.words); put("\n")
         }
-        for p in snapshot.peers {
-            let connected = p.state == .connected
-            put("\n "); put(p.name); put(":\n  Public key: "); put(p.id)
-            put("\n  Status: "); put(p.state.rawValue)
-            put("\n  -- detail --\n  Connection type: "); put(connected ? p.connectionType?.rawValue ?? "-" : "-")
-            put("\n  ICE candidate (Local/Remote): "); put(p.localCandidate?.type ?? "-"); put("/"); put(p.remoteCandidate?.type ?? "-")
-            put("\n  ICE candidate endpoints (Local/Remote): "); put(p.localCandidate?.address ?? "-"); put("/"); put(p.remoteCandidate?.address ?? "-")
-            put("\n  Relay server address: "); put(StatusFormatting.relayServer(p) ?? "")
-            put("\n  Last connection update: "); put(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))
-            put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
-            put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
-            put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
-            put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
-            if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
-            put("\n  Reason: "); put(p.reasonWords(now: now) ?? "-")
-            put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, now: now)); put("\n")
-            if p.ignoredCandidateCount > 0 {
-                put("  Ignored candidates (in routed networks): "); put(String(p.ignoredCandidateCount)); put(" (")
-                put(p.ignoredCandidates.joined(separator: ", ")); put(")\n")
-            }
-            if let list = events.peers[p.id], !list.isEmpty {
-                put("  Events:\n")
-                putEvents(list, indent: "    ")
-            }
+    }
+
+    mutating func peer(_ p: PeerStatus, events: [StatusEvent]) {
+        let connected = p.state == .connected
+        put("\n "); put(p.name); put(":\n  Public key: "); put(p.id)
+        put("\n  Status: "); put(p.state.rawValue)
+        put("\n  -- detail --\n  Connection type: "); put(connected ? p.connectionType?.rawValue ?? "-" : "-")
+        put("\n  ICE candidate (Local/Remote): "); put(p.localCandidate?.type ?? "-"); put("/"); put(p.remoteCandidate?.type ?? "-")
+        put("\n  ICE candidate endpoints (Local/Remote): "); put(p.localCandidate?.address ?? "-"); put("/"); put(p.remoteCandidate?.address ?? "-")
+        put("\n  Relay server address: "); put(StatusFormatting.relayServer(p) ?? "")
+        put("\n  Last connection update: "); put(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))
+        put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
+        put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
+        put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
+        put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
+        if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
+        put("\n  Reason: "); put(p.reasonWords(now: now) ?? "-")
+        put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, now: now)); put("\n")
+        if p.ignoredCandidateCount > 0 {
+            put("  Ignored candidates (in routed networks): "); put(String(p.ignoredCandidateCount)); put(" (")
+            put(p.ignoredCandidates.joined(separator: ", ")); put(")\n")
         }
+        if !events.isEmpty {
+            put("  Events:\n")
+            putEvents(events, indent: "    ")
+        }
+    }
+
+    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [[UInt8]] {
         line("")
-        let local = snapshot.local
         line("Agent: \(local.name.isEmpty ? "-" : local.name)")
         line("Public key: \(local.publicKey.isEmpty ? "-" : local.publicKey)")
         if local.servers.isEmpty { line("Servers: -") }
@@ -62,13 +78,12 @@ enum DetailReport {
         }
         line("Lazy connection: \(local.lazyConnections)")
         if let error = local.configError { line("Config reload failed: \(error) (running with the previous config)") }
-        let connected = snapshot.peers.count { $0.state == .connected }
-        line("Peers count: \(connected)/\(snapshot.peers.count) Connected")
-        if !events.agent.isEmpty {
+        line("Peers count: \(connected)/\(total) Connected")
+        if !agentEvents.isEmpty {
             line("Events:")
-            putEvents(events.agent, indent: "  ")
+            putEvents(agentEvents, indent: "  ")
         }
-        return out
+        return [out]
     }
 }
 

@@ -18,18 +18,13 @@ enum StructuredReport {
         case array([Value])
     }
 
+    /// The whole report of a snapshot at once.
     static func render(_ snapshot: StatusSnapshot, format: Format) -> [UInt8] {
-        let doc = document(snapshot)
-        var out: [UInt8] = []
-        out.reserveCapacity(512 + snapshot.peers.count * 700)
-        switch format {
-        case .json:
-            writeJSON(doc, indent: 0, into: &out)
-            out.append(10)
-        case .yaml:
-            writeYAML(doc, indent: 0, into: &out)
-        }
-        return out
+        var writer = Writer(format: format, now: snapshot.takenAtMillis, expectedPeers: snapshot.peers.count)
+        let events = EventsByPeer(snapshot.events)
+        for p in snapshot.peers { writer.peer(p, events: events.peers[p.id] ?? []) }
+        return Array(writer.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
+                                   connected: snapshot.peers.count { $0.state == .connected }).joined())
     }
 
     /// Any document as indented JSON, with a final newline.
@@ -40,60 +35,105 @@ enum StructuredReport {
         return out
     }
 
-    static func document(_ s: StatusSnapshot) -> Value {
+    /// The report written a peer at a time: each peer's object goes into the `details` list as it comes; the
+    /// agent and the counts, which come first in the document, are written around that list at the end.
+    struct Writer: ReportFormatter {
+        let format: Format
+        let now: Int64
+        private var details: [UInt8] = []
+        private var peers = 0
+
+        init(format: Format, now: Int64, expectedPeers: Int = 0) {
+            self.format = format
+            self.now = now
+            details.reserveCapacity(expectedPeers * 700)
+        }
+
+        mutating func peer(_ p: PeerStatus, events: [StatusEvent]) {
+            let value = StructuredReport.peer(p, events: events, now: now)
+            switch format {
+            case .json:
+                if peers > 0 { details += ",\n".utf8 }
+                details += "      ".utf8
+                writeJSON(value, indent: 6, into: &details)
+            case .yaml:
+                writeYAML(.array([value]), indent: 4, into: &details)
+            }
+            peers += 1
+        }
+
+        mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [[UInt8]] {
+            let agent = StructuredReport.agent(local, events: agentEvents)
+            var head: [UInt8] = []
+            var tail: [UInt8] = []
+            switch format {
+            case .json:
+                head += "{\n  \"agent\": ".utf8
+                writeJSON(agent, indent: 2, into: &head)
+                head += ",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ".utf8
+                head += (peers == 0 ? "[]" : "[\n").utf8
+                tail += (peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n").utf8
+            case .yaml:
+                head += "agent:".utf8
+                writeYAMLChild(agent, indent: 0, into: &head)
+                head += "peers:\n  total: \(total)\n  connected: \(connected)\n  details:".utf8
+                head += (peers == 0 ? " []\n" : "\n").utf8
+            }
+            return [head, details, tail]
+        }
+    }
+
+    /// One peer's object in `peers.details`.
+    static func peer(_ p: PeerStatus, events: [StatusEvent], now: Int64) -> Value {
         func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
         func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
-        let events = EventsByPeer(s.events)
-        let peers: [Value] = s.peers.map { p in
-            let connected = p.state == .connected
-            return .object([
-                ("name", .string(p.name)),
-                ("publicKey", .string(p.id)),
-                ("status", .string(p.state.rawValue)),
-                ("lastStatusUpdate", time(p.stateChangedAtMillis)),
-                ("connectionType", connected ? str(p.connectionType?.rawValue) : .null),
-                ("iceCandidateType", .object([("local", str(p.localCandidate?.type)), ("remote", str(p.remoteCandidate?.type))])),
-                ("iceCandidateEndpoint", .object([("local", str(p.localCandidate?.address)), ("remote", str(p.remoteCandidate?.address))])),
-                ("relayAddress", str(p.relayServer)),
-                ("relayTransport", str(p.relayTransport)),
-                ("latencyMs", p.latencyNanos.map { .number(millis($0)) } ?? .null),
-                ("latencySmoothedMs", p.smoothedLatencyNanos.map { .number(millis($0)) } ?? .null),
-                ("transferReceived", .number(String(p.bytesReceived))),
-                ("transferSent", .number(String(p.bytesSent))),
-                ("droppedDatagrams", .object([("total", .number(String(p.drops.total))),
-                                              ("reasons", .object(p.drops.nonZero.map { ($0.reason.rawValue, .number(String($0.count))) }))])),
-                ("lastActivity", time(p.lastActivityMillis)),
-                ("reason", str(p.reasonWords(now: s.takenAtMillis))),
-                ("reasonCode", str(p.reason?.code)),
-                ("nextRetryAt", time(p.nextRetryAtMillis)),
-                ("ignoredCandidates", .object([("count", .number(String(p.ignoredCandidateCount))),
-                                               ("candidates", .array(p.ignoredCandidates.map(Value.string)))])),
-                ("events", .array((events.peers[p.id] ?? []).map(event))),
-            ])
-        }
-        let servers: [Value] = s.local.servers.map { server in
+        let connected = p.state == .connected
+        return .object([
+            ("name", .string(p.name)),
+            ("publicKey", .string(p.id)),
+            ("status", .string(p.state.rawValue)),
+            ("lastStatusUpdate", time(p.stateChangedAtMillis)),
+            ("connectionType", connected ? str(p.connectionType?.rawValue) : .null),
+            ("iceCandidateType", .object([("local", str(p.localCandidate?.type)), ("remote", str(p.remoteCandidate?.type))])),
+            ("iceCandidateEndpoint", .object([("local", str(p.localCandidate?.address)), ("remote", str(p.remoteCandidate?.address))])),
+            ("relayAddress", str(p.relayServer)),
+            ("relayTransport", str(p.relayTransport)),
+            ("latencyMs", p.latencyNanos.map { .number(millis($0)) } ?? .null),
+            ("latencySmoothedMs", p.smoothedLatencyNanos.map { .number(millis($0)) } ?? .null),
+            ("transferReceived", .number(String(p.bytesReceived))),
+            ("transferSent", .number(String(p.bytesSent))),
+            ("droppedDatagrams", .object([("total", .number(String(p.drops.total))),
+                                          ("reasons", .object(p.drops.nonZero.map { ($0.reason.rawValue, .number(String($0.count))) }))])),
+            ("lastActivity", time(p.lastActivityMillis)),
+            ("reason", str(p.reasonWords(now: now))),
+            ("reasonCode", str(p.reason?.code)),
+            ("nextRetryAt", time(p.nextRetryAtMillis)),
+            ("ignoredCandidates", .object([("count", .number(String(p.ignoredCandidateCount))),
+                                           ("candidates", .array(p.ignoredCandidates.map(Value.string)))])),
+            ("events", .array(events.map(event))),
+        ])
+    }
+
+    /// The `agent` object.
+    static func agent(_ local: LocalAgentStatus, events: [StatusEvent]) -> Value {
+        func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
+        func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
+        let servers: [Value] = local.servers.map { server in
             .object([("kind", .string(server.kind.rawValue)), ("address", .string(server.address)),
                      ("available", .bool(server.available)), ("error", str(server.error))])
         }
         return .object([
-            ("agent", .object([
-                ("name", .string(s.local.name)),
-                ("publicKey", .string(s.local.publicKey)),
-                ("startedAt", time(s.local.startedAtMillis)),
-                ("lazyConnections", .bool(s.local.lazyConnections)),
-                ("servers", .array(servers)),
-                ("configError", str(s.local.configError)),
-                ("nat", s.local.nat.map { nat in
-                    .object([("verdict", .string(nat.verdict)), ("mapping", .string(nat.mapping)), ("filtering", .string(nat.filtering)),
-                             ("publicIPv4", str(nat.publicIPv4)), ("publicIPv6", str(nat.publicIPv6)), ("checkedAt", time(nat.checkedAtMillis))])
-                } ?? .null),
-                ("events", .array(events.agent.map(event))),
-            ])),
-            ("peers", .object([
-                ("total", .number(String(s.peers.count))),
-                ("connected", .number(String(s.peers.count { $0.state == .connected }))),
-                ("details", .array(peers)),
-            ])),
+            ("name", .string(local.name)),
+            ("publicKey", .string(local.publicKey)),
+            ("startedAt", time(local.startedAtMillis)),
+            ("lazyConnections", .bool(local.lazyConnections)),
+            ("servers", .array(servers)),
+            ("configError", str(local.configError)),
+            ("nat", local.nat.map { nat in
+                .object([("verdict", .string(nat.verdict)), ("mapping", .string(nat.mapping)), ("filtering", .string(nat.filtering)),
+                         ("publicIPv4", str(nat.publicIPv4)), ("publicIPv6", str(nat.publicIPv6)), ("checkedAt", time(nat.checkedAtMillis))])
+            } ?? .null),
+            ("events", .array(events.map(event))),
         ])
     }
 
@@ -141,6 +181,12 @@ enum StructuredReport {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(34)
+        // Most strings need no escape: one copy of their bytes.
+        if s.utf8.withContiguousStorageIfAvailable({ !$0.contains { $0 < 32 || $0 == 34 || $0 == 92 } }) == true {
+            out.append(contentsOf: s.utf8)
+            out.append(34)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 34: out += [92, 34]
@@ -171,7 +217,7 @@ enum StructuredReport {
         }
     }
 
-    private static func writeJSON(_ v: Value, indent: Int, into out: inout [UInt8]) {
+    fileprivate static func writeJSON(_ v: Value, indent: Int, into out: inout [UInt8]) {
         switch v {
         case .object(let members):
             if members.isEmpty { out += "{}".utf8; return }
@@ -201,7 +247,7 @@ enum StructuredReport {
     }
 
     /// Block-style YAML; strings are double-quoted (JSON escapes are valid YAML).
-    private static func writeYAML(_ v: Value, indent: Int, into out: inout [UInt8]) {
+    fileprivate static func writeYAML(_ v: Value, indent: Int, into out: inout [UInt8]) {
         switch v {
         case .object(let members):
             for (key, value) in members {
@@ -231,7 +277,7 @@ enum StructuredReport {
         }
     }
 
-    private static func writeYAMLChild(_ value: Value, indent: Int, into out: inout [UInt8]) {
+    fileprivate static func writeYAMLChild(_ value: Value, indent: Int, into out: inout [UInt8]) {
         switch value {
         case .object(let m) where !m.isEmpty:
             out.append(10)

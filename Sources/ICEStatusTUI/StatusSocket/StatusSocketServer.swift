@@ -26,6 +26,7 @@ package final class StatusSocketServer: Sendable {
             }
             unlink(path) // stale socket of a process that died
         }
+        let cache = StatusWireCache(recorder: recorder)
         let oldMask = umask(0o177)
         defer { umask(oldMask) }
         let channel = try await ServerBootstrap(group: group)
@@ -33,7 +34,7 @@ package final class StatusSocketServer: Sendable {
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
-                        StatusRequestHandler(recorder: recorder, pingTarget: pingTarget, watchInterval: watchInterval))
+                        StatusRequestHandler(recorder: recorder, cache: cache, pingTarget: pingTarget, watchInterval: watchInterval))
                 }
             }
             .bind(unixDomainSocketPath: path)
@@ -54,13 +55,15 @@ final class StatusRequestHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let recorder: StatusRecorder
+    private let cache: StatusWireCache
     private let pingTarget: (any PingTarget)?
     private let watchInterval: Duration
     private var request: [UInt8] = []
     private var watchTask: Task<Void, Never>?
 
-    init(recorder: StatusRecorder, pingTarget: (any PingTarget)?, watchInterval: Duration) {
+    init(recorder: StatusRecorder, cache: StatusWireCache, pingTarget: (any PingTarget)?, watchInterval: Duration) {
         self.recorder = recorder
+        self.cache = cache
         self.pingTarget = pingTarget
         self.watchInterval = watchInterval
     }
@@ -79,9 +82,13 @@ final class StatusRequestHandler: ChannelInboundHandler {
         case .snapshot(let full, let events):
             var out: [UInt8] = []
             StatusWireFormat.appendHeader(to: &out)
-            var snapshot = recorder.snapshot()
-            snapshot.events = recorder.eventsOfEachLog(limit: events)
-            StatusWireFormat.appendSnapshot(snapshot, full: full, to: &out)
+            if full {
+                var snapshot = recorder.snapshot()
+                snapshot.events = recorder.eventsOfEachLog(limit: events)
+                StatusWireFormat.appendSnapshot(snapshot, full: true, to: &out)
+            } else {
+                cache.appendSnapshot(events: events, to: &out) // only peers changed since the last request are encoded
+            }
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
                 channel.close(promise: nil)
             }

@@ -39,12 +39,18 @@ struct PeerTable {
 
     /// Every peer in display order.
     mutating func ordered() -> [PeerStatus] {
-        if order == nil {
-            order = slots.indices.sorted { StatusRecorder.displayOrder(slots[$0], slots[$1]) }
-        }
-        var out: [PeerStatus] = []
-        out.reserveCapacity(slots.count)
-        for i in order! { out.append(slots[i]) }
-        return out
+        displayOrder().map { slots[$0] }
+    }
+
+    /// Every peer's id in display order.
+    mutating func orderedIDs() -> [String] {
+        displayOrder().map { slots[$0].id }
+    }
+
+    private mutating func displayOrder() -> [Int] {
+        if let order { return order }
+        let sorted = slots.indices.sorted { StatusRecorder.displayOrder(slots[$0], slots[$1]) }
+        order = sorted
+        return sorted
     }
 }

@@ -5,127 +5,138 @@ public enum StatusWireError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .unsupportedVersion(let v): "status socket speaks version \(v); this icestat speaks \(StatusWireFormat.version)"
+        case .unsupportedVersion(let v): "status socket speaks version \(v); this icestat reads versions 1 to \(StatusWireFormat.version)"
         case .malformedLine(let l): "malformed status line: \(l.prefix(80))"
         }
     }
 }
 
-/// Incremental decoder of the status stream: feed bytes as they arrive, take whole batches out.
+/// Incremental decoder of the status stream: feed bytes as they arrive, take whole batches out, or have each
+/// record handed to a ``StatusStreamSink`` as it completes.
 public struct StatusWireDecoder: Sendable {
     private var pending: [UInt8] = []
-    private var current = StatusChange()
-    private var sawLocal = false
+    private var layouts = Layouts()
+    /// The record being read, complete at the next line that is not one of its own.
+    private var openPeer: PeerStatus?
+    private var openLocal: LocalAgentStatus?
+    /// The batch being collected for ``feed(_:)``.
+    private var collector = StatusChangeCollector()
 
     public init() {}
 
     /// Adds received bytes and returns every batch they complete, in order.
     public mutating func feed(_ bytes: some Collection<UInt8>) throws(StatusWireError) -> [StatusChange] {
+        var collector = self.collector
+        self.collector = StatusChangeCollector() // held once, so appending does not copy it
+        try feed(bytes, into: &collector)
+        let batches = collector.batches
+        collector.batches = []
+        self.collector = collector
+        return batches
+    }
+
+    /// Adds received bytes and hands `sink` every record they complete.
+    public mutating func feed<Sink: StatusStreamSink>(_ bytes: some Collection<UInt8>, into sink: inout Sink) throws(StatusWireError) {
         pending.append(contentsOf: bytes)
-        var batches: [StatusChange] = []
         var start = 0
         let count = pending.count
         var i = 0
         while i < count {
             if pending[i] == 10 {
-                if try consumeLine(start..<i) {
-                    batches.append(current)
-                    current = StatusChange()
-                    sawLocal = false
-                }
+                try consumeLine(start..<i, into: &sink)
                 start = i + 1
             }
             i += 1
         }
         pending.removeFirst(start)
-        return batches
     }
 
-    /// Returns true at the end of a batch.
-    private mutating func consumeLine(_ range: Range<Int>) throws(StatusWireError) -> Bool {
-        guard let kind = range.isEmpty ? nil : pending[range.lowerBound] else { return false }
-        if kind == UInt8(ascii: ".") { return true }
+    private mutating func flush<Sink: StatusStreamSink>(into sink: inout Sink) {
+        if let local = openLocal { sink.local(local); openLocal = nil }
+        if let peer = openPeer { sink.peer(peer); openPeer = nil }
+    }
+
+    private mutating func consumeLine<Sink: StatusStreamSink>(_ range: Range<Int>, into sink: inout Sink) throws(StatusWireError) {
+        guard let kind = range.isEmpty ? nil : pending[range.lowerBound] else { return }
+        if kind == UInt8(ascii: ".") {
+            flush(into: &sink)
+            sink.batchEnd()
+            return
+        }
         let fields = split(range)
+        let values = fields.dropFirst()
         func bad() -> StatusWireError { .malformedLine(String(decoding: pending[range], as: UTF8.self)) }
+        // A line of the open record's own extends it; any other line completes it first.
+        switch kind {
+        case UInt8(ascii: "S"), UInt8(ascii: "N"): if openPeer != nil { flush(into: &sink) }
+        case UInt8(ascii: "R"), UInt8(ascii: "D"), UInt8(ascii: "H"), UInt8(ascii: "C"): if openLocal != nil { flush(into: &sink) }
+        case UInt8(ascii: "V"), UInt8(ascii: "F"), UInt8(ascii: "L"), UInt8(ascii: "P"), UInt8(ascii: "G"), UInt8(ascii: "X"):
+            flush(into: &sink)
+        default: break // Unknown kinds are skipped, so newer agents can add records.
+        }
         switch kind {
         case UInt8(ascii: "V"):
             guard fields.count >= 3, fields[1] == "icestat-status" else { throw bad() }
-            guard fields[2] == String(StatusWireFormat.version) else { throw .unsupportedVersion(fields[2]) }
+            guard let version = Int(fields[2]), (1...StatusWireFormat.version).contains(version) else { throw .unsupportedVersion(fields[2]) }
+            layouts = Layouts()
+            sink.header(version: version)
+        case UInt8(ascii: "F"):
+            guard fields.count >= 2 else { throw bad() }
+            layouts.declare(kind: fields[1], names: fields.dropFirst(2))
         case UInt8(ascii: "L"):
-            guard fields.count >= 5 else { throw bad() }
-            current.local = LocalAgentStatus(publicKey: fields[1], name: fields[2], startedAtMillis: Int64(fields[3]) ?? 0,
-                                             lazyConnections: fields[4] == "1", servers: [])
-            if fields.count > 5, !fields[5].isEmpty { current.local?.configError = fields[5] }
-            sawLocal = true
+            var local = LocalAgentStatus()
+            guard layouts.local.read(values, into: &local, fields: StatusWireSchema.local) else { throw bad() }
+            openLocal = local
         case UInt8(ascii: "S"):
-            guard fields.count >= 5, sawLocal, let kind = ServerStatus.Kind(rawValue: fields[1]) else { throw bad() }
-            current.local?.servers.append(ServerStatus(kind: kind, address: fields[2], available: fields[3] == "1",
-                                                       error: fields[4].isEmpty ? nil : fields[4]))
+            var server = ServerStatus(kind: .signal, address: "", available: false)
+            guard openLocal != nil, layouts.server.read(values, into: &server, fields: StatusWireSchema.server) else { throw bad() }
+            openLocal?.servers.append(server)
         case UInt8(ascii: "N"):
-            guard fields.count >= 7, sawLocal, let checked = Int64(fields[6]) else { throw bad() }
-            current.local?.nat = NATStatus(verdict: fields[1], mapping: fields[2], filtering: fields[3],
-                                           publicIPv4: fields[4].isEmpty ? nil : fields[4],
-                                           publicIPv6: fields[5].isEmpty ? nil : fields[5], checkedAtMillis: checked)
+            var nat = NATStatus(verdict: "", mapping: "", filtering: "", checkedAtMillis: 0)
+            guard openLocal != nil, layouts.nat.read(values, into: &nat, fields: StatusWireSchema.nat) else { throw bad() }
+            openLocal?.nat = nat
         case UInt8(ascii: "P"):
-            guard fields.count >= 16, let state = PeerConnectionState(rawValue: fields[3]),
-                  let changed = Int64(fields[4]) else { throw bad() }
-            var p = PeerStatus(id: fields[1], name: fields[2], stateChangedAtMillis: changed)
-            p.state = state
-            p.connectionType = ConnectionType(rawValue: fields[5])
-            if !fields[6].isEmpty || !fields[7].isEmpty { p.localCandidate = CandidateEndpoint(type: fields[6], address: fields[7]) }
-            if !fields[8].isEmpty || !fields[9].isEmpty { p.remoteCandidate = CandidateEndpoint(type: fields[8], address: fields[9]) }
-            p.relayServer = fields[10].isEmpty ? nil : fields[10]
-            p.latencyNanos = Int64(fields[11])
-            p.bytesReceived = UInt64(fields[12]) ?? 0
-            p.bytesSent = UInt64(fields[13]) ?? 0
-            p.lastActivityMillis = Int64(fields[14])
-            // An agent before typed reasons wrote its words here; an `R` line that follows replaces them.
-            if !fields[15].isEmpty { p.reason = .unrecognized(code: fields[15]) }
-            if fields.count > 16 { p.nextRetryAtMillis = Int64(fields[16]) }
-            if fields.count > 17 { p.smoothedLatencyNanos = Int64(fields[17]) }
-            if fields.count > 18 { p.ignoredCandidateCount = Int(fields[18]) ?? 0 }
-            if fields.count > 19, !fields[19].isEmpty { p.ignoredCandidates = fields[19].split(separator: ",").map(String.init) }
-            if fields.count > 20, !fields[20].isEmpty { p.relayTransport = fields[20] }
-            current.peers.append(p)
+            var peer = PeerStatus(id: "", name: "", stateChangedAtMillis: 0)
+            guard layouts.peer.read(values, into: &peer, fields: StatusWireSchema.peer) else { throw bad() }
+            openPeer = peer
         case UInt8(ascii: "R"):
-            guard fields.count >= 2, !current.peers.isEmpty, let reason = PeerReason(wireFields: Array(fields[1...])) else { throw bad() }
-            current.peers[current.peers.count - 1].reason = reason
-        case UInt8(ascii: "G"):
-            guard fields.count >= 6, let sequence = UInt64(fields[1]), let at = Int64(fields[2]) else { throw bad() }
-            // A kind this icestat does not know (a newer agent's) is skipped.
-            guard let kind = StatusEvent.Kind(wireFields: fields[5...]) else { break }
-            current.events.append(StatusEvent(sequence: sequence, atMillis: at, peerID: fields[3].isEmpty ? nil : fields[3],
-                                              peerName: fields[4].isEmpty ? nil : fields[4], kind: kind))
+            guard fields.count >= 2, openPeer != nil, let reason = PeerReason(wireFields: Array(values)) else { throw bad() }
+            openPeer?.reason = reason
         case UInt8(ascii: "D"):
-            guard fields.count % 2 == 1, !current.peers.isEmpty else { throw bad() }
+            guard fields.count % 2 == 1, openPeer != nil else { throw bad() }
             for i in stride(from: 1, to: fields.count, by: 2) {
                 guard let count = UInt64(fields[i + 1]) else { throw bad() }
                 // A reason this icestat does not know (a newer agent's) is skipped.
-                if let reason = DatagramDropReason(rawValue: fields[i]) { current.peers[current.peers.count - 1].drops[reason] = count }
+                if let reason = DatagramDropReason(rawValue: fields[i]) { openPeer?.drops[reason] = count }
             }
         case UInt8(ascii: "H"):
-            guard fields.count >= 2, !current.peers.isEmpty else { throw bad() }
-            current.peers[current.peers.count - 1].latencyHistoryNanos = fields[1].split(separator: ",").compactMap { Int64($0) }
+            guard fields.count >= 2, openPeer != nil else { throw bad() }
+            openPeer?.latencyHistoryNanos = fields[1].split(separator: ",").compactMap { Int64($0) }
         case UInt8(ascii: "C"):
-            guard fields.count >= 10, !current.peers.isEmpty, let sent = Int(fields[8]), let received = Int(fields[9]) else { throw bad() }
-            current.peers[current.peers.count - 1].candidatePairs.append(CandidatePairStatus(
-                local: CandidateEndpoint(type: fields[1], address: fields[2]),
-                remote: CandidateEndpoint(type: fields[3], address: fields[4]),
-                state: fields[5], nominated: fields[6] == "1", roundTripNanos: Int64(fields[7]),
-                requestsSent: sent, responsesReceived: received))
+            var pair = CandidatePairStatus(local: CandidateEndpoint(type: "", address: ""), remote: CandidateEndpoint(type: "", address: ""),
+                                           state: "", nominated: false, roundTripNanos: nil, requestsSent: 0, responsesReceived: 0)
+            guard openPeer != nil, layouts.pair.read(values, into: &pair, fields: StatusWireSchema.pair) else { throw bad() }
+            openPeer?.candidatePairs.append(pair)
+        case UInt8(ascii: "G"):
+            var event = StatusEvent(sequence: 0, atMillis: 0, kind: .lazyWake)
+            guard layouts.event.read(values, into: &event, fields: StatusWireSchema.event),
+                  let tail = layouts.event.tail, tail < values.count else { throw bad() }
+            // A kind this icestat does not know (a newer agent's) is skipped.
+            guard let kind = StatusEvent.Kind(wireFields: values[(values.startIndex + tail)...]) else { break }
+            event.kind = kind
+            sink.event(event)
         case UInt8(ascii: "X"):
             guard fields.count >= 2 else { throw bad() }
-            current.removedPeerIDs.append(fields[1])
+            sink.removed(peerID: fields[1])
         default:
-            break // Unknown kinds are skipped, so newer agents can add records.
+            break
         }
-        return false
     }
 
     private func split(_ range: Range<Int>) -> [String] {
         pending.withUnsafeBufferPointer { buffer in
             var fields: [String] = []
-            fields.reserveCapacity(16)
+            fields.reserveCapacity(24)
             var fieldStart = range.lowerBound
             var hasEscape = false
             var i = range.lowerBound
@@ -161,5 +172,31 @@ public struct StatusWireDecoder: Sendable {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension StatusWireDecoder {
+    /// The layout of each kind's lines in the stream being read.
+    struct Layouts: Sendable {
+        typealias V1 = StatusWireSchema.Version1
+        var local = WireLayout(names: V1.local, fields: StatusWireSchema.local, minimumValues: V1.minimumFields[UInt8(ascii: "L")])
+        var server = WireLayout(names: V1.server, fields: StatusWireSchema.server, minimumValues: V1.minimumFields[UInt8(ascii: "S")])
+        var nat = WireLayout(names: V1.nat, fields: StatusWireSchema.nat, minimumValues: V1.minimumFields[UInt8(ascii: "N")])
+        var peer = WireLayout(names: V1.peer, fields: StatusWireSchema.peer, minimumValues: V1.minimumFields[UInt8(ascii: "P")])
+        var pair = WireLayout(names: V1.pair, fields: StatusWireSchema.pair, minimumValues: V1.minimumFields[UInt8(ascii: "C")])
+        var event = WireLayout(names: V1.event, fields: StatusWireSchema.event, minimumValues: V1.minimumFields[UInt8(ascii: "G")])
+
+        /// An `F` line: a kind this build does not read is ignored.
+        mutating func declare(kind: String, names: ArraySlice<String>) {
+            switch kind {
+            case "L": local = WireLayout(names: names, fields: StatusWireSchema.local)
+            case "S": server = WireLayout(names: names, fields: StatusWireSchema.server)
+            case "N": nat = WireLayout(names: names, fields: StatusWireSchema.nat)
+            case "P": peer = WireLayout(names: names, fields: StatusWireSchema.peer)
+            case "C": pair = WireLayout(names: names, fields: StatusWireSchema.pair)
+            case "G": event = WireLayout(names: names, fields: StatusWireSchema.event)
+            default: break
+            }
+        }
     }
 }

@@ -1,49 +1,72 @@
 /// The status socket's wire format: UTF-8 lines of tab-separated fields, grouped in batches that end with a
 /// line holding a single `.`. It is cheap to write and to parse, which keeps `--detail` fast with many peers.
 ///
+/// A stream declares its fields once (version 2): after `V  icestat-status  2` come `F` lines, one per record
+/// kind, naming that kind's fields in the order its lines hold them (``StatusWireSchema``). A reader takes
+/// fields by name: one it does not know (a newer agent's) is skipped, one the stream does not declare (an older
+/// agent's) is absent. A stream without declarations (version 1) has the fixed order of
+/// ``StatusWireSchema/Version1``.
+///
 /// Lines (first field is the record kind):
-/// - `V  icestat-status  1`: version, first line of a stream.
-/// - `L  publicKey  name  startedAtMillis  lazy(0|1)  configError`: the local agent; followed by its `S` lines.
-/// - `S  kind  address  available(0|1)  error`: one server of the local agent.
-/// - `N  verdict  mapping  filtering  publicIPv4  publicIPv6  checkedAtMillis`: the local agent's NAT, after its `S` lines.
-/// - `P  id  name  state  stateChangedAtMillis  connType  localType  localAddress  remoteType  remoteAddress
-///    relay  latencyNanos  bytesReceived  bytesSent  lastActivityMillis  reason  nextRetryAtMillis  smoothedLatencyNanos
-///    ignoredCandidateCount  ignoredCandidates(comma-separated)  relayTransport`: one peer. Its reason field is
-///    left empty (the reason follows as an `R` line) but for a reason kept as words (an older agent's, or a
-///    newer code this build does not know).
+/// - `V  icestat-status  version`: first line of a stream.
+/// - `F  kind  name  name…`: the fields of a kind's lines (`L`, `S`, `N`, `P`, `C`, `G`).
+/// - `L …`: the local agent; followed by its `S` lines, then its `N` line.
+/// - `S …`: one server of the local agent.
+/// - `N …`: the local agent's NAT.
+/// - `P …`: one peer. Its `reason-words` field is empty (the reason follows as an `R` line) but for a reason
+///    kept as words (an older agent's, or a newer code this build does not know).
 /// - `R  code  facts…`: the reason of the peer before it (``PeerReason``'s code and facts; only when it has one).
 /// - `D  reason  count  reason  count …`: the datagrams of the peer before it that were dropped, by reason
 ///    (``DatagramDropReason`` raw values; only when there are any).
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
-/// - `C  localType  localAddress  remoteType  remoteAddress  state  nominated(0|1)  rttNanos  sent  received`:
-///    one candidate pair of the peer before it (full batches only).
-/// - `G  sequence  atMillis  peerID  peerName  code  facts…`: an event (``StatusEvent``; peer fields empty for
-///    the agent's own).
+/// - `C …`: one candidate pair of the peer before it (full batches only).
+/// - `G …  code  facts…`: an event (``StatusEvent``; peer fields empty for the agent's own). In a snapshot, the
+///   agent's events follow its `L` lines and a peer's follow that peer's lines, so a reader can print each
+///   record as it comes.
 /// - `X  id`: a peer was removed.
 /// - `.`: end of batch (a snapshot, or one coalesced change).
 ///
 /// Empty fields are absent values. Tab, newline and backslash inside a field are escaped as `\t`, `\n`, `\\`.
 public enum StatusWireFormat {
-    public static let version = 1
+    public static let version = 2
 
+    /// The version line and the declarations of every kind's fields.
     public static func appendHeader(to out: inout [UInt8]) {
         out.append(contentsOf: "V\ticestat-status\t\(version)\n".utf8)
+        declare("L", StatusWireSchema.local, to: &out)
+        declare("S", StatusWireSchema.server, to: &out)
+        declare("N", StatusWireSchema.nat, to: &out)
+        declare("P", StatusWireSchema.peer, to: &out)
+        declare("C", StatusWireSchema.pair, to: &out)
+        declare("G", StatusWireSchema.event, tail: StatusWireSchema.eventTail, to: &out)
     }
 
-    /// Appends a whole snapshot, and its events, as one batch; `full` adds latency histories and candidate pairs.
+    /// Appends a whole snapshot as one batch, each peer followed by its events; `full` adds latency histories
+    /// and candidate pairs.
     public static func appendSnapshot(_ snapshot: StatusSnapshot, full: Bool = true, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + 64 + snapshot.peers.count * 160)
+        var byPeer: [String: [StatusEvent]] = [:]
+        var agent: [StatusEvent] = []
+        for e in snapshot.events {
+            if let id = e.peerID { byPeer[id, default: []].append(e) } else { agent.append(e) }
+        }
         appendLocal(snapshot.local, to: &out)
-        for peer in snapshot.peers { appendPeer(peer, full: full, to: &out) }
-        appendEvents(snapshot.events, to: &out)
+        appendEvents(agent, to: &out)
+        for peer in snapshot.peers {
+            appendPeer(peer, full: full, to: &out)
+            if let events = byPeer.removeValue(forKey: peer.id) { appendEvents(events, to: &out) }
+        }
+        // Events of peers not in the snapshot (removed meanwhile) still travel, oldest first.
+        appendEvents(byPeer.values.joined().sorted { $0.sequence < $1.sequence }, to: &out)
         out.append(contentsOf: ".\n".utf8)
     }
 
     /// Appends event lines (no batch end).
-    public static func appendEvents(_ events: [StatusEvent], to out: inout [UInt8]) {
+    public static func appendEvents(_ events: some Sequence<StatusEvent>, to out: inout [UInt8]) {
         for e in events {
             out.append(UInt8(ascii: "G"))
-            appendFields([String(e.sequence), String(e.atMillis), e.peerID ?? "", e.peerName ?? ""] + e.kind.wireFields, to: &out)
+            appendRecord(e, StatusWireSchema.event, ending: false, to: &out)
+            appendFields(e.kind.wireFields, to: &out)
         }
     }
 
@@ -63,30 +86,21 @@ public enum StatusWireFormat {
 
     static func appendLocal(_ local: LocalAgentStatus, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "L"))
-        appendFields([local.publicKey, local.name, String(local.startedAtMillis), local.lazyConnections ? "1" : "0",
-                      local.configError ?? ""], to: &out)
+        appendRecord(local, StatusWireSchema.local, to: &out)
         for server in local.servers {
             out.append(UInt8(ascii: "S"))
-            appendFields([server.kind.rawValue, server.address, server.available ? "1" : "0", server.error ?? ""], to: &out)
+            appendRecord(server, StatusWireSchema.server, to: &out)
         }
         if let nat = local.nat {
             out.append(UInt8(ascii: "N"))
-            appendFields([nat.verdict, nat.mapping, nat.filtering, nat.publicIPv4 ?? "", nat.publicIPv6 ?? "", String(nat.checkedAtMillis)], to: &out)
+            appendRecord(nat, StatusWireSchema.nat, to: &out)
         }
     }
 
     static func appendPeer(_ p: PeerStatus, full: Bool, history: Bool = true, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "P"))
-        appendFields([
-            p.id, p.name, p.state.rawValue, String(p.stateChangedAtMillis), p.connectionType?.rawValue ?? "",
-            p.localCandidate?.type ?? "", p.localCandidate?.address ?? "",
-            p.remoteCandidate?.type ?? "", p.remoteCandidate?.address ?? "",
-            p.relayServer ?? "", p.latencyNanos.map { String($0) } ?? "",
-            String(p.bytesReceived), String(p.bytesSent), p.lastActivityMillis.map { String($0) } ?? "", unrecognizedWords(p.reason),
-            p.nextRetryAtMillis.map { String($0) } ?? "", p.smoothedLatencyNanos.map { String($0) } ?? "",
-            String(p.ignoredCandidateCount), p.ignoredCandidates.joined(separator: ","), p.relayTransport ?? "",
-        ], to: &out)
-        if let reason = p.reason, unrecognizedWords(reason).isEmpty {
+        appendRecord(p, StatusWireSchema.peer, to: &out)
+        if let reason = p.reason, StatusWireSchema.unrecognizedWords(reason).isEmpty {
             out.append(UInt8(ascii: "R"))
             appendFields(reason.wireFields, to: &out)
         }
@@ -101,17 +115,23 @@ public enum StatusWireFormat {
         }
         for c in p.candidatePairs {
             out.append(UInt8(ascii: "C"))
-            appendFields([c.local.type, c.local.address, c.remote.type, c.remote.address, c.state, c.nominated ? "1" : "0",
-                          c.roundTripNanos.map { String($0) } ?? "", String(c.requestsSent), String(c.responsesReceived)], to: &out)
+            appendRecord(c, StatusWireSchema.pair, to: &out)
         }
     }
 
-    /// A reason this build does not know goes back where a reader keeps such words: in the `P` line's reason
-    /// field, which reads as ``PeerReason/unrecognized(code:)`` again, rather than as an `R` line whose code may
-    /// be a known one without its facts.
-    private static func unrecognizedWords(_ reason: PeerReason?) -> String {
-        if case .unrecognized(let code) = reason { return code }
-        return ""
+    private static func declare<Record>(_ kind: String, _ fields: [WireField<Record>], tail: String? = nil, to out: inout [UInt8]) {
+        out.append(contentsOf: "F\t\(kind)".utf8)
+        appendFields(fields.map(\.name) + (tail.map { [$0] } ?? []), to: &out)
+    }
+
+    /// A record's fields in its table's order, each after a tab, then (when `ending`) the newline.
+    private static func appendRecord<Record>(_ record: Record, _ fields: [WireField<Record>], ending: Bool = true,
+                                             to out: inout [UInt8]) {
+        for field in fields {
+            out.append(9)
+            appendField(field.write(record), to: &out)
+        }
+        if ending { out.append(10) }
     }
 
     private static func appendFields(_ fields: [String], to out: inout [UInt8]) {
@@ -123,6 +143,11 @@ public enum StatusWireFormat {
     }
 
     private static func appendField(_ field: String, to out: inout [UInt8]) {
+        // Most fields need no escape: one copy of their bytes.
+        if field.utf8.withContiguousStorageIfAvailable({ !$0.contains { $0 == 9 || $0 == 10 || $0 == 92 } }) == true {
+            out.append(contentsOf: field.utf8)
+            return
+        }
         for byte in field.utf8 {
             switch byte {
             case 9: out.append(contentsOf: [92, UInt8(ascii: "t")])
