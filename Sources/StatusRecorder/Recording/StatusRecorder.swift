@@ -16,6 +16,8 @@ public final class StatusRecorder: Sendable {
         let wake: AsyncStream<Void>.Continuation
         /// False for a subscriber that is only woken (``StatusRecorder/changeSignals()``): nothing is collected.
         var collects = true
+        /// False for one that reads the event logs itself (``StatusWireCache``).
+        var collectsEvents = true
 
         mutating func peerChanged(_ id: String) {
             if collects {
@@ -39,7 +41,7 @@ public final class StatusRecorder: Sendable {
         }
 
         mutating func recorded(_ event: StatusEvent) {
-            if collects {
+            if collects && collectsEvents {
                 events.append(event)
                 if events.count > StatusRecorder.pendingEventLimit { events.removeFirst(StatusRecorder.pendingEventLimit / 4) }
             }
@@ -47,8 +49,11 @@ public final class StatusRecorder: Sendable {
         }
 
         /// What changed since the last call, read from `peers`; the marks are cleared.
-        mutating func takeChange(peers: PeerTable, local: LocalAgentStatus) -> StatusChange {
-            let change = StatusChange(peers: dirtyPeers.compactMap { peers[$0] }.sorted(by: StatusRecorder.displayOrder),
+        /// `ordered` sorts the peers by name; a reader that keeps its own order skips that sort of whole records.
+        mutating func takeChange(peers: PeerTable, local: LocalAgentStatus, ordered: Bool = true) -> StatusChange {
+            var changed = dirtyPeers.compactMap { peers[$0] }
+            if ordered { changed.sort(by: StatusRecorder.displayOrder) }
+            let change = StatusChange(peers: changed,
                                       removedPeerIDs: removedPeers.sorted(), local: localDirty ? local : nil, events: events)
             events.removeAll()
             dirtyPeers.removeAll(keepingCapacity: true)
@@ -293,7 +298,7 @@ public final class StatusRecorder: Sendable {
     }
 
     /// Registers a subscriber set up by `configure`, woken once at once and removed when its stream ends.
-    private func addSubscriber(_ configure: (State, inout Subscriber) -> Void) -> (id: Int, stream: AsyncStream<Void>) {
+    func addSubscriber(_ configure: (State, inout Subscriber) -> Void) -> (id: Int, stream: AsyncStream<Void>) {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { s in
             let id = s.nextSubscriberID
@@ -317,6 +322,11 @@ public final class StatusRecorder: Sendable {
             let (peers, local) = (s.peers, s.local)
             return s.subscribers[subscriberID]?.takeChange(peers: peers, local: local)
         }
+    }
+
+    func removeSubscriber(id: Int) {
+        let subscriber = state.withLock { $0.subscribers.removeValue(forKey: id) }
+        subscriber?.wake.finish()
     }
 
     /// Number of live subscriptions.
