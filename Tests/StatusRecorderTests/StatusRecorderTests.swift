@@ -101,27 +101,57 @@ struct StatusRecorderTests {
         #expect(third?.peers.isEmpty == true)
     }
 
-    /// Two subscribers, one collecting and one only woken: each update reaches both, and the collecting one's
-    /// change still holds exactly what changed (the marks are kept per subscriber, in place).
-    @Test func changeSignalsWakeWithoutCollectingAndLeaveOthersWhole() async {
+    /// A feed and a subscription side by side: each update reaches both, each holds exactly what changed (the
+    /// marks are kept per subscriber, in place), the feed as summaries and without events; the feed's subscriber goes with it.
+    @Test func aFeedTakesWhatChangedBesideASubscription() async {
         let r = StatusRecorder()
         r.addPeer(id: "a", name: "alpha")
         r.addPeer(id: "b", name: "bravo")
-        var signals = r.changeSignals().makeAsyncIterator()
+        var feed: StatusChangeFeed? = r.changeFeed()
+        var signals = feed!.signals.makeAsyncIterator()
         var changes = r.subscribe().makeAsyncIterator()
         #expect(r.subscriberCount == 2)
         #expect(await signals.next() != nil)
+        #expect(feed!.take().peers.map(\.id).sorted() == ["a", "b"])
         #expect(await changes.next()?.peers.map(\.id) == ["a", "b"])
         for n in 1...1_000 { r.updateLatency(id: "a", nanoseconds: Int64(n)) }
         r.recordEvent(peerID: "a", .lazyWake)
         #expect(await signals.next() != nil)
+        let taken = feed!.take()
+        #expect(taken.peers.map(\.id) == ["a"] && taken.peers.first?.latencyNanos == 1_000)
         let change = await changes.next()
         #expect(change?.peers.map(\.id) == ["a"])
-        #expect(change?.peers.first?.latencyNanos == 1_000)
         #expect(change?.events.map(\.kind) == [.lazyWake])
         r.removePeer(id: "b")
-        #expect(await signals.next() != nil)
+        #expect(feed!.take().removedPeerIDs == ["b"])
+        #expect(feed!.take().isEmpty)
         #expect(await changes.next()?.removedPeerIDs == ["b"])
+        feed = nil
+        #expect(r.subscriberCount == 1)
+    }
+
+    /// A mirror takes a batch at once: a peer without history keeps and extends the mirror's, an unchanged one
+    /// marks nothing, removals and events come along.
+    @Test func aMirrorAppliesABatchAtOnce() {
+        let mirror = StatusRecorder(derivesEvents: false)
+        var a = PeerStatus(id: "a", name: "alpha", stateChangedAtMillis: 1)
+        a.latencyNanos = 10
+        a.latencyHistoryNanos = [10]
+        let b = PeerStatus(id: "b", name: "bravo", stateChangedAtMillis: 1)
+        mirror.mirror(StatusChange(peers: [a, b], local: LocalAgentStatus(name: "agent")))
+        let feed = mirror.changeFeed()
+        #expect(feed.take().peers.count == 2)
+        var newer = a
+        newer.latencyHistoryNanos = []
+        newer.latencyNanos = 20
+        mirror.mirror(StatusChange(peers: [newer, b], removedPeerIDs: [], events: [StatusEvent(sequence: 7, atMillis: 2, peerID: "a", kind: .lazyWake)]))
+        let taken = feed.take()
+        #expect(taken.peers.map(\.id) == ["a"] && taken.peers.first?.latencyNanos == 20)
+        #expect(mirror.peer(id: "a")?.latencyHistoryNanos == [10, 20])
+        #expect(mirror.events(limit: 5).map(\.sequence) == [7])
+        mirror.mirror(StatusChange(removedPeerIDs: ["b"]))
+        #expect(feed.take().removedPeerIDs == ["b"])
+        #expect(mirror.snapshot().peers.map(\.id) == ["a"] && mirror.snapshot().local.name == "agent")
     }
 
     @Test func subscriptionEndsWhenDropped() async {

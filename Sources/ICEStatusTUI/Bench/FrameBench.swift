@@ -3,8 +3,9 @@ import Foundation
 import ICEStatusTUI
 import StatusRecorder
 
-/// Time to build and draw one dashboard frame with N peers: model update from a snapshot (change detection,
-/// filter, sort) plus drawing through ncurses to /dev/null, with every peer's latency changed between frames.
+/// Time to build and draw one dashboard frame with N peers: the changes taken from the recorder, the model's rows
+/// updated (moved one by one, or sorted again), and the frame drawn through ncurses to /dev/null, with every
+/// peer's latency (or `--changing` of them) changed between frames.
 struct FrameBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "frame",
@@ -19,9 +20,13 @@ struct FrameBench: AsyncParsableCommand {
     @Option(name: .long, help: "Terminal size, COLSxROWS.")
     var size = "160x50"
 
+    @Option(name: .long, help: ArgumentHelp("Peers whose latency changes between two frames (default: all).", valueName: "N"))
+    var changing: Int?
+
     func validate() throws {
         guard !peers.isEmpty, peers.allSatisfy({ $0 >= 1 && $0 <= 100_000 }) else { throw ValidationError("--peers values must be between 1 and 100000") }
         guard frames >= 2 else { throw ValidationError("--frames must be at least 2") }
+        if let changing, changing < 0 { throw ValidationError("--changing must be at least 0") }
     }
 
     func run() async throws {
@@ -38,7 +43,7 @@ struct FrameBench: AsyncParsableCommand {
     }
 
     private func measure(peers: Int, dims: [Int]) async throws -> Double {
-        let size = self.size, frames = self.frames
+        let size = self.size, frames = self.frames, changing = self.changing
         let recorder = StatusRecorder()
         SyntheticPeers.fill(recorder, count: peers)
         let ids = recorder.snapshot().peers.map(\.id)
@@ -49,14 +54,20 @@ struct FrameBench: AsyncParsableCommand {
             let screen = try NCursesScreen(term: "xterm-256color", output: out, input: input, color: true)
             defer { screen.close() }
             var model = DashboardModel()
+            let feed = recorder.changeFeed()
             var times: [Double] = []
             var parts: [[Double]] = [[], [], []]
             for frame in 0..<frames {
-                for (i, id) in ids.enumerated() { recorder.updateLatency(id: id, nanoseconds: Int64(100_000 + (i * 31 + frame * 977) % 9_000_000)) }
+                // The peers that change take turns, so every frame has `changing` of them to apply.
+                let count = min(changing ?? ids.count, ids.count)
+                for k in 0..<count {
+                    let i = (frame * count + k) % ids.count
+                    recorder.updateLatency(id: ids[i], nanoseconds: Int64(100_000 + (i * 31 + frame * 977) % 9_000_000))
+                }
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let snapshot = recorder.snapshot()
+                let change = feed.take()
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                model.update(snapshot)
+                model.apply(change, records: { recorder.peer(id: $0) })
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
                 let t3 = DispatchTime.now().uptimeNanoseconds
@@ -67,9 +78,9 @@ struct FrameBench: AsyncParsableCommand {
             let sorted = times.sorted()
             return (ProcessTimer.median(times), sorted[Int(Double(sorted.count - 1) * 0.95)], sorted.last!, parts.map(ProcessTimer.median))
         }
-        print(String(format: "dashboard frame with %d peers at %@ (snapshot + model update + draw): median %.2f ms, p95 %.2f ms, max %.2f ms over %d frames",
+        print(String(format: "dashboard frame with %d peers at %@ (changes taken + model update + draw): median %.2f ms, p95 %.2f ms, max %.2f ms over %d frames",
                      peers, size, result.0, result.1, result.2, frames))
-        print(String(format: "  medians: recorder snapshot %.2f ms, model update (changes, filter, sort) %.2f ms, ncurses draw %.2f ms",
+        print(String(format: "  medians: changes taken from the recorder %.2f ms, model update (rows moved or re-sorted) %.2f ms, ncurses draw %.2f ms",
                      result.3[0], result.3[1], result.3[2]))
         return result.0
     }

@@ -30,11 +30,12 @@ final class Dashboard {
         var hungUp = false
         defer { if !hungUp { screen.close() } }
         let wake = WakePipe()
-        let recorder = self.recorder
         let refresh = self.refresh
+        let feed = recorder.changeFeed()
+        let signals = feed.signals
         let watcher = Task.detached {
-            // Only woken: each frame reads its own snapshot, so the changes are not collected for it.
-            for await _ in recorder.changeSignals() {
+            // Only woken: each frame takes the changes itself, through the feed.
+            for await _ in signals {
                 wake.wake()
                 try? await Task.sleep(for: .milliseconds(refresh.value.withLock { $0 }))
             }
@@ -44,7 +45,7 @@ final class Dashboard {
         // comes from the kernel and from the terminal's owner) would then end the process mid-cleanup.
         SignalSources.keep(Self.forwardSignals(to: wake))
 
-        refreshModel()
+        refreshModel(feed)
         DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
         var idleReads = 0
         while !model.quit {
@@ -75,14 +76,15 @@ final class Dashboard {
             } else {
                 idleReads = 0
             }
-            refreshModel()
+            refreshModel(feed)
             DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
         }
     }
 
-    /// Reads the recorder into the model: every peer, and the events only where they are on show.
-    private func refreshModel() {
-        model.update(recorder.snapshot())
+    /// Reads the recorder into the model: the peers changed since the last frame (none while paused, so they
+    /// wait in the feed), and the events only where they are on show.
+    private func refreshModel(_ feed: StatusChangeFeed) {
+        model.refresh(from: feed, of: recorder)
         switch model.mode {
         case .events, .eventFilterInput: model.updateEvents(recorder.events(limit: DashboardModel.eventViewLimit))
         case .detail: model.updateEvents(model.selectedPeer.map { recorder.events(limit: DashboardModel.detailEventLimit, peerID: $0.id) } ?? [])

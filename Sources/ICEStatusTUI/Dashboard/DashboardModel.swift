@@ -6,10 +6,8 @@ package struct DashboardModel {
 
     package enum SortKey: String, CaseIterable { case name, state, type, latency, changed }
 
-    /// Every peer from the last snapshot.
-    private(set) var allPeers: [PeerStatus] = []
-    /// The peers shown: filtered, then sorted.
-    private(set) var peers: [PeerStatus] = []
+    /// The peers shown: filtered, then sorted, kept up to date change by change (and every peer, shown or not).
+    private(set) var peers = PeerRows()
     private(set) var local = LocalAgentStatus()
 
     package init() {}
@@ -50,44 +48,69 @@ package struct DashboardModel {
     var selectedPeer: PeerStatus? { selectedIndex.map { peers[$0] } }
 
     private var selectedIndexIfPresent: Int? {
-        guard let id = selectedID else { return nil }
-        for i in peers.indices where peers[i].id == id { return i }
-        return nil
+        selectedID.flatMap(peers.index(ofID:))
     }
 
-    /// Takes a new snapshot unless paused.
+    /// Takes a new snapshot unless paused: every peer in it, and the others removed.
     package mutating func update(_ snapshot: StatusSnapshot, now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
-        let new = snapshot.peers
-        func pathChanged(_ i: Int, _ j: Int) -> Bool {
-            allPeers[i].state != new[j].state || allPeers[i].connectionType != new[j].connectionType
-                || allPeers[i].localCandidate != new[j].localCandidate || allPeers[i].remoteCandidate != new[j].remoteCandidate
+        var records: [String: PeerStatus] = [:]
+        records.reserveCapacity(snapshot.peers.count)
+        for p in snapshot.peers { records[p.id] = p }
+        let gone = peers.keys.compactMap { records[$0.id] == nil ? $0.id : nil }
+        peers.records = { records[$0] }
+        apply(changed: snapshot.peers.map(PeerSummary.init), removed: gone, local: snapshot.local, now: now)
+    }
+
+    /// Takes what changed since the last update unless paused: only the changed peers' keys are read, and only
+    /// the rows that move are moved. A row's whole record comes from `records` when it is drawn.
+    package mutating func apply(_ change: StatusChangeFeed.Change, records: @escaping (String) -> PeerStatus?,
+                                now: Int64 = currentTimeMillis()) {
+        guard !paused else { return }
+        peers.records = records
+        if change.isComplete, change.removedPeerIDs.isEmpty, replaceAll(change.peers, now: now) {
+            if let local = change.local { self.local = local }
+            return reselectIfGone()
         }
-        var sameOrder = allPeers.count == new.count
-        if sameOrder {
-            for i in new.indices where allPeers[i].id != new[i].id {
-                sameOrder = false
-                break
+        apply(changed: change.peers, removed: change.removedPeerIDs, local: change.local, now: now)
+    }
+
+    /// A frame's update: the feed's changes (nothing is taken while paused, so they wait in the feed), and whole
+    /// records from the recorder for the rows drawn.
+    package mutating func refresh(from feed: StatusChangeFeed, of recorder: StatusRecorder, now: Int64 = currentTimeMillis()) {
+        guard !paused else { return }
+        apply(feed.take(), records: { [recorder] in recorder.peer(id: $0) }, now: now)
+    }
+
+    /// Every peer at once, when they are the ones the rows hold (see ``PeerRows/replaceAll(inNameOrder:onChange:)``).
+    private mutating func replaceAll(_ all: [PeerSummary], now: Int64) -> Bool {
+        var highlighted = changedAt
+        var renamed = false
+        guard peers.replaceAll(inNameOrder: all, onChange: { old, new in
+            if new.changesPath(from: old) { highlighted[new.id] = now }
+            if old.name != new.name { renamed = true }
+        }) else { return false }
+        if renamed { longestNameWidth = peers.keys.reduce(4) { max($0, DisplayWidth.of($1.name)) } }
+        changedAt = highlighted.isEmpty ? highlighted : highlighted.filter { now - $0.value < Self.highlightMillis }
+        return true
+    }
+
+    private mutating func apply(changed: [PeerSummary], removed: [String], local: LocalAgentStatus?, now: Int64) {
+        var widthChanged = !removed.isEmpty
+        var longest = longestNameWidth
+        var highlighted = changedAt
+        peers.apply(changed: changed, removed: removed) { old, new in
+            if let old {
+                if new.changesPath(from: old) { highlighted[new.id] = now }
+                if old.name != new.name { widthChanged = true }
+            } else {
+                longest = max(longest, DisplayWidth.of(new.name))
             }
         }
-        if sameOrder {
-            // The usual case: same peers in the same order, compared in place.
-            for i in new.indices where pathChanged(i, i) { changedAt[new[i].id] = now }
-        } else {
-            longestNameWidth = new.reduce(4) { max($0, DisplayWidth.of($1.name)) }
-        }
-        if !sameOrder, !allPeers.isEmpty {
-            var previous: [String: Int] = [:]
-            previous.reserveCapacity(allPeers.count)
-            for i in allPeers.indices { previous[allPeers[i].id] = i }
-            for j in new.indices {
-                if let i = previous[new[j].id], pathChanged(i, j) { changedAt[new[j].id] = now }
-            }
-        }
-        if !changedAt.isEmpty { changedAt = changedAt.filter { now - $0.value < Self.highlightMillis } }
-        allPeers = snapshot.peers
-        local = snapshot.local
-        rebuild()
+        longestNameWidth = widthChanged ? peers.keys.reduce(4) { max($0, DisplayWidth.of($1.name)) } : longest
+        changedAt = highlighted.isEmpty ? highlighted : highlighted.filter { now - $0.value < Self.highlightMillis }
+        if let local { self.local = local }
+        reselectIfGone()
     }
 
     func isHighlighted(_ id: String, now: Int64) -> Bool {
@@ -133,41 +156,17 @@ package struct DashboardModel {
 
     var isFiltered: Bool { !filterText.isEmpty || stateFilter != nil || typeFilter != nil }
 
-    private func matches(_ p: PeerStatus) -> Bool {
-        if let stateFilter, p.state != stateFilter { return false }
-        if let typeFilter, p.state != .connected || p.connectionType != typeFilter { return false }
-        if !filterText.isEmpty {
-            // Names match anywhere, ignoring case; keys (base64, case matters) match from their start.
-            if !p.name.lowercased().contains(filterText.lowercased()), !p.id.hasPrefix(filterText) { return false }
-        }
-        return true
-    }
-
     private mutating func rebuild() {
-        let filtered = isFiltered ? allPeers.filter(matches) : allPeers
-        guard sortKey != .name || sortReversed else {
-            peers = filtered
-            return reselectIfGone()
-        }
-        // Sort integer keys, not the records: the snapshot is in name-then-id order, so the index breaks ties
-        // by name and keeps the order stable while values move.
-        let key: (PeerStatus) -> Int64
-        switch sortKey {
-        case .name: key = { _ in 0 }
-        case .state: key = { p in p.state == .connected ? 0 : p.state == .connecting ? 1 : 2 }
-        case .type: key = { p in p.state != .connected ? 2 : p.connectionType == .relayed ? 1 : p.connectionType == .p2p ? 0 : 2 }
-        case .latency: key = { p in p.latencyNanos ?? .max }
-        case .changed: key = { p in -p.stateChangedAtMillis }
-        }
-        var keyed: [(key: Int64, index: Int)] = []
-        keyed.reserveCapacity(filtered.count)
-        for i in filtered.indices { keyed.append((key(filtered[i]), i)) }
-        if sortReversed {
-            keyed.sort { $0.key != $1.key ? $0.key > $1.key : $0.index > $1.index }
-        } else {
-            keyed.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
-        }
-        peers = keyed.map { filtered[$0.index] }
+        let (text, state, type, prefix) = (filterText.lowercased(), stateFilter, typeFilter, filterText)
+        let filtered = isFiltered
+        peers.setRule(PeerRows.Rule(sortKey: sortKey, reversed: sortReversed, matches: { p in
+            guard filtered else { return true }
+            if let state, p.state != state { return false }
+            if let type, p.state != .connected || p.connectionType != type { return false }
+            // Names match anywhere, ignoring case; keys (base64, case matters) match from their start.
+            if !text.isEmpty, !p.name.lowercased().contains(text), !p.id.hasPrefix(prefix) { return false }
+            return true
+        }))
         reselectIfGone()
     }
 
@@ -200,11 +199,6 @@ package struct DashboardModel {
 
     /// Counts over every peer (the header), not the filtered set.
     var counts: (connected: Int, total: Int, p2p: Int, relayed: Int) {
-        var c = (0, allPeers.count, 0, 0)
-        for p in allPeers where p.state == .connected {
-            c.0 += 1
-            if p.connectionType == .relayed { c.3 += 1 } else { c.2 += 1 }
-        }
-        return c
+        (peers.connected, peers.totalCount, peers.p2p, peers.relayed)
     }
 }

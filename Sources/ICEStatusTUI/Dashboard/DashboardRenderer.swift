@@ -120,7 +120,7 @@ package struct DashboardRenderer {
                 if !model.filterText.isEmpty { parts.append("\"\(model.filterText)\"") }
                 if let s = model.stateFilter { parts.append(s.rawValue.lowercased()) }
                 if let t = model.typeFilter { parts.append(t.rawValue) }
-                right += "filter \(parts.joined(separator: " ")): \(model.peers.count) of \(model.allPeers.count)  "
+                right += "filter \(parts.joined(separator: " ")): \(model.peers.count) of \(model.peers.totalCount)  "
             } else if model.peers.count > visible {
                 right += "\(model.scrollOffset + 1)-\(min(model.peers.count, model.scrollOffset + visible)) of \(model.peers.count)  "
             }

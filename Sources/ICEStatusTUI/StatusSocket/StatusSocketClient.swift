@@ -60,20 +60,7 @@ package enum StatusSocketClient {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(StatusStreamHandler(onBatch: { change in
-                            if let local = change.local { mirror.updateLocal { $0 = local } }
-                            for var peer in change.peers {
-                                // Changes carry no history: extend the mirror's own with each new latency.
-                                if peer.latencyHistoryNanos.isEmpty, let old = mirror.peer(id: peer.id) {
-                                    peer.latencyHistoryNanos = old.latencyHistoryNanos
-                                    if let latency = peer.latencyNanos, latency != old.latencyNanos {
-                                        peer.latencyHistoryNanos.append(latency)
-                                        if peer.latencyHistoryNanos.count > PeerStatus.historyLimit { peer.latencyHistoryNanos.removeFirst() }
-                                    }
-                                }
-                                mirror.replacePeer(peer)
-                            }
-                            for id in change.removedPeerIDs { mirror.removePeer(id: id) }
-                            mirror.importEvents(change.events)
+                            mirror.mirror(change) // a batch at once: readers see it whole
                         }, onEnd: { _ in }))
                     }
                 }

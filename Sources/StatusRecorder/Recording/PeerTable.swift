@@ -37,9 +37,20 @@ struct PeerTable {
         order = nil
     }
 
+    /// One peer's summary, read field by field in place.
+    func summary(_ id: String) -> PeerSummary? {
+        guard let i = index[id] else { return nil }
+        return PeerSummary(slots[i])
+    }
+
     /// Every peer in display order.
     mutating func ordered() -> [PeerStatus] {
         displayOrder().map { slots[$0] }
+    }
+
+    /// Every peer's summary in display order.
+    mutating func orderedSummaries() -> [PeerSummary] {
+        displayOrder().map { PeerSummary(slots[$0]) }
     }
 
     /// Every peer's id in display order.

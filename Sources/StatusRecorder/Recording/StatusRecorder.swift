@@ -14,38 +14,42 @@ public final class StatusRecorder: Sendable {
         /// Events recorded since the last drain (the oldest dropped past ``StatusRecorder/pendingEventLimit``).
         var events: [StatusEvent] = []
         let wake: AsyncStream<Void>.Continuation
-        /// False for a subscriber that is only woken (``StatusRecorder/changeSignals()``): nothing is collected.
-        var collects = true
-        /// False for one that reads the event logs itself (``StatusWireCache``).
+        /// False for one that reads the event logs itself (``StatusWireCache``, ``StatusChangeFeed``).
         var collectsEvents = true
 
-        mutating func peerChanged(_ id: String) {
-            if collects {
-                dirtyPeers.insert(id)
-                removedPeers.remove(id)
-            }
-            wake.yield()
+        mutating func peerChanged(_ id: String, waking: Bool = true) {
+            dirtyPeers.insert(id)
+            removedPeers.remove(id)
+            if waking { wake.yield() }
         }
 
-        mutating func peerRemoved(_ id: String) {
-            if collects {
-                dirtyPeers.remove(id)
-                removedPeers.insert(id)
-            }
-            wake.yield()
+        mutating func peerRemoved(_ id: String, waking: Bool = true) {
+            dirtyPeers.remove(id)
+            removedPeers.insert(id)
+            if waking { wake.yield() }
         }
 
-        mutating func localChanged() {
-            if collects { localDirty = true }
-            wake.yield()
+        mutating func localChanged(waking: Bool = true) {
+            localDirty = true
+            if waking { wake.yield() }
         }
 
         mutating func recorded(_ event: StatusEvent) {
-            if collects && collectsEvents {
+            if collectsEvents {
                 events.append(event)
                 if events.count > StatusRecorder.pendingEventLimit { events.removeFirst(StatusRecorder.pendingEventLimit / 4) }
             }
             wake.yield()
+        }
+
+        /// The marks, taken and cleared: changed ids, removed ids, and whether the local agent changed.
+        mutating func takeMarks() -> (dirty: Set<String>, removed: Set<String>, local: Bool) {
+            defer {
+                dirtyPeers = []
+                removedPeers = []
+                localDirty = false
+            }
+            return (dirtyPeers, removedPeers, localDirty)
         }
 
         /// What changed since the last call, read from `peers`; the marks are cleared.
@@ -228,6 +232,43 @@ public final class StatusRecorder: Sendable {
         mutatePeer(peer.id) { $0 = peer }
     }
 
+    /// Applies a batch read from another recorder's status stream, under one lock, waking each subscriber once.
+    /// A peer that comes without a latency history (changes carry none) keeps this recorder's, extended with its
+    /// latency when that is new. Events keep their sequence and time.
+    public func mirror(_ change: StatusChange) {
+        state.withLock { s in
+            var changed = false
+            if let local = change.local, local != s.local {
+                s.local = local
+                s.forEachSubscriber { $0.localChanged(waking: false) }
+                changed = true
+            }
+            for var peer in change.peers {
+                let old = s.peers[peer.id]
+                if peer.latencyHistoryNanos.isEmpty, let old {
+                    peer.latencyHistoryNanos = old.latencyHistoryNanos
+                    if let latency = peer.latencyNanos, latency != old.latencyNanos {
+                        peer.latencyHistoryNanos.append(latency)
+                        if peer.latencyHistoryNanos.count > PeerStatus.historyLimit { peer.latencyHistoryNanos.removeFirst() }
+                    }
+                }
+                guard peer != old else { continue }
+                let id = peer.id
+                s.peers[id] = peer
+                s.forEachSubscriber { $0.peerChanged(id, waking: false) }
+                changed = true
+            }
+            for id in change.removedPeerIDs where s.peers[id] != nil {
+                s.peers[id] = nil
+                s.peerEvents[id] = nil
+                s.forEachSubscriber { $0.peerRemoved(id, waking: false) }
+                changed = true
+            }
+            for e in change.events { s.store(e) }
+            if changed { s.forEachSubscriber { $0.wake.yield() } }
+        }
+    }
+
     /// Updates the local agent's status.
     /// Server outcomes and NAT verdicts that change are logged as the agent's events.
     public func updateLocal(_ body: (inout LocalAgentStatus) -> Void) {
@@ -288,13 +329,6 @@ public final class StatusRecorder: Sendable {
             subscriber.events = s.mergedEvents(limit: Self.initialEventLimit, peerID: nil)
         }
         return StatusSubscription(recorder: self, subscriberID: id, wake: stream)
-    }
-
-    /// Yields (one pending at most) whenever anything changes, without collecting what changed: for a reader
-    /// that takes its own ``snapshot()``, as the dashboard does each frame. Building a ``StatusChange`` for it
-    /// would copy and sort every changed peer only to be thrown away. Ends when the iterating task is cancelled.
-    public func changeSignals() -> AsyncStream<Void> {
-        addSubscriber { _, subscriber in subscriber.collects = false }.stream
     }
 
     /// Registers a subscriber set up by `configure`, woken once at once and removed when its stream ends.

@@ -15,7 +15,7 @@ public enum StatusWireError: Error, Sendable, Hashable, CustomStringConvertible 
 /// record handed to a ``StatusStreamSink`` as it completes.
 public struct StatusWireDecoder: Sendable {
     private var pending: [UInt8] = []
-    private var layouts = Layouts()
+    private var layouts = Layouts.version1
     /// The record being read, complete at the next line that is not one of its own.
     private var openPeer: PeerStatus?
     private var openLocal: LocalAgentStatus?
@@ -78,7 +78,7 @@ public struct StatusWireDecoder: Sendable {
         case UInt8(ascii: "V"):
             guard fields.count >= 3, fields[1] == "icestat-status" else { throw bad() }
             guard let version = Int(fields[2]), (1...StatusWireFormat.version).contains(version) else { throw .unsupportedVersion(fields[2]) }
-            layouts = Layouts()
+            layouts = .version1
             sink.header(version: version)
         case UInt8(ascii: "F"):
             guard fields.count >= 2 else { throw bad() }
@@ -179,22 +179,39 @@ extension StatusWireDecoder {
     /// The layout of each kind's lines in the stream being read.
     struct Layouts: Sendable {
         typealias V1 = StatusWireSchema.Version1
-        var local = WireLayout(names: V1.local, fields: StatusWireSchema.local, minimumValues: V1.minimumFields[UInt8(ascii: "L")])
-        var server = WireLayout(names: V1.server, fields: StatusWireSchema.server, minimumValues: V1.minimumFields[UInt8(ascii: "S")])
-        var nat = WireLayout(names: V1.nat, fields: StatusWireSchema.nat, minimumValues: V1.minimumFields[UInt8(ascii: "N")])
-        var peer = WireLayout(names: V1.peer, fields: StatusWireSchema.peer, minimumValues: V1.minimumFields[UInt8(ascii: "P")])
-        var pair = WireLayout(names: V1.pair, fields: StatusWireSchema.pair, minimumValues: V1.minimumFields[UInt8(ascii: "C")])
-        var event = WireLayout(names: V1.event, fields: StatusWireSchema.event, minimumValues: V1.minimumFields[UInt8(ascii: "G")])
+        typealias Schema = StatusWireSchema
+        private static let localIndex = WireLayout.fieldIndex(Schema.local)
+        private static let serverIndex = WireLayout.fieldIndex(Schema.server)
+        private static let natIndex = WireLayout.fieldIndex(Schema.nat)
+        private static let peerIndex = WireLayout.fieldIndex(Schema.peer)
+        private static let pairIndex = WireLayout.fieldIndex(Schema.pair)
+        private static let eventIndex = WireLayout.fieldIndex(Schema.event)
+
+        /// Version 1's, until a stream declares its own: built once.
+        static let version1 = Layouts(
+            local: WireLayout(names: V1.local, fieldIndex: localIndex, fieldCount: Schema.local.count, minimumValues: V1.minimumFields[UInt8(ascii: "L")]),
+            server: WireLayout(names: V1.server, fieldIndex: serverIndex, fieldCount: Schema.server.count, minimumValues: V1.minimumFields[UInt8(ascii: "S")]),
+            nat: WireLayout(names: V1.nat, fieldIndex: natIndex, fieldCount: Schema.nat.count, minimumValues: V1.minimumFields[UInt8(ascii: "N")]),
+            peer: WireLayout(names: V1.peer, fieldIndex: peerIndex, fieldCount: Schema.peer.count, minimumValues: V1.minimumFields[UInt8(ascii: "P")]),
+            pair: WireLayout(names: V1.pair, fieldIndex: pairIndex, fieldCount: Schema.pair.count, minimumValues: V1.minimumFields[UInt8(ascii: "C")]),
+            event: WireLayout(names: V1.event, fieldIndex: eventIndex, fieldCount: Schema.event.count, minimumValues: V1.minimumFields[UInt8(ascii: "G")]))
+
+        var local: WireLayout
+        var server: WireLayout
+        var nat: WireLayout
+        var peer: WireLayout
+        var pair: WireLayout
+        var event: WireLayout
 
         /// An `F` line: a kind this build does not read is ignored.
         mutating func declare(kind: String, names: ArraySlice<String>) {
             switch kind {
-            case "L": local = WireLayout(names: names, fields: StatusWireSchema.local)
-            case "S": server = WireLayout(names: names, fields: StatusWireSchema.server)
-            case "N": nat = WireLayout(names: names, fields: StatusWireSchema.nat)
-            case "P": peer = WireLayout(names: names, fields: StatusWireSchema.peer)
-            case "C": pair = WireLayout(names: names, fields: StatusWireSchema.pair)
-            case "G": event = WireLayout(names: names, fields: StatusWireSchema.event)
+            case "L": local = WireLayout(names: names, fieldIndex: Self.localIndex, fieldCount: Schema.local.count)
+            case "S": server = WireLayout(names: names, fieldIndex: Self.serverIndex, fieldCount: Schema.server.count)
+            case "N": nat = WireLayout(names: names, fieldIndex: Self.natIndex, fieldCount: Schema.nat.count)
+            case "P": peer = WireLayout(names: names, fieldIndex: Self.peerIndex, fieldCount: Schema.peer.count)
+            case "C": pair = WireLayout(names: names, fieldIndex: Self.pairIndex, fieldCount: Schema.pair.count)
+            case "G": event = WireLayout(names: names, fieldIndex: Self.eventIndex, fieldCount: Schema.event.count)
             default: break
             }
         }

@@ -32,14 +32,19 @@ public enum StatusWireFormat {
 
     /// The version line and the declarations of every kind's fields.
     public static func appendHeader(to out: inout [UInt8]) {
-        out.append(contentsOf: "V\ticestat-status\t\(version)\n".utf8)
+        out.append(contentsOf: header)
+    }
+
+    private static let header: [UInt8] = {
+        var out = Array("V\ticestat-status\t\(version)\n".utf8)
         declare("L", StatusWireSchema.local, to: &out)
         declare("S", StatusWireSchema.server, to: &out)
         declare("N", StatusWireSchema.nat, to: &out)
         declare("P", StatusWireSchema.peer, to: &out)
         declare("C", StatusWireSchema.pair, to: &out)
         declare("G", StatusWireSchema.event, tail: StatusWireSchema.eventTail, to: &out)
-    }
+        return out
+    }()
 
     /// Appends a whole snapshot as one batch, each peer followed by its events; `full` adds latency histories
     /// and candidate pairs.

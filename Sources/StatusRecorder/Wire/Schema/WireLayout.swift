@@ -8,13 +8,28 @@ struct WireLayout: Sendable {
     /// The fewest values a line must hold.
     let minimumValues: Int
 
-    /// - Parameter names: the field names in the stream's order (a name this build does not know is skipped).
-    init<Record>(names: some Collection<String>, fields: [WireField<Record>], minimumValues: Int? = nil) {
-        var position: [String: Int] = [:]
-        for (i, name) in names.enumerated() where position[name] == nil { position[name] = i }
-        columns = fields.map { position[$0.name] }
-        tail = position[StatusWireSchema.eventTail]
+    /// - Parameters:
+    ///   - names: the field names in the stream's order (a name this build does not know is skipped; of a name
+    ///     declared twice, the first counts).
+    ///   - fieldIndex: where each name is in the kind's table (``fieldIndex(_:)``, built once per kind).
+    init(names: some Collection<String>, fieldIndex: [String: Int], fieldCount: Int, minimumValues: Int? = nil) {
+        var columns = [Int?](repeating: nil, count: fieldCount)
+        var tail: Int?
+        for (position, name) in names.enumerated() {
+            if let i = fieldIndex[name] {
+                if columns[i] == nil { columns[i] = position }
+            } else if name == StatusWireSchema.eventTail, tail == nil {
+                tail = position
+            }
+        }
+        self.columns = columns
+        self.tail = tail
         self.minimumValues = minimumValues ?? names.count
+    }
+
+    /// Each field's position in its table, by name.
+    static func fieldIndex<Record>(_ fields: [WireField<Record>]) -> [String: Int] {
+        Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Reads `record` from a line's values (the kind's letter not among them); false when a field does not read.
