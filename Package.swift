@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "ICEEngineTests", dependencies: [
             "ICEEngine", "SignalCluster", "ICETestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("Resources")]),
-        .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder"]),
+        .testTarget(name: "StatusRecorderTests", dependencies: ["StatusRecorder", "ICETestSupport"]),
         .testTarget(name: "ICEStatusTUITests", dependencies: [
             "ICEStatusTUI", "ICEStatBench", "StatusRecorder", "ICEEngine", "ICETestSupport",
         ]),

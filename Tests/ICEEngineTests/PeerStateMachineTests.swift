@@ -1,3 +1,4 @@
+import ICETestSupport
 import Testing
 import StatusRecorder
 @testable import Mesh
@@ -172,7 +173,7 @@ import StatusRecorder
     /// Random events, thousands of them: whatever their order, the timers armed and the sessions held match
     /// the state after every event.
     @Test func timersAndSessionsAlwaysMatchTheState() {
-        var rng = SeededSequence(seed: 0x1ce5)
+        var rng = SeededGenerator(seed: 0x1ce5)
         let events: [Machine.Event] = [
             .open, .close(reason: nil), .restart, .networkChanged, .resetDirectBackoff(timedOut: Self.timedOut, impossible: nil),
             .directAttemptAsked, .remoteOffer(remoteKnown: false), .remoteOffer(remoteKnown: true), .sessionChecking,
@@ -216,12 +217,3 @@ import StatusRecorder
     }
 }
 
-/// A seeded linear congruential generator (Knuth's MMIX constants), so a failing sequence can be replayed.
-struct SeededSequence: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 17 ^ state << 47
-    }
-}

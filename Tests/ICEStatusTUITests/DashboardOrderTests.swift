@@ -1,3 +1,4 @@
+import ICETestSupport
 import StatusRecorder
 import Testing
 @testable import ICEStatusTUI
@@ -5,17 +6,6 @@ import Testing
 /// The dashboard keeps its rows in order change by change; on every frame of a seeded run over 10,000 peers
 /// they must be exactly what filtering and sorting everything from scratch gives.
 struct DashboardOrderTests {
-    private struct Rng {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-    }
-
     /// The order from scratch, written independently of the model: filter, then sort by the key, then name, id.
     private func expected(_ peers: [PeerStatus], _ m: DashboardModel) -> [String] {
         func key(_ p: PeerStatus) -> Int64 {
@@ -40,7 +30,7 @@ struct DashboardOrderTests {
     }
 
     @Test func rowsStayInTheOrderOfAFullSortThroughRandomChanges() {
-        var rng = Rng(state: 2026)
+        var rng = SeededGenerator(seed: 2026)
         let recorder = StatusRecorder(clock: { 1_000 })
         var next = 0
         func add() {

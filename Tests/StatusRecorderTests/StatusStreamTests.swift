@@ -1,3 +1,4 @@
+import ICETestSupport
 import Testing
 @testable import StatusRecorder
 
@@ -100,7 +101,7 @@ struct StatusStreamTests {
     /// The cache re-encodes only changed peers; what it sends must stay what a fresh encoding sends, through
     /// adds, removals, renames, updates and events in a seeded random order.
     @Test func theAgentsCacheSendsWhatAFreshEncodingSends() {
-        var rng = SplitMix(seed: 12)
+        var rng = SeededGenerator(seed: 12)
         let recorder = StatusRecorder(clock: { 1_000 })
         let cache = StatusWireCache(recorder: recorder)
         var ids: [String] = []
@@ -131,18 +132,5 @@ struct StatusStreamTests {
             if cached != fresh { return }
         }
         #expect(ids.count > 100)
-    }
-}
-
-/// A small seeded generator, so a failing round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

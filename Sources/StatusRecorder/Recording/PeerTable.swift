@@ -37,6 +37,15 @@ struct PeerTable {
         order = nil
     }
 
+    /// Changes one peer's record in place (nil when there is no such peer); `body` returns whether it changed it.
+    mutating func modify(_ id: String, _ body: (inout PeerStatus) -> Bool) -> Bool? {
+        guard let i = index[id] else { return nil }
+        let renamedBefore = slots[i].name
+        let changed = body(&slots[i])
+        if slots[i].name != renamedBefore { order = nil }
+        return changed
+    }
+
     /// One peer's summary, read field by field in place.
     func summary(_ id: String) -> PeerSummary? {
         guard let i = index[id] else { return nil }

@@ -243,18 +243,25 @@ public final class StatusRecorder: Sendable {
                 s.forEachSubscriber { $0.localChanged(waking: false) }
                 changed = true
             }
-            for var peer in change.peers {
-                let old = s.peers[peer.id]
-                if peer.latencyHistoryNanos.isEmpty, let old {
-                    peer.latencyHistoryNanos = old.latencyHistoryNanos
-                    if let latency = peer.latencyNanos, latency != old.latencyNanos {
-                        peer.latencyHistoryNanos.append(latency)
-                        if peer.latencyHistoryNanos.count > PeerStatus.historyLimit { peer.latencyHistoryNanos.removeFirst() }
+            for peer in change.peers {
+                // In place: one lookup, and the old record is neither copied nor handed out.
+                let updated = s.peers.modify(peer.id) { current in
+                    var incoming = peer
+                    if incoming.latencyHistoryNanos.isEmpty {
+                        incoming.latencyHistoryNanos = current.latencyHistoryNanos
+                        if let latency = incoming.latencyNanos, latency != current.latencyNanos {
+                            incoming.latencyHistoryNanos.append(latency)
+                            if incoming.latencyHistoryNanos.count > PeerStatus.historyLimit { incoming.latencyHistoryNanos.removeFirst() }
+                        }
                     }
+                    // A new latency is the usual change: no need to compare the rest.
+                    guard incoming.latencyNanos != current.latencyNanos || incoming != current else { return false }
+                    current = incoming
+                    return true
                 }
-                guard peer != old else { continue }
+                if updated == false { continue }
+                if updated == nil { s.peers[peer.id] = peer }
                 let id = peer.id
-                s.peers[id] = peer
                 s.forEachSubscriber { $0.peerChanged(id, waking: false) }
                 changed = true
             }
