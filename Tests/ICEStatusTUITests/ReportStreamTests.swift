@@ -37,13 +37,14 @@ import Testing
         return bytes
     }
 
-    @Test func aWholeStreamGivesTheReportASnapshotGives() async throws {
+    @Test func aWholeStreamGivesEveryPeersBlockAndTheSummary() async throws {
         let snapshot = Fixtures.snapshot()
         try await serve(stream(snapshot)) { path in
             let result = try Harness.icestat(["--detail", "--socket", path, "--events", "0"])
             #expect(result.status == 0)
             let text = result.stdout
             #expect(text.hasPrefix("Peers detail:\n"))
+            for p in snapshot.peers { #expect(text.contains("\n \(p.name):\n  Public key: \(p.id)\n")) }
             #expect(text.contains("Peers count: \(snapshot.peers.count { $0.state == .connected })/\(snapshot.peers.count) Connected\n"))
         }
     }

@@ -158,7 +158,7 @@ struct StatusEventTests {
         #expect(mirror.events(limit: 10).isEmpty)
         let original = [StatusEvent(sequence: 41, atMillis: 7, peerID: "k", peerName: "bob", kind: .lazyWake),
                         StatusEvent(sequence: 42, atMillis: 8, kind: .networkChanged)]
-        mirror.importEvents(original)
+        mirror.mirror(StatusChange(events: original))
         #expect(mirror.events(limit: 10) == original)
     }
 }

@@ -59,7 +59,7 @@ package struct DashboardModel {
         for p in snapshot.peers { records[p.id] = p }
         let gone = peers.keys.compactMap { records[$0.id] == nil ? $0.id : nil }
         peers.records = { records[$0] }
-        apply(changed: snapshot.peers.map(PeerSummary.init), removed: gone, local: snapshot.local, now: now)
+        apply(changed: snapshot.peers.map(PeerSummary.init), removed: gone, inNameOrder: true, local: snapshot.local, now: now)
     }
 
     /// Takes what changed since the last update unless paused: only the changed peers' keys are read, and only
@@ -68,11 +68,7 @@ package struct DashboardModel {
                                 now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
         peers.records = records
-        if change.isComplete, change.removedPeerIDs.isEmpty, replaceAll(change.peers, now: now) {
-            if let local = change.local { self.local = local }
-            return reselectIfGone()
-        }
-        apply(changed: change.peers, removed: change.removedPeerIDs, local: change.local, now: now)
+        apply(changed: change.peers, removed: change.removedPeerIDs, inNameOrder: change.isComplete, local: change.local, now: now)
     }
 
     /// A frame's update: the feed's changes (nothing is taken while paused, so they wait in the feed), and whole
@@ -82,24 +78,12 @@ package struct DashboardModel {
         apply(feed.take(), records: { [recorder] in recorder.peer(id: $0) }, now: now)
     }
 
-    /// Every peer at once, when they are the ones the rows hold (see ``PeerRows/replaceAll(inNameOrder:onChange:)``).
-    private mutating func replaceAll(_ all: [PeerSummary], now: Int64) -> Bool {
-        var highlighted = changedAt
-        var renamed = false
-        guard peers.replaceAll(inNameOrder: all, onChange: { old, new in
-            if new.changesPath(from: old) { highlighted[new.id] = now }
-            if old.name != new.name { renamed = true }
-        }) else { return false }
-        if renamed { longestNameWidth = peers.keys.reduce(4) { max($0, DisplayWidth.of($1.name)) } }
-        changedAt = highlighted.isEmpty ? highlighted : highlighted.filter { now - $0.value < Self.highlightMillis }
-        return true
-    }
-
-    private mutating func apply(changed: [PeerSummary], removed: [String], local: LocalAgentStatus?, now: Int64) {
+    private mutating func apply(changed: [PeerSummary], removed: [String], inNameOrder: Bool = false, local: LocalAgentStatus?,
+                                now: Int64) {
         var widthChanged = !removed.isEmpty
         var longest = longestNameWidth
         var highlighted = changedAt
-        peers.apply(changed: changed, removed: removed) { old, new in
+        peers.apply(changed: changed, removed: removed, inNameOrder: inNameOrder) { old, new in
             if let old {
                 if new.changesPath(from: old) { highlighted[new.id] = now }
                 if old.name != new.name { widthChanged = true }

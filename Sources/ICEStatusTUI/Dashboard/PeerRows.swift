@@ -43,7 +43,7 @@ struct PeerRows: RandomAccessCollection {
     private var nameOrder: [Int] = []
     /// The rows shown: slots that pass the filter, in sort order.
     private var order: [Int] = []
-    private(set) var rule = Rule()
+    private var rule = Rule()
 
     var startIndex: Int { 0 }
     var endIndex: Int { order.count }
@@ -63,8 +63,6 @@ struct PeerRows: RandomAccessCollection {
     /// Every peer's key, shown or not, in name order.
     var keys: some Collection<PeerSummary> { nameOrder.lazy.map { slots[$0]! } }
 
-    func peer(id: String) -> PeerStatus? { slotOf[id].flatMap { slots[$0] }.map(record) }
-
     /// Where the peer with `id` is among the rows, if shown.
     func index(ofID id: String) -> Int? {
         guard let slot = slotOf[id], let peer = slots[slot], rule.matches(peer) else { return nil }
@@ -78,8 +76,11 @@ struct PeerRows: RandomAccessCollection {
         rebuild()
     }
 
-    /// Takes changed and removed peers; calls `changed` with each peer's previous record and its new one.
-    mutating func apply(changed: [PeerSummary], removed: [String], onChange: (PeerSummary?, PeerSummary) -> Void) {
+    /// Takes changed and removed peers; calls `onChange` with each peer's previous summary (nil for a new peer)
+    /// and its new one. `inNameOrder` says `changed` is every peer, in name-then-id order.
+    mutating func apply(changed: [PeerSummary], removed: [String], inNameOrder: Bool = false,
+                        onChange: (PeerSummary?, PeerSummary) -> Void) {
+        if inNameOrder, removed.isEmpty, replaceAll(changed, onChange: onChange) { return }
         // Past this many changes, one full sort is cheaper than moving rows one by one.
         let incremental = changed.count + removed.count <= Swift.max(64, order.count / 16)
         for id in removed {
@@ -133,7 +134,7 @@ struct PeerRows: RandomAccessCollection {
     /// Takes every peer at once, in name-then-id order, when they are the peers the rows hold in that order (the
     /// usual case when most peers changed): each record is replaced in place, with no lookup by id, then the rows
     /// are filtered and sorted again. False, with nothing changed, when the peers are not the same.
-    mutating func replaceAll(inNameOrder all: [PeerSummary], onChange: (PeerSummary, PeerSummary) -> Void) -> Bool {
+    private mutating func replaceAll(_ all: [PeerSummary], onChange: (PeerSummary?, PeerSummary) -> Void) -> Bool {
         guard all.count == nameOrder.count else { return false }
         for i in all.indices where slots[nameOrder[i]]!.id != all[i].id { return false }
         for i in all.indices {

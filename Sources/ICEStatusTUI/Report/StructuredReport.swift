@@ -83,10 +83,14 @@ enum StructuredReport {
         }
     }
 
+    /// A string, or null.
+    private static func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
+
+    /// A time as RFC 3339, or null when absent or zero.
+    private static func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
+
     /// One peer's object in `peers.details`.
     static func peer(_ p: PeerStatus, events: [StatusEvent], now: Int64) -> Value {
-        func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
-        func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
         let connected = p.state == .connected
         return .object([
             ("name", .string(p.name)),
@@ -116,8 +120,6 @@ enum StructuredReport {
 
     /// The `agent` object.
     static func agent(_ local: LocalAgentStatus, events: [StatusEvent]) -> Value {
-        func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
-        func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
         let servers: [Value] = local.servers.map { server in
             .object([("kind", .string(server.kind.rawValue)), ("address", .string(server.address)),
                      ("available", .bool(server.available)), ("error", str(server.error))])
@@ -139,7 +141,6 @@ enum StructuredReport {
 
     /// One event: when, its kind's code, its words, and the facts scripts filter on.
     static func event(_ e: StatusEvent) -> Value {
-        func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
         var fields: [(String, Value)] = [("time", .string(rfc3339(e.atMillis))), ("kind", .string(e.kind.code))]
         if e.peerID != nil { fields += [("peer", str(e.peerName)), ("publicKey", str(e.peerID))] }
         switch e.kind {

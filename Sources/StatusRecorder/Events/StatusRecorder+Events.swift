@@ -34,14 +34,6 @@ extension StatusRecorder {
         }
     }
 
-    /// Adds events recorded elsewhere (a mirror of another recorder), keeping their sequence and time.
-    public func importEvents(_ events: [StatusEvent]) {
-        guard !events.isEmpty else { return }
-        state.withLock { s in
-            for e in events { s.store(e) }
-        }
-    }
-
     /// The agent's events that a change of its status means: servers that became available or failed, and a
     /// new NAT verdict.
     static func localEvents(before: LocalAgentStatus, after: LocalAgentStatus) -> [StatusEvent.Kind] {

@@ -53,11 +53,8 @@ public final class StatusRecorder: Sendable {
         }
 
         /// What changed since the last call, read from `peers`; the marks are cleared.
-        /// `ordered` sorts the peers by name; a reader that keeps its own order skips that sort of whole records.
-        mutating func takeChange(peers: PeerTable, local: LocalAgentStatus, ordered: Bool = true) -> StatusChange {
-            var changed = dirtyPeers.compactMap { peers[$0] }
-            if ordered { changed.sort(by: StatusRecorder.displayOrder) }
-            let change = StatusChange(peers: changed,
+        mutating func takeChange(peers: PeerTable, local: LocalAgentStatus) -> StatusChange {
+            let change = StatusChange(peers: dirtyPeers.compactMap { peers[$0] }.sorted(by: StatusRecorder.displayOrder),
                                       removedPeerIDs: removedPeers.sorted(), local: localDirty ? local : nil, events: events)
             events.removeAll()
             dirtyPeers.removeAll(keepingCapacity: true)

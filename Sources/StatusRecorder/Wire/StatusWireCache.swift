@@ -34,16 +34,12 @@ public final class StatusWireCache: Sendable {
                 encoded[peer.id] = bytes
             }
             out.reserveCapacity(out.count + 256 + view.order.count * 200)
-            StatusWireFormat.appendLocal(view.local, to: &out)
-            StatusWireFormat.appendEvents(view.agentEvents, to: &out)
-            var peerEvents = view.peerEvents
-            for id in view.order {
-                guard let bytes = encoded[id] else { continue }
+            StatusWireFormat.appendSnapshot(local: view.local, agentEvents: view.agentEvents, peerEvents: view.peerEvents,
+                                            peers: view.order, id: { $0 }, to: &out) { id, out in
+                guard let bytes = encoded[id] else { return false }
                 out.append(contentsOf: bytes)
-                if let events = peerEvents.removeValue(forKey: id) { StatusWireFormat.appendEvents(events, to: &out) }
+                return true
             }
-            StatusWireFormat.appendEvents(peerEvents.values.joined().sorted { $0.sequence < $1.sequence }, to: &out)
-            out.append(contentsOf: ".\n".utf8)
         }
     }
 }
@@ -62,9 +58,8 @@ extension StatusRecorder {
 
     func encodingView(subscriberID: Int, eventLimit: Int) -> EncodingView {
         state.withLock { s in
-            let order = s.peers.orderedIDs() // before `peers` shares the table, so caching the order copies nothing
-            let (peers, local) = (s.peers, s.local)
-            let change = s.subscribers[subscriberID]?.takeChange(peers: peers, local: local, ordered: false) ?? StatusChange()
+            let order = s.peers.orderedIDs()
+            let marks = s.subscribers[subscriberID]?.takeMarks() ?? (dirty: [], removed: [], local: false)
             var peerEvents: [String: [StatusEvent]] = [:]
             if eventLimit > 0 {
                 for (id, log) in s.peerEvents {
@@ -72,7 +67,7 @@ extension StatusRecorder {
                     if !events.isEmpty { peerEvents[id] = events }
                 }
             }
-            return EncodingView(changed: change.peers, removed: change.removedPeerIDs, order: order, local: local,
+            return EncodingView(changed: marks.dirty.compactMap { s.peers[$0] }, removed: Array(marks.removed), order: order, local: s.local,
                                 agentEvents: eventLimit > 0 ? s.agentEvents.last(eventLimit) : [], peerEvents: peerEvents)
         }
     }

@@ -55,14 +55,27 @@ public enum StatusWireFormat {
         for e in snapshot.events {
             if let id = e.peerID { byPeer[id, default: []].append(e) } else { agent.append(e) }
         }
-        appendLocal(snapshot.local, to: &out)
-        appendEvents(agent, to: &out)
-        for peer in snapshot.peers {
+        appendSnapshot(local: snapshot.local, agentEvents: agent, peerEvents: byPeer, peers: snapshot.peers, id: \.id,
+                       to: &out) { peer, out in
             appendPeer(peer, full: full, to: &out)
-            if let events = byPeer.removeValue(forKey: peer.id) { appendEvents(events, to: &out) }
+            return true
         }
-        // Events of peers not in the snapshot (removed meanwhile) still travel, oldest first.
-        appendEvents(byPeer.values.joined().sorted { $0.sequence < $1.sequence }, to: &out)
+    }
+
+    /// A snapshot batch in stream order: the agent and its events, each peer (written by `appendPeer`, false
+    /// when it has no lines) followed by its events, then the events of peers no longer there (removed
+    /// meanwhile, oldest first), then the batch end.
+    static func appendSnapshot<Peer>(local: LocalAgentStatus, agentEvents: [StatusEvent], peerEvents: [String: [StatusEvent]],
+                                     peers: some Sequence<Peer>, id: (Peer) -> String, to out: inout [UInt8],
+                                     appendPeer: (Peer, inout [UInt8]) -> Bool) {
+        appendLocal(local, to: &out)
+        appendEvents(agentEvents, to: &out)
+        var peerEvents = peerEvents
+        for peer in peers {
+            guard appendPeer(peer, &out) else { continue }
+            if let events = peerEvents.removeValue(forKey: id(peer)) { appendEvents(events, to: &out) }
+        }
+        appendEvents(peerEvents.values.joined().sorted { $0.sequence < $1.sequence }, to: &out)
         out.append(contentsOf: ".\n".utf8)
     }
 
