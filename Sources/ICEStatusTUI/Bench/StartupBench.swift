@@ -7,7 +7,7 @@ import StatusRecorder
 
 /// `icestat bench startup`: whole-process wall time of `icestat --help` and of `--detail` against an agent with
 /// no peers, beside a Swift `print("hi")` binary that the bench builds with the same toolchain and the same
-/// linking of the Swift runtime as this binary (static when this one is).
+/// linking as this binary: the Swift runtime static when this one's is, and the release link flags when it has them.
 struct StartupBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "startup",
@@ -29,10 +29,11 @@ struct StartupBench: AsyncParsableCommand {
         let dir = NSTemporaryDirectory() + "icestat-startup-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let linking = Self.runtimeIsStatic ? "static" : "dynamic"
+        let releaseFlags = ExecutableLinking.releaseFlags
+        let linking = (Self.runtimeIsStatic ? "static" : "dynamic") + " Swift runtime" + (releaseFlags.isEmpty ? "" : ", release link flags")
         try "print(\"hi\")\n".write(toFile: "\(dir)/hi.swift", atomically: true, encoding: .utf8)
         let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "swiftc"
-        var build = try ChildProcess([swiftc, "-O", "\(dir)/hi.swift", "-o", "\(dir)/hi"] + (Self.runtimeIsStatic ? ["-static-stdlib"] : []),
+        var build = try ChildProcess([swiftc, "-O", "\(dir)/hi.swift", "-o", "\(dir)/hi"] + (Self.runtimeIsStatic ? ["-static-stdlib"] : []) + releaseFlags,
                                      stderr: "\(dir)/swiftc.log")
         guard build.wait() == 0 else {
             throw BenchError.missing("swiftc to build the baseline (set SWIFTC): \((try? String(contentsOfFile: "\(dir)/swiftc.log", encoding: .utf8)) ?? "")")
@@ -44,7 +45,7 @@ struct StartupBench: AsyncParsableCommand {
         let server = try await StatusSocketServer.start(path: socket, recorder: recorder, group: group)
         let me = ProcessTimer.selfPath
         let commands: [(String, [String])] = [
-            ("print(\"hi\"), \(linking) Swift runtime", ["\(dir)/hi"]),
+            ("print(\"hi\"), \(linking)", ["\(dir)/hi"]),
             ("icestat --help", [me, "--help"]),
             ("icestat --detail, agent with 0 peers", [me, "--detail", "--socket", socket]),
             ("icestat --json, agent with 0 peers", [me, "--json", "--socket", socket]),
@@ -57,11 +58,11 @@ struct StartupBench: AsyncParsableCommand {
         await server.close()
         try await group.shutdownGracefully()
         let baseline = ProcessTimer.median(times[0])
-        print("whole process, median of \(runs) interleaved runs (stdout to /dev/null); this icestat: \(linking) Swift runtime")
+        print("whole process, median of \(runs) interleaved runs (stdout to /dev/null); this icestat: \(linking)")
         for (i, command) in commands.enumerated() {
             let t = ProcessTimer.median(times[i])
             let ratio = i == 0 ? "baseline" : String(format: "%.2fx", t / baseline)
-            print(command.0.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%7.2f ms   ", t * 1000) + ratio)
+            print(command.0.padding(toLength: 56, withPad: " ", startingAt: 0) + String(format: "%7.2f ms   ", t * 1000) + ratio)
         }
         print("target: icestat --help and --detail at most 1.5x the baseline")
     }

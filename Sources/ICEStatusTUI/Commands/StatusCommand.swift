@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import NIOPosix
 import StatusRecorder
 
@@ -71,14 +72,24 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try !runSynchronously() {
+            try await AttachCommand.run(socketPath: socket.path, display: display)
+        }
+    }
+}
+
+extension StatusCommand: SynchronousRun {
+    /// The reports and `--check`, which need no event loop; the dashboard needs the async path.
+    package func runSynchronously() throws -> Bool {
         if let check {
             try ReportCommand.check(check, socketPath: socket.path, filter: filter)
         } else if detail || json || yaml {
             try ReportCommand.run(socketPath: socket.path, format: json ? .json : yaml ? .yaml : .text, filter: filter,
-                                       events: events)
+                                  events: events)
         } else {
-            try await AttachCommand.run(socketPath: socket.path, display: display)
+            return false
         }
+        return true
     }
 }
 
@@ -119,16 +130,22 @@ enum ColorChoice {
 /// Writes bytes to standard output in full.
 package enum StandardOutput {
     static func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    static func write(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { write($0) }
+    }
+
+    private static func write(_ raw: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < raw.count {
+            let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
             }
+            offset += n
         }
     }
 

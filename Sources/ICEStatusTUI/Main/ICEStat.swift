@@ -5,7 +5,6 @@ import ICEStatBench
 /// `icestat`: the live dashboard of the agent's peers (`icestat status`, the default subcommand), and the
 /// agent, relay and tools as subcommands. Every subcommand owns its flags: the root has none, so
 /// `icestat netcheck --json` is netcheck's `--json`, not the report's.
-@main
 struct ICEStat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icestat",
@@ -18,5 +17,6 @@ struct ICEStat: AsyncParsableCommand {
             """,
         subcommands: FrontEndCommands.all + [BenchCommands.command],
         defaultSubcommand: FrontEndCommands.status)
+
 }
 
