@@ -23,15 +23,23 @@ public enum DatagramDropReason: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Datagrams dropped for one peer, counted by reason.
+/// Datagrams dropped for one peer, counted by reason. The counts take no memory until the first drop: every
+/// peer's status and traffic tally holds one, and most peers never drop.
 public struct DatagramDrops: Sendable, Hashable {
-    private var counts = [UInt64](repeating: 0, count: DatagramDropReason.allCases.count)
+    /// Empty (all zero) or one count per reason.
+    private var counts: [UInt64] = []
 
     public init() {}
 
     public subscript(reason: DatagramDropReason) -> UInt64 {
-        get { counts[Self.index(reason)] }
-        set { counts[Self.index(reason)] = newValue }
+        get { counts.isEmpty ? 0 : counts[Self.index(reason)] }
+        set {
+            if counts.isEmpty {
+                if newValue == 0 { return }
+                counts = [UInt64](repeating: 0, count: DatagramDropReason.allCases.count)
+            }
+            counts[Self.index(reason)] = newValue
+        }
     }
 
     /// All drops, whatever the reason.
@@ -46,7 +54,16 @@ public struct DatagramDrops: Sendable, Hashable {
 
     /// Adds `other`'s counts to these.
     public mutating func add(_ other: DatagramDrops) {
-        for i in counts.indices { counts[i] &+= other.counts[i] }
+        if other.counts.isEmpty { return }
+        for reason in DatagramDropReason.allCases { self[reason] &+= other[reason] }
+    }
+
+    public static func == (a: DatagramDrops, b: DatagramDrops) -> Bool {
+        DatagramDropReason.allCases.allSatisfy { a[$0] == b[$0] }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for reason in DatagramDropReason.allCases { hasher.combine(self[reason]) }
     }
 
     private static func index(_ reason: DatagramDropReason) -> Int {

@@ -53,9 +53,11 @@ public final class MeshAgent: Sendable {
         signal = SignalClient(servers: configuration.signalServers, key: configuration.key,
                               eventLoop: group.next(), logger: logger) { event in box.agent?.handle(event) }
         var peers: [String: MeshPeer] = [:]
+        let localKey = configuration.key.publicKeyBase64
+        let ice = SharedConfiguration(configuration.ice)
         for peer in configuration.peers {
-            peers[peer.publicKey] = MeshPeer(configuration: peer, mesh: configuration, recorder: recorder,
-                                             signaling: signal, eventLoop: group.next())
+            peers[peer.publicKey] = MeshPeer(configuration: peer, mesh: configuration, localKey: localKey, ice: ice,
+                                             recorder: recorder, signaling: signal, eventLoop: group.next())
         }
         for peer in peers.values { peer.connection.localNAT = { [nat] in nat.value.withLock { $0 } } }
         peerTable = Mutex(peers)
@@ -226,10 +228,12 @@ public final class MeshAgent: Sendable {
         lazyMesh.lazy = change.lazy
         lazyMesh.inactivityThreshold = change.inactivityThreshold
         var added: [String] = []
+        let localKey = configuration.key.publicKeyBase64
+        let ice = SharedConfiguration(configuration.ice)
         for peer in change.peers where before[peer.publicKey] == nil {
             guard let port = try await port(for: peer, bound: bound, loops: loops) else { continue }
-            let mesh = MeshPeer(configuration: peer, mesh: lazyMesh, recorder: recorder, signaling: signal,
-                                eventLoop: loops[peer.publicKey]!)
+            let mesh = MeshPeer(configuration: peer, mesh: lazyMesh, localKey: localKey, ice: ice, recorder: recorder,
+                                signaling: signal, eventLoop: loops[peer.publicKey]!)
             mesh.connection.localNAT = { [nat] in nat.value.withLock { $0 } }
             try await mesh.adopt(port).get()
             peerTable.withLock { $0[peer.publicKey] = mesh }

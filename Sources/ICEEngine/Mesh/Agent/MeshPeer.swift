@@ -39,8 +39,11 @@ final class MeshPeer: @unchecked Sendable {
     private var lastActivity = NIODeadline.now()
     private var inactivityTimer: RepeatedTask?
 
-    init(configuration: MeshPeerConfiguration, mesh: MeshConfiguration, recorder: StatusRecorder,
-         signaling: SignalingTransport, eventLoop: EventLoop) {
+    /// - Parameters:
+    ///   - localKey: this agent's public key, and `ice` its ICE configuration: both made once per agent and
+    ///     shared by its peers.
+    init(configuration: MeshPeerConfiguration, mesh: MeshConfiguration, localKey: String, ice: SharedConfiguration,
+         recorder: StatusRecorder, signaling: SignalingTransport, eventLoop: EventLoop) {
         current = Mutex(configuration)
         lazy = mesh.lazy
         inactivityThreshold = mesh.inactivityThreshold
@@ -48,11 +51,11 @@ final class MeshPeer: @unchecked Sendable {
         socketBufferBytes = mesh.ice.socketBufferBytes
         self.recorder = recorder
         self.signaling = signaling
-        localKey = mesh.key.publicKeyBase64
+        self.localKey = localKey
         let box = MeshPeerBox()
-        connection = PeerConnection(localKey: mesh.key.publicKeyBase64, remoteKey: configuration.publicKey,
+        connection = PeerConnection(localKey: localKey, remoteKey: configuration.publicKey,
                                     name: configuration.name, recorder: recorder, signaling: signaling,
-                                    configuration: mesh.ice, eventLoop: eventLoop,
+                                    configuration: ice, eventLoop: eventLoop,
                                     onData: { box.peer?.fromRemote($0) },
                                     onLifecycle: { box.peer?.lifecycle($0) })
         box.peer = self

@@ -31,7 +31,8 @@ public final class PeerConnection: @unchecked Sendable {
     public let eventLoop: EventLoop
     let recorder: StatusRecorder?
     let signaling: SignalingTransport
-    let configuration: ICEAgentConfiguration
+    private let shared: SharedConfiguration
+    var configuration: ICEAgentConfiguration { shared.ice }
     let onData: @Sendable (ByteBuffer) -> Void
     let onLifecycle: @Sendable (Lifecycle) -> Void
 
@@ -70,8 +71,17 @@ public final class PeerConnection: @unchecked Sendable {
     /// The remote's NAT verdict, from its latest offer or answer. Confined to `eventLoop`.
     var remoteNAT: NATVerdict?
 
+    public convenience init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
+                            signaling: SignalingTransport, configuration: ICEAgentConfiguration, eventLoop: EventLoop,
+                            onData: @escaping @Sendable (ByteBuffer) -> Void = { _ in },
+                            onLifecycle: @escaping @Sendable (Lifecycle) -> Void = { _ in }) {
+        self.init(localKey: localKey, remoteKey: remoteKey, name: name, recorder: recorder, signaling: signaling,
+                  configuration: SharedConfiguration(configuration), eventLoop: eventLoop, onData: onData, onLifecycle: onLifecycle)
+    }
+
+    /// With a configuration shared by all of an agent's peers.
     public init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
-                signaling: SignalingTransport, configuration: ICEAgentConfiguration, eventLoop: EventLoop,
+                signaling: SignalingTransport, configuration: SharedConfiguration, eventLoop: EventLoop,
                 onData: @escaping @Sendable (ByteBuffer) -> Void = { _ in },
                 onLifecycle: @escaping @Sendable (Lifecycle) -> Void = { _ in }) {
         self.localKey = localKey
@@ -79,11 +89,11 @@ public final class PeerConnection: @unchecked Sendable {
         self.name = name
         self.recorder = recorder
         self.signaling = signaling
-        self.configuration = configuration
+        self.shared = configuration
         self.eventLoop = eventLoop
         self.onData = onData
         self.onLifecycle = onLifecycle
-        self.machine = PeerStateMachine(relayOnly: configuration.relayOnly)
+        self.machine = PeerStateMachine(relayOnly: configuration.ice.relayOnly)
         recorder?.addPeer(id: remoteKey, name: name)
     }
 
