@@ -1,4 +1,5 @@
 import Foundation
+import ICETestSupport
 import StatusRecorder
 import Testing
 @testable import ICEStatusTUI
@@ -138,6 +139,26 @@ struct StructuredReportTests {
             "          message: \"Idle → Connecting\"",
             "        - time: \"2023-11-14T22:13:45.000Z\"",
         ])
+    }
+
+    /// The calendar arithmetic against the C library's `gmtime_r`, over the epoch's edges, leap days, the
+    /// ends of centuries and 20,000 seeded times from 1900 to 2400, before 1970 included.
+    @Test func timestampsMatchTheCLibrary() {
+        func reference(_ ms: Int64) -> String {
+            var t = time_t((ms - ((ms % 1000) + 1000) % 1000) / 1000)
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            let milli = ((ms % 1000) + 1000) % 1000
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                          parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(milli))
+        }
+        var times: [Int64] = [0, 1, 999, 1000, -1, -999, -1000, -1001, 951_782_400_000, 951_868_799_999, 4_107_542_400_000,
+                              1_700_000_000_000, 1_709_164_800_000, -2_208_988_800_000, 13_569_465_599_999]
+        var generator = SeededGenerator(seed: 3339)
+        for _ in 0..<20_000 { times.append(Int64.random(in: -2_208_988_800_000...13_569_465_599_999, using: &generator)) }
+        let mismatches = times.filter { StructuredReport.rfc3339($0) != reference($0) }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5).map { ($0, StructuredReport.rfc3339($0), reference($0)) })")
+        #expect(StructuredReport.rfc3339(1_700_000_000_123) == "2023-11-14T22:13:20.123Z")
     }
 
     @Test func stringsAreEscaped() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOCore
 import StatusRecorder
 
 /// `icestat --detail`, `--json`, `--yaml`, `--check`: one snapshot from the status socket.
@@ -10,7 +11,7 @@ enum ReportCommand {
     static func run(socketPath: String, format: Format, filter: PeerFilter, events: Int) throws {
         let now = currentTimeMillis()
         let request = StatusRequest.snapshot(full: false, events: events)
-        let output: [[UInt8]]
+        let output: [ByteBuffer]
         do {
             switch format {
             case .text: output = try read(socketPath, request, ReportStream(DetailReport(now: now), filter: filter))
@@ -34,7 +35,7 @@ enum ReportCommand {
         guard let snapshot = sink.snapshot, check.passes(filter.apply(snapshot)) else { throw ExitCode(1) }
     }
 
-    private static func read<F: ReportFormatter>(_ path: String, _ request: StatusRequest, _ stream: ReportStream<F>) throws(StatusSocketError) -> [[UInt8]] {
+    private static func read<F: ReportFormatter>(_ path: String, _ request: StatusRequest, _ stream: ReportStream<F>) throws(StatusSocketError) -> [ByteBuffer] {
         var stream = stream
         try StatusSocketReader.read(path: path, request: request, into: &stream) { $0.output != nil }
         return stream.output ?? []

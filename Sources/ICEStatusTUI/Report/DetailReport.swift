@@ -1,14 +1,17 @@
+import NIOCore
 import StatusRecorder
 
 /// The `icestat --detail` text: one block per peer, then a summary, in the spirit of `netbird status -d`.
 /// Written into one byte buffer, a peer at a time as the stream brings it, so thousands of peers print in one write.
 struct DetailReport: ReportFormatter {
     let now: Int64
-    private var out: [UInt8] = Array("Peers detail:\n".utf8)
+    private var out: ByteBuffer
 
     init(now: Int64, expectedPeers: Int = 0) {
         self.now = now
+        out = ByteBuffer()
         out.reserveCapacity(256 + expectedPeers * 560)
+        out.writeStaticString("Peers detail:\n")
     }
 
     /// The whole report of a snapshot at once.
@@ -16,16 +19,16 @@ struct DetailReport: ReportFormatter {
         var report = DetailReport(now: now, expectedPeers: snapshot.peers.count)
         let events = EventsByPeer(snapshot.events)
         for p in snapshot.peers { report.peer(p, events: events.peers[p.id] ?? []) }
-        return Array(report.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
-                             connected: snapshot.peers.count { $0.state == .connected }).joined())
+        return report.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
+                             connected: snapshot.peers.count { $0.state == .connected }).flatMap { Array($0.readableBytesView) }
     }
 
-    private mutating func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
-    private mutating func put(_ s: String) { out.append(contentsOf: s.utf8) }
+    private mutating func put(_ s: StaticString) { out.writeStaticString(s) }
+    private mutating func put(_ s: String) { out.writeString(s) }
 
     private mutating func line(_ s: String) {
-        out.append(contentsOf: s.utf8)
-        out.append(10)
+        out.writeString(s)
+        out.writeInteger(10 as UInt8)
     }
 
     private mutating func putEvents(_ list: [StatusEvent], indent: StaticString) {
@@ -60,7 +63,7 @@ struct DetailReport: ReportFormatter {
         }
     }
 
-    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [[UInt8]] {
+    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer] {
         line("")
         line("Agent: \(local.name.isEmpty ? "-" : local.name)")
         line("Public key: \(local.publicKey.isEmpty ? "-" : local.publicKey)")

@@ -1,3 +1,4 @@
+import NIOCore
 import StatusRecorder
 
 /// A report format written record by record: each peer as it arrives, the agent's part once all have.
@@ -5,7 +6,7 @@ protocol ReportFormatter {
     /// One peer that passed the filter, with its events (oldest first).
     mutating func peer(_ peer: PeerStatus, events: [StatusEvent])
     /// The whole report, in the pieces to write in order, once every peer is in.
-    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [[UInt8]]
+    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer]
 }
 
 /// Reads the snapshot batch of a status stream into a ``ReportFormatter`` as it comes: a peer is formatted once
@@ -27,7 +28,7 @@ struct ReportStream<Formatter: ReportFormatter>: StatusStreamSink {
     private var total = 0
     private var connected = 0
     /// The report, once the batch has ended.
-    private(set) var output: [[UInt8]]?
+    private(set) var output: [ByteBuffer]?
 
     init(_ formatter: Formatter, filter: PeerFilter) {
         self.formatter = formatter

@@ -1,31 +1,33 @@
+import NIOCore
+
 /// JSON on one line, for streams of records (`icestat events --json`: JSON Lines).
 extension StructuredReport {
     /// `value` as JSON without line breaks, then a newline.
     static func compactJSON(_ value: Value) -> [UInt8] {
-        var out: [UInt8] = []
+        var out = ByteBuffer()
         writeCompact(value, into: &out)
-        out.append(10)
-        return out
+        out.writeInteger(10 as UInt8)
+        return Array(out.readableBytesView)
     }
 
-    private static func writeCompact(_ v: Value, into out: inout [UInt8]) {
+    private static func writeCompact(_ v: Value, into out: inout ByteBuffer) {
         switch v {
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
+            out.writeInteger(UInt8(ascii: "{"))
             for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
                 writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
+                out.writeInteger(UInt8(ascii: ":"))
                 writeCompact(value, into: &out)
             }
-            out.append(UInt8(ascii: "}"))
+            out.writeInteger(UInt8(ascii: "}"))
         case .array(let items):
-            out.append(UInt8(ascii: "["))
+            out.writeInteger(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
                 writeCompact(item, into: &out)
             }
-            out.append(UInt8(ascii: "]"))
+            out.writeInteger(UInt8(ascii: "]"))
         default:
             writeScalar(v, into: &out)
         }

@@ -1,3 +1,4 @@
+import NIOCore
 import StatusRecorder
 #if canImport(Glibc)
 import Glibc
@@ -23,16 +24,16 @@ enum StructuredReport {
         var writer = Writer(format: format, now: snapshot.takenAtMillis, expectedPeers: snapshot.peers.count)
         let events = EventsByPeer(snapshot.events)
         for p in snapshot.peers { writer.peer(p, events: events.peers[p.id] ?? []) }
-        return Array(writer.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
-                                   connected: snapshot.peers.count { $0.state == .connected }).joined())
+        return writer.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
+                             connected: snapshot.peers.count { $0.state == .connected }).flatMap { Array($0.readableBytesView) }
     }
 
     /// Any document as indented JSON, with a final newline.
     static func json(_ value: Value) -> [UInt8] {
-        var out: [UInt8] = []
+        var out = ByteBuffer()
         writeJSON(value, indent: 0, into: &out)
-        out.append(10)
-        return out
+        out.writeInteger(10 as UInt8)
+        return Array(out.readableBytesView)
     }
 
     /// The report written a peer at a time: each peer's object goes into the `details` list as it comes; the
@@ -40,21 +41,21 @@ enum StructuredReport {
     struct Writer: ReportFormatter {
         let format: Format
         let now: Int64
-        private var details: [UInt8] = []
+        private var details = ByteBuffer()
         private var peers = 0
 
         init(format: Format, now: Int64, expectedPeers: Int = 0) {
             self.format = format
             self.now = now
-            details.reserveCapacity(expectedPeers * 700)
+            details.reserveCapacity(expectedPeers * 1000)
         }
 
         mutating func peer(_ p: PeerStatus, events: [StatusEvent]) {
             let value = StructuredReport.peer(p, events: events, now: now)
             switch format {
             case .json:
-                if peers > 0 { details += ",\n".utf8 }
-                details += "      ".utf8
+                if peers > 0 { details.writeStaticString(",\n") }
+                details.writeStaticString("      ")
                 writeJSON(value, indent: 6, into: &details)
             case .yaml:
                 writeYAML(.array([value]), indent: 4, into: &details)
@@ -62,22 +63,22 @@ enum StructuredReport {
             peers += 1
         }
 
-        mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [[UInt8]] {
+        mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer] {
             let agent = StructuredReport.agent(local, events: agentEvents)
-            var head: [UInt8] = []
-            var tail: [UInt8] = []
+            var head = ByteBuffer()
+            var tail = ByteBuffer()
             switch format {
             case .json:
-                head += "{\n  \"agent\": ".utf8
+                head.writeStaticString("{\n  \"agent\": ")
                 writeJSON(agent, indent: 2, into: &head)
-                head += ",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ".utf8
-                head += (peers == 0 ? "[]" : "[\n").utf8
-                tail += (peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n").utf8
+                head.writeString(",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
+                head.writeStaticString(peers == 0 ? "[]" : "[\n")
+                tail.writeStaticString(peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n")
             case .yaml:
-                head += "agent:".utf8
+                head.writeStaticString("agent:")
                 writeYAMLChild(agent, indent: 0, into: &head)
-                head += "peers:\n  total: \(total)\n  connected: \(connected)\n  details:".utf8
-                head += (peers == 0 ? " []\n" : "\n").utf8
+                head.writeString("peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
+                head.writeStaticString(peers == 0 ? " []\n" : "\n")
             }
             return [head, details, tail]
         }
@@ -167,105 +168,149 @@ enum StructuredReport {
         return "\(micros / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
     }
 
-    /// `2026-11-25T12:34:56.789Z`.
+    /// `2026-11-25T12:34:56.789Z`: UTC, from the civil calendar in integer arithmetic (no `gmtime` and its
+    /// time-zone lock per timestamp; thousands of peers have several each).
     static func rfc3339(_ ms: Int64) -> String {
-        var t = time_t(ms / 1000)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let milli = ms % 1000
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
-            + "\(milli < 10 ? "00" : milli < 100 ? "0" : "")\(milli)Z"
+        let (seconds, milli) = ms.quotientAndRemainder(dividingBy: 1000)
+        var t = milli < 0 ? seconds - 1 : seconds
+        let millis = milli < 0 ? milli + 1000 : milli
+        var days = t / 86400
+        t -= days * 86400
+        if t < 0 { t += 86400; days -= 1 }
+        let (year, month, day) = civil(fromDays: days)
+        var text = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int64, at index: Int, digits: Int) {
+            var v = value
+            for i in stride(from: index + digits - 1, through: index, by: -1) {
+                text[i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+        }
+        put(year, at: 0, digits: 4); text[4] = 45
+        put(month, at: 5, digits: 2); text[7] = 45
+        put(day, at: 8, digits: 2); text[10] = UInt8(ascii: "T")
+        put(t / 3600, at: 11, digits: 2); text[13] = 58
+        put(t % 3600 / 60, at: 14, digits: 2); text[16] = 58
+        put(t % 60, at: 17, digits: 2); text[19] = 46
+        put(millis, at: 20, digits: 3); text[23] = UInt8(ascii: "Z")
+        guard (0...9999).contains(year) else {
+            return "\(year)" + String(decoding: text[4...], as: UTF8.self)
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Year, month and day of a day count from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's
+    /// `civil_from_days`).
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     // MARK: Writers
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(34)
-        // Most strings need no escape: one copy of their bytes.
-        if s.utf8.withContiguousStorageIfAvailable({ !$0.contains { $0 < 32 || $0 == 34 || $0 == 92 } }) == true {
-            out.append(contentsOf: s.utf8)
-            out.append(34)
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case 34: out += [92, 34]
-            case 92: out += [92, 92]
-            case 10: out += [92, UInt8(ascii: "n")]
-            case 13: out += [92, UInt8(ascii: "r")]
-            case 9: out += [92, UInt8(ascii: "t")]
-            case 0..<32:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: out.append(b)
+    static func writeString(_ s: String, into out: inout ByteBuffer) {
+        var s = s
+        s.withUTF8 { bytes in
+            out.writeInteger(34 as UInt8)
+            // Most strings need no escape: one copy of their bytes.
+            if !bytes.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
+                out.writeBytes(UnsafeRawBufferPointer(bytes))
+                out.writeInteger(34 as UInt8)
+                return
             }
+            for b in bytes {
+                switch b {
+                case 34: out.writeBytes([92, 34] as [UInt8])
+                case 92: out.writeBytes([92, 92] as [UInt8])
+                case 10: out.writeBytes([92, UInt8(ascii: "n")] as [UInt8])
+                case 13: out.writeBytes([92, UInt8(ascii: "r")] as [UInt8])
+                case 9: out.writeBytes([92, UInt8(ascii: "t")] as [UInt8])
+                case 0..<32:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.writeBytes([92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                default: out.writeInteger(b)
+                }
+            }
+            out.writeInteger(34 as UInt8)
         }
-        out.append(34)
     }
 
-    private static func spaces(_ n: Int, into out: inout [UInt8]) {
-        for _ in 0..<n { out.append(32) }
+    private static func spaces(_ n: Int, into out: inout ByteBuffer) {
+        out.writeRepeatingByte(32, count: n)
     }
 
-    static func writeScalar(_ v: Value, into out: inout [UInt8]) {
+    /// A literal's bytes, copied at once.
+    static func put(_ s: StaticString, into out: inout ByteBuffer) {
+        out.writeStaticString(s)
+    }
+
+    static func writeScalar(_ v: Value, into out: inout ByteBuffer) {
         switch v {
         case .string(let s): writeString(s, into: &out)
-        case .number(let n): out += n.utf8
-        case .bool(let b): out += (b ? "true" : "false").utf8
-        case .null: out += "null".utf8
+        case .number(let n): out.writeString(n)
+        case .bool(let b): if b { put("true", into: &out) } else { put("false", into: &out) }
+        case .null: put("null", into: &out)
         case .object, .array: break
         }
     }
 
-    fileprivate static func writeJSON(_ v: Value, indent: Int, into out: inout [UInt8]) {
+    fileprivate static func writeJSON(_ v: Value, indent: Int, into out: inout ByteBuffer) {
         switch v {
         case .object(let members):
-            if members.isEmpty { out += "{}".utf8; return }
-            out += "{\n".utf8
-            for (i, (key, value)) in members.enumerated() {
+            if members.isEmpty { put("{}", into: &out); return }
+            put("{\n", into: &out)
+            for i in members.indices {
                 spaces(indent + 2, into: &out)
-                writeString(key, into: &out)
-                out += ": ".utf8
-                writeJSON(value, indent: indent + 2, into: &out)
-                out += (i < members.count - 1 ? ",\n" : "\n").utf8
+                writeString(members[i].0, into: &out)
+                put(": ", into: &out)
+                writeJSON(members[i].1, indent: indent + 2, into: &out)
+                if i < members.count - 1 { out.writeInteger(44 as UInt8) }
+                out.writeInteger(10 as UInt8)
             }
             spaces(indent, into: &out)
-            out.append(UInt8(ascii: "}"))
+            out.writeInteger(UInt8(ascii: "}"))
         case .array(let items):
-            if items.isEmpty { out += "[]".utf8; return }
-            out += "[\n".utf8
-            for (i, item) in items.enumerated() {
+            if items.isEmpty { put("[]", into: &out); return }
+            put("[\n", into: &out)
+            for i in items.indices {
                 spaces(indent + 2, into: &out)
-                writeJSON(item, indent: indent + 2, into: &out)
-                out += (i < items.count - 1 ? ",\n" : "\n").utf8
+                writeJSON(items[i], indent: indent + 2, into: &out)
+                if i < items.count - 1 { out.writeInteger(44 as UInt8) }
+                out.writeInteger(10 as UInt8)
             }
             spaces(indent, into: &out)
-            out.append(UInt8(ascii: "]"))
+            out.writeInteger(UInt8(ascii: "]"))
         default:
             writeScalar(v, into: &out)
         }
     }
 
     /// Block-style YAML; strings are double-quoted (JSON escapes are valid YAML).
-    fileprivate static func writeYAML(_ v: Value, indent: Int, into out: inout [UInt8]) {
+    fileprivate static func writeYAML(_ v: Value, indent: Int, into out: inout ByteBuffer) {
         switch v {
         case .object(let members):
             for (key, value) in members {
                 spaces(indent, into: &out)
-                out += key.utf8
-                out.append(UInt8(ascii: ":"))
+                out.writeString(key)
+                out.writeInteger(UInt8(ascii: ":"))
                 writeYAMLChild(value, indent: indent, into: &out)
             }
         case .array(let items):
             for item in items {
                 spaces(indent, into: &out)
-                out += "-".utf8
+                out.writeStaticString("-")
                 if case .object(let members) = item, let first = members.first {
                     // First member on the dash line, the rest aligned under it.
-                    out.append(32)
-                    out += first.0.utf8
-                    out.append(UInt8(ascii: ":"))
+                    out.writeInteger(32 as UInt8)
+                    out.writeString(first.0)
+                    out.writeInteger(UInt8(ascii: ":"))
                     writeYAMLChild(first.1, indent: indent + 2, into: &out)
                     writeYAML(.object(Array(members.dropFirst())), indent: indent + 2, into: &out)
                 } else {
@@ -274,24 +319,24 @@ enum StructuredReport {
             }
         default:
             writeScalar(v, into: &out)
-            out.append(10)
+            out.writeInteger(10 as UInt8)
         }
     }
 
-    fileprivate static func writeYAMLChild(_ value: Value, indent: Int, into out: inout [UInt8]) {
+    fileprivate static func writeYAMLChild(_ value: Value, indent: Int, into out: inout ByteBuffer) {
         switch value {
         case .object(let m) where !m.isEmpty:
-            out.append(10)
+            out.writeInteger(10 as UInt8)
             writeYAML(value, indent: indent + 2, into: &out)
         case .array(let a) where !a.isEmpty:
-            out.append(10)
+            out.writeInteger(10 as UInt8)
             writeYAML(value, indent: indent + 2, into: &out)
-        case .object: out += " {}\n".utf8
-        case .array: out += " []\n".utf8
+        case .object: out.writeStaticString(" {}\n")
+        case .array: out.writeStaticString(" []\n")
         default:
-            out.append(32)
+            out.writeInteger(32 as UInt8)
             writeScalar(value, into: &out)
-            out.append(10)
+            out.writeInteger(10 as UInt8)
         }
     }
 }
