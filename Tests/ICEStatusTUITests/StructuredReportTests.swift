@@ -161,6 +161,42 @@ struct StructuredReportTests {
         #expect(StructuredReport.rfc3339(1_700_000_000_123) == "2023-11-14T22:13:20.123Z")
     }
 
+    /// `icestat events --json`: one event per line, keys in the documented order, nulls kept.
+    @Test func eventLines() {
+        let lines = Fixtures.snapshot().events.prefix(2).map { String(decoding: StructuredReport.compactJSON($0), as: UTF8.self) }
+        #expect(lines == [
+            "{\"time\":\"2023-11-14T22:13:40.000Z\",\"kind\":\"server-available\",\"server\":\"signal\",\"address\":\"in-process\",\"message\":\"signal connected: in-process\"}\n",
+            "{\"time\":\"2023-11-14T22:13:44.000Z\",\"kind\":\"state\",\"peer\":\"alpha\",\"publicKey\":\"QUxQSEEta2V5LWJhc2U2NC0wMDAwMDAwMDAwMDA9\",\"from\":\"Idle\",\"to\":\"Connecting\",\"reasonCode\":null,\"message\":\"Idle → Connecting\"}\n",
+        ])
+    }
+
+    /// No peers: empty lists written as `[]` in both formats, and the documents still close.
+    @Test func emptyReports() {
+        var snapshot = Fixtures.snapshot()
+        snapshot.peers = []
+        let json = String(decoding: StructuredReport.render(snapshot, format: .json), as: UTF8.self)
+        #expect(json.hasSuffix("""
+              ]
+              },
+              "peers": {
+                "total": 0,
+                "connected": 0,
+                "details": []
+              }
+            }
+
+            """))
+        let yaml = String(decoding: StructuredReport.render(snapshot, format: .yaml), as: UTF8.self)
+        #expect(yaml.hasSuffix("""
+                  message: "signal connected: in-process"
+            peers:
+              total: 0
+              connected: 0
+              details: []
+
+            """))
+    }
+
     @Test func stringsAreEscaped() {
         var s = Fixtures.snapshot()
         s.peers[0].name = "quote\" back\\ tab\t nl\n bell\u{07}"

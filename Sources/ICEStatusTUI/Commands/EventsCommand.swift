@@ -59,7 +59,7 @@ struct EventsCommand: AsyncParsableCommand {
         var out: [UInt8] = []
         for e in events {
             if json {
-                out += StructuredReport.compactJSON(StructuredReport.event(e))
+                out += StructuredReport.compactJSON(e)
             } else {
                 out += Array(e.line.utf8)
                 out.append(10)

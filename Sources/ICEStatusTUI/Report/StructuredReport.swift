@@ -9,7 +9,8 @@ import Glibc
 enum StructuredReport {
     enum Format { case json, yaml }
 
-    /// A tiny document tree, written by hand so that 10,000 peers serialize in a few milliseconds.
+    /// A small document tree, for the one-off documents (netcheck's); the reports describe theirs straight to a
+    /// ``StructuredEmitter``.
     indirect enum Value {
         case string(String)
         case number(String)
@@ -30,10 +31,10 @@ enum StructuredReport {
 
     /// Any document as indented JSON, with a final newline.
     static func json(_ value: Value) -> [UInt8] {
-        var out = ByteBuffer()
-        writeJSON(value, indent: 0, into: &out)
-        out.writeInteger(10 as UInt8)
-        return Array(out.readableBytesView)
+        var emitter = StructuredEmitter(style: .json, start: .json(indent: 0))
+        emit(value, into: &emitter)
+        emitter.out.writeInteger(10 as UInt8)
+        return Array(emitter.out.readableBytesView)
     }
 
     /// The report written a peer at a time: each peer's object goes into the `details` list as it comes; the
@@ -41,124 +42,201 @@ enum StructuredReport {
     struct Writer: ReportFormatter {
         let format: Format
         let now: Int64
-        private var details = ByteBuffer()
+        private var details: StructuredEmitter
         private var peers = 0
 
         init(format: Format, now: Int64, expectedPeers: Int = 0) {
             self.format = format
             self.now = now
-            details.reserveCapacity(expectedPeers * 1000)
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(expectedPeers * 1000)
+            details = format == .json ? StructuredEmitter(style: .json, start: .json(indent: 6), into: buffer)
+                : StructuredEmitter(style: .yaml, start: .yamlListItem(indent: 4), into: buffer)
         }
 
         mutating func peer(_ p: PeerStatus, events: [StatusEvent]) {
-            let value = StructuredReport.peer(p, events: events, now: now)
-            switch format {
-            case .json:
-                if peers > 0 { details.writeStaticString(",\n") }
-                details.writeStaticString("      ")
-                writeJSON(value, indent: 6, into: &details)
-            case .yaml:
-                writeYAML(.array([value]), indent: 4, into: &details)
+            if format == .json {
+                details.out.writeStaticString(peers > 0 ? ",\n      " : "      ")
             }
+            StructuredReport.peer(p, events: events, now: now, into: &details)
             peers += 1
         }
 
         mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer] {
-            let agent = StructuredReport.agent(local, events: agentEvents)
-            var head = ByteBuffer()
+            var head: StructuredEmitter
             var tail = ByteBuffer()
             switch format {
             case .json:
-                head.writeStaticString("{\n  \"agent\": ")
-                writeJSON(agent, indent: 2, into: &head)
-                head.writeString(",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
-                head.writeStaticString(peers == 0 ? "[]" : "[\n")
+                head = StructuredEmitter(style: .json, start: .json(indent: 2))
+                head.out.writeStaticString("{\n  \"agent\": ")
+                StructuredReport.agent(local, events: agentEvents, into: &head)
+                head.out.writeString(",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
+                head.out.writeStaticString(peers == 0 ? "[]" : "[\n")
                 tail.writeStaticString(peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n")
             case .yaml:
-                head.writeStaticString("agent:")
-                writeYAMLChild(agent, indent: 0, into: &head)
-                head.writeString("peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
-                head.writeStaticString(peers == 0 ? " []\n" : "\n")
+                head = StructuredEmitter(style: .yaml, start: .yamlValue(indent: 2))
+                head.out.writeStaticString("agent:")
+                StructuredReport.agent(local, events: agentEvents, into: &head)
+                head.out.writeString("peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
+                head.out.writeStaticString(peers == 0 ? " []\n" : "\n")
             }
-            return [head, details, tail]
+            return [head.out, details.out, tail]
         }
     }
 
-    /// A string, or null.
-    private static func str(_ v: String?) -> Value { v.map(Value.string) ?? .null }
+    // MARK: The documents
 
     /// A time as RFC 3339, or null when absent or zero.
-    private static func time(_ ms: Int64?) -> Value { ms.flatMap { $0 > 0 ? Value.string(rfc3339($0)) : nil } ?? .null }
+    private static func time(_ ms: Int64?, into e: inout StructuredEmitter) {
+        if let ms, ms > 0 { e.string(rfc3339(ms)) } else { e.null() }
+    }
 
     /// One peer's object in `peers.details`.
-    static func peer(_ p: PeerStatus, events: [StatusEvent], now: Int64) -> Value {
-        let connected = p.state == .connected
-        return .object([
-            ("name", .string(p.name)),
-            ("publicKey", .string(p.id)),
-            ("status", .string(p.state.rawValue)),
-            ("lastStatusUpdate", time(p.stateChangedAtMillis)),
-            ("connectionType", connected ? str(p.connectionType?.rawValue) : .null),
-            ("iceCandidateType", .object([("local", str(p.localCandidate?.type)), ("remote", str(p.remoteCandidate?.type))])),
-            ("iceCandidateEndpoint", .object([("local", str(p.localCandidate?.address)), ("remote", str(p.remoteCandidate?.address))])),
-            ("relayAddress", str(p.relayServer)),
-            ("relayTransport", str(p.relayTransport)),
-            ("latencyMs", p.latencyNanos.map { .number(millis($0)) } ?? .null),
-            ("latencySmoothedMs", p.smoothedLatencyNanos.map { .number(millis($0)) } ?? .null),
-            ("transferReceived", .number(String(p.bytesReceived))),
-            ("transferSent", .number(String(p.bytesSent))),
-            ("droppedDatagrams", .object([("total", .number(String(p.drops.total))),
-                                          ("reasons", .object(p.drops.nonZero.map { ($0.reason.rawValue, .number(String($0.count))) }))])),
-            ("lastActivity", time(p.lastActivityMillis)),
-            ("reason", str(p.reasonWords(now: now))),
-            ("reasonCode", str(p.reason?.code)),
-            ("nextRetryAt", time(p.nextRetryAtMillis)),
-            ("ignoredCandidates", .object([("count", .number(String(p.ignoredCandidateCount))),
-                                           ("candidates", .array(p.ignoredCandidates.map(Value.string)))])),
-            ("events", .array(events.map(event))),
-        ])
+    static func peer(_ p: PeerStatus, events: [StatusEvent], now: Int64, into e: inout StructuredEmitter) {
+        e.beginObject()
+        e.key("name"); e.string(p.name)
+        e.key("publicKey"); e.string(p.id)
+        e.key("status"); e.string(p.state.rawValue)
+        e.key("lastStatusUpdate"); time(p.stateChangedAtMillis, into: &e)
+        e.key("connectionType"); e.string(p.state == .connected ? p.connectionType?.rawValue : nil)
+        e.key("iceCandidateType")
+        e.beginObject()
+        e.key("local"); e.string(p.localCandidate?.type)
+        e.key("remote"); e.string(p.remoteCandidate?.type)
+        e.endObject()
+        e.key("iceCandidateEndpoint")
+        e.beginObject()
+        e.key("local"); e.string(p.localCandidate?.address)
+        e.key("remote"); e.string(p.remoteCandidate?.address)
+        e.endObject()
+        e.key("relayAddress"); e.string(p.relayServer)
+        e.key("relayTransport"); e.string(p.relayTransport)
+        e.key("latencyMs"); if let l = p.latencyNanos { e.number(text: millis(l)) } else { e.null() }
+        e.key("latencySmoothedMs"); if let l = p.smoothedLatencyNanos { e.number(text: millis(l)) } else { e.null() }
+        e.key("transferReceived"); e.number(p.bytesReceived)
+        e.key("transferSent"); e.number(p.bytesSent)
+        e.key("droppedDatagrams")
+        e.beginObject()
+        e.key("total"); e.number(p.drops.total)
+        e.key("reasons")
+        e.beginObject()
+        for (reason, count) in p.drops.nonZero { e.key(reason.rawValue); e.number(count) }
+        e.endObject()
+        e.endObject()
+        e.key("lastActivity"); time(p.lastActivityMillis, into: &e)
+        e.key("reason"); e.string(p.reasonWords(now: now))
+        e.key("reasonCode"); e.string(p.reason?.code)
+        e.key("nextRetryAt"); time(p.nextRetryAtMillis, into: &e)
+        e.key("ignoredCandidates")
+        e.beginObject()
+        e.key("count"); e.number(p.ignoredCandidateCount)
+        e.key("candidates")
+        e.beginArray()
+        for c in p.ignoredCandidates { e.string(c) }
+        e.endArray()
+        e.endObject()
+        e.key("events")
+        e.beginArray()
+        for event in events { self.event(event, into: &e) }
+        e.endArray()
+        e.endObject()
     }
 
     /// The `agent` object.
-    static func agent(_ local: LocalAgentStatus, events: [StatusEvent]) -> Value {
-        let servers: [Value] = local.servers.map { server in
-            .object([("kind", .string(server.kind.rawValue)), ("address", .string(server.address)),
-                     ("available", .bool(server.available)), ("error", str(server.error))])
+    static func agent(_ local: LocalAgentStatus, events: [StatusEvent], into e: inout StructuredEmitter) {
+        e.beginObject()
+        e.key("name"); e.string(local.name)
+        e.key("publicKey"); e.string(local.publicKey)
+        e.key("startedAt"); time(local.startedAtMillis, into: &e)
+        e.key("lazyConnections"); e.bool(local.lazyConnections)
+        e.key("servers")
+        e.beginArray()
+        for server in local.servers {
+            e.beginObject()
+            e.key("kind"); e.string(server.kind.rawValue)
+            e.key("address"); e.string(server.address)
+            e.key("available"); e.bool(server.available)
+            e.key("error"); e.string(server.error)
+            e.endObject()
         }
-        return .object([
-            ("name", .string(local.name)),
-            ("publicKey", .string(local.publicKey)),
-            ("startedAt", time(local.startedAtMillis)),
-            ("lazyConnections", .bool(local.lazyConnections)),
-            ("servers", .array(servers)),
-            ("configError", str(local.configError)),
-            ("nat", local.nat.map { nat in
-                .object([("verdict", .string(nat.verdict)), ("mapping", .string(nat.mapping)), ("filtering", .string(nat.filtering)),
-                         ("publicIPv4", str(nat.publicIPv4)), ("publicIPv6", str(nat.publicIPv6)), ("checkedAt", time(nat.checkedAtMillis))])
-            } ?? .null),
-            ("events", .array(events.map(event))),
-        ])
+        e.endArray()
+        e.key("configError"); e.string(local.configError)
+        e.key("nat")
+        if let nat = local.nat {
+            e.beginObject()
+            e.key("verdict"); e.string(nat.verdict)
+            e.key("mapping"); e.string(nat.mapping)
+            e.key("filtering"); e.string(nat.filtering)
+            e.key("publicIPv4"); e.string(nat.publicIPv4)
+            e.key("publicIPv6"); e.string(nat.publicIPv6)
+            e.key("checkedAt"); time(nat.checkedAtMillis, into: &e)
+            e.endObject()
+        } else {
+            e.null()
+        }
+        e.key("events")
+        e.beginArray()
+        for event in events { self.event(event, into: &e) }
+        e.endArray()
+        e.endObject()
     }
 
     /// One event: when, its kind's code, its words, and the facts scripts filter on.
-    static func event(_ e: StatusEvent) -> Value {
-        var fields: [(String, Value)] = [("time", .string(rfc3339(e.atMillis))), ("kind", .string(e.kind.code))]
-        if e.peerID != nil { fields += [("peer", str(e.peerName)), ("publicKey", str(e.peerID))] }
-        switch e.kind {
+    static func event(_ event: StatusEvent, into e: inout StructuredEmitter) {
+        e.beginObject()
+        e.key("time"); e.string(rfc3339(event.atMillis))
+        e.key("kind"); e.string(event.kind.code)
+        if event.peerID != nil {
+            e.key("peer"); e.string(event.peerName)
+            e.key("publicKey"); e.string(event.peerID)
+        }
+        switch event.kind {
         case .stateChanged(let from, let to, let reason):
-            fields += [("from", .string(from.rawValue)), ("to", .string(to.rawValue)), ("reasonCode", str(reason?.code))]
+            e.key("from"); e.string(from.rawValue)
+            e.key("to"); e.string(to.rawValue)
+            e.key("reasonCode"); e.string(reason?.code)
         case .pathChanged(let type, let local, let remote, let relay):
-            fields += [("connectionType", .string(type.rawValue)), ("localType", str(local?.type)), ("local", str(local?.address)),
-                       ("remoteType", str(remote?.type)), ("remote", str(remote?.address)), ("relayAddress", str(relay))]
-        case .iceRestart(let cause): fields.append(("cause", .string(cause.rawValue)))
-        case .relayFallback(let at): fields.append(("nextDirectAttemptAt", at.map { .string(rfc3339($0)) } ?? .null))
+            e.key("connectionType"); e.string(type.rawValue)
+            e.key("localType"); e.string(local?.type)
+            e.key("local"); e.string(local?.address)
+            e.key("remoteType"); e.string(remote?.type)
+            e.key("remote"); e.string(remote?.address)
+            e.key("relayAddress"); e.string(relay)
+        case .iceRestart(let cause):
+            e.key("cause"); e.string(cause.rawValue)
+        case .relayFallback(let at):
+            e.key("nextDirectAttemptAt"); e.string(at.map(rfc3339))
         case .serverAvailable(let kind, let address), .serverUnavailable(let kind, let address, _):
-            fields += [("server", .string(kind.rawValue)), ("address", .string(address))]
-        case .natVerdictChanged(let from, let to): fields += [("from", str(from)), ("to", .string(to))]
+            e.key("server"); e.string(kind.rawValue)
+            e.key("address"); e.string(address)
+        case .natVerdictChanged(let from, let to):
+            e.key("from"); e.string(from)
+            e.key("to"); e.string(to)
         case .consentLost, .consentRegained, .lazyWake, .networkChanged: break
         }
-        fields.append(("message", .string(e.words)))
-        return .object(fields)
+        e.key("message"); e.string(event.words)
+        e.endObject()
+    }
+
+    /// Replays a ``Value`` into an emitter.
+    static func emit(_ value: Value, into e: inout StructuredEmitter) {
+        switch value {
+        case .string(let s): e.string(s)
+        case .number(let n): e.number(text: n)
+        case .bool(let b): e.bool(b)
+        case .null: e.null()
+        case .object(let members):
+            e.beginObject()
+            for (key, member) in members {
+                e.key(key)
+                emit(member, into: &e)
+            }
+            e.endObject()
+        case .array(let items):
+            e.beginArray()
+            for item in items { emit(item, into: &e) }
+            e.endArray()
+        }
     }
 
     /// Nanoseconds as milliseconds with three decimals.
@@ -213,130 +291,32 @@ enum StructuredReport {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    // MARK: Writers
+    // MARK: Strings
 
-    static func writeString(_ s: String, into out: inout ByteBuffer) {
+    /// A JSON string (also valid YAML): quoted, with `"`, `\\` and control characters escaped.
+    static func writeString(_ s: String, into out: inout ByteBuffer, quoted: Bool = true) {
         var s = s
         s.withUTF8 { bytes in
-            out.writeInteger(34 as UInt8)
+            if quoted { out.writeInteger(34 as UInt8) }
             // Most strings need no escape: one copy of their bytes.
             if !bytes.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
                 out.writeBytes(UnsafeRawBufferPointer(bytes))
-                out.writeInteger(34 as UInt8)
-                return
-            }
-            for b in bytes {
-                switch b {
-                case 34: out.writeBytes([92, 34] as [UInt8])
-                case 92: out.writeBytes([92, 92] as [UInt8])
-                case 10: out.writeBytes([92, UInt8(ascii: "n")] as [UInt8])
-                case 13: out.writeBytes([92, UInt8(ascii: "r")] as [UInt8])
-                case 9: out.writeBytes([92, UInt8(ascii: "t")] as [UInt8])
-                case 0..<32:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.writeBytes([92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-                default: out.writeInteger(b)
+            } else {
+                for b in bytes {
+                    switch b {
+                    case 34: out.writeBytes([92, 34] as [UInt8])
+                    case 92: out.writeBytes([92, 92] as [UInt8])
+                    case 10: out.writeBytes([92, UInt8(ascii: "n")])
+                    case 13: out.writeBytes([92, UInt8(ascii: "r")])
+                    case 9: out.writeBytes([92, UInt8(ascii: "t")])
+                    case 0..<32:
+                        let hex = Array("0123456789abcdef".utf8)
+                        out.writeBytes([92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                    default: out.writeInteger(b)
+                    }
                 }
             }
-            out.writeInteger(34 as UInt8)
-        }
-    }
-
-    private static func spaces(_ n: Int, into out: inout ByteBuffer) {
-        out.writeRepeatingByte(32, count: n)
-    }
-
-    /// A literal's bytes, copied at once.
-    static func put(_ s: StaticString, into out: inout ByteBuffer) {
-        out.writeStaticString(s)
-    }
-
-    static func writeScalar(_ v: Value, into out: inout ByteBuffer) {
-        switch v {
-        case .string(let s): writeString(s, into: &out)
-        case .number(let n): out.writeString(n)
-        case .bool(let b): if b { put("true", into: &out) } else { put("false", into: &out) }
-        case .null: put("null", into: &out)
-        case .object, .array: break
-        }
-    }
-
-    fileprivate static func writeJSON(_ v: Value, indent: Int, into out: inout ByteBuffer) {
-        switch v {
-        case .object(let members):
-            if members.isEmpty { put("{}", into: &out); return }
-            put("{\n", into: &out)
-            for i in members.indices {
-                spaces(indent + 2, into: &out)
-                writeString(members[i].0, into: &out)
-                put(": ", into: &out)
-                writeJSON(members[i].1, indent: indent + 2, into: &out)
-                if i < members.count - 1 { out.writeInteger(44 as UInt8) }
-                out.writeInteger(10 as UInt8)
-            }
-            spaces(indent, into: &out)
-            out.writeInteger(UInt8(ascii: "}"))
-        case .array(let items):
-            if items.isEmpty { put("[]", into: &out); return }
-            put("[\n", into: &out)
-            for i in items.indices {
-                spaces(indent + 2, into: &out)
-                writeJSON(items[i], indent: indent + 2, into: &out)
-                if i < items.count - 1 { out.writeInteger(44 as UInt8) }
-                out.writeInteger(10 as UInt8)
-            }
-            spaces(indent, into: &out)
-            out.writeInteger(UInt8(ascii: "]"))
-        default:
-            writeScalar(v, into: &out)
-        }
-    }
-
-    /// Block-style YAML; strings are double-quoted (JSON escapes are valid YAML).
-    fileprivate static func writeYAML(_ v: Value, indent: Int, into out: inout ByteBuffer) {
-        switch v {
-        case .object(let members):
-            for (key, value) in members {
-                spaces(indent, into: &out)
-                out.writeString(key)
-                out.writeInteger(UInt8(ascii: ":"))
-                writeYAMLChild(value, indent: indent, into: &out)
-            }
-        case .array(let items):
-            for item in items {
-                spaces(indent, into: &out)
-                out.writeStaticString("-")
-                if case .object(let members) = item, let first = members.first {
-                    // First member on the dash line, the rest aligned under it.
-                    out.writeInteger(32 as UInt8)
-                    out.writeString(first.0)
-                    out.writeInteger(UInt8(ascii: ":"))
-                    writeYAMLChild(first.1, indent: indent + 2, into: &out)
-                    writeYAML(.object(Array(members.dropFirst())), indent: indent + 2, into: &out)
-                } else {
-                    writeYAMLChild(item, indent: indent, into: &out)
-                }
-            }
-        default:
-            writeScalar(v, into: &out)
-            out.writeInteger(10 as UInt8)
-        }
-    }
-
-    fileprivate static func writeYAMLChild(_ value: Value, indent: Int, into out: inout ByteBuffer) {
-        switch value {
-        case .object(let m) where !m.isEmpty:
-            out.writeInteger(10 as UInt8)
-            writeYAML(value, indent: indent + 2, into: &out)
-        case .array(let a) where !a.isEmpty:
-            out.writeInteger(10 as UInt8)
-            writeYAML(value, indent: indent + 2, into: &out)
-        case .object: out.writeStaticString(" {}\n")
-        case .array: out.writeStaticString(" []\n")
-        default:
-            out.writeInteger(32 as UInt8)
-            writeScalar(value, into: &out)
-            out.writeInteger(10 as UInt8)
+            if quoted { out.writeInteger(34 as UInt8) }
         }
     }
 }

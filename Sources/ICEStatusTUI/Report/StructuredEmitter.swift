@@ -1,0 +1,192 @@
+import NIOCore
+
+/// Writes a document as indented JSON, one-line JSON or block YAML while it is described, straight into a byte
+/// buffer: no tree is built first. The caller describes containers, keys and scalars in order; the emitter
+/// places commas, indentation, YAML's dashes and the `{}`/`[]` of empty containers.
+struct StructuredEmitter {
+    enum Style { case json, compactJSON, yaml }
+
+    /// Where the first value goes.
+    enum Start {
+        /// A JSON value at the current column, whose lines are indented by `indent`.
+        case json(indent: Int)
+        /// The value of a YAML key already written (`key:`), whose members are indented by `indent`.
+        case yamlValue(indent: Int)
+        /// An item of a YAML list already open, whose dash is at `indent`.
+        case yamlListItem(indent: Int)
+    }
+
+    let style: Style
+    var out: ByteBuffer
+
+    /// One open container: its members' indentation and how many it has so far.
+    private struct Frame {
+        var isObject: Bool
+        var indent: Int
+        var count = 0
+        /// YAML: an item of a list (its first member goes on the dash line) rather than a key's value.
+        var isListItem = false
+    }
+
+    private var frames: [Frame] = []
+    private var start: Start
+
+    init(style: Style, start: Start, into out: ByteBuffer = ByteBuffer()) {
+        self.style = style
+        self.start = start
+        self.out = out
+        frames.reserveCapacity(6)
+    }
+
+    // MARK: Containers
+
+    mutating func beginObject() { open(isObject: true) }
+    mutating func endObject() { close() }
+    mutating func beginArray() { open(isObject: false) }
+    mutating func endArray() { close() }
+
+    /// A member's key; its value follows.
+    mutating func key(_ key: StaticString) {
+        beginKey()
+        writeKey { $0.writeStaticString(key) }
+    }
+
+    /// A member's key that is not a literal (a drop reason's code).
+    mutating func key(_ key: String) {
+        beginKey()
+        writeKey { StructuredReport.writeString(key, into: &$0, quoted: false) }
+    }
+
+    // MARK: Scalars
+
+    mutating func string(_ s: String) { scalar { StructuredReport.writeString(s, into: &$0) } }
+    mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
+    mutating func number(_ n: some BinaryInteger) { scalar { $0.writeString(String(n)) } }
+    /// A number already formatted (`0.142`).
+    mutating func number(text: String) { scalar { $0.writeString(text) } }
+    mutating func bool(_ b: Bool) { scalar { if b { $0.writeStaticString("true") } else { $0.writeStaticString("false") } } }
+    mutating func null() { scalar { $0.writeStaticString("null") } }
+
+    // MARK: Placement
+
+    private var isYAML: Bool { style == .yaml }
+
+    private mutating func scalar(_ write: (inout ByteBuffer) -> Void) {
+        if isYAML {
+            if let top = frames.last, !top.isObject {
+                noteListItem()
+                spaces(top.indent)
+                out.writeStaticString("- ")
+            } else {
+                out.writeInteger(32 as UInt8)
+            }
+            write(&out)
+            out.writeInteger(10 as UInt8)
+        } else {
+            jsonItemPrefix()
+            write(&out)
+        }
+    }
+
+    private mutating func open(isObject: Bool) {
+        guard isYAML else {
+            jsonItemPrefix()
+            out.writeInteger(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            frames.append(Frame(isObject: isObject, indent: (frames.last?.indent ?? jsonStartIndent) + 2))
+            return
+        }
+        // YAML: `indent` is where the container's lines start (keys, or dashes).
+        var frame = Frame(isObject: isObject, indent: 0)
+        if let top = frames.last {
+            frame.indent = top.indent + 2
+            if !top.isObject {
+                noteListItem()
+                frame.isListItem = true
+            }
+        } else {
+            switch start {
+            case .yamlValue(let indent): frame.indent = indent
+            case .yamlListItem(let indent): frame.indent = indent + 2; frame.isListItem = true
+            case .json(let indent): frame.indent = indent
+            }
+        }
+        frames.append(frame)
+    }
+
+    private mutating func close() {
+        let frame = frames.removeLast()
+        if isYAML {
+            guard frame.count == 0 else { return }
+            if frame.isListItem {
+                spaces(frame.indent - 2)
+                out.writeStaticString(frame.isObject ? "- {}\n" : "- []\n")
+            } else {
+                out.writeStaticString(frame.isObject ? " {}\n" : " []\n")
+            }
+        } else {
+            if frame.count > 0, style == .json {
+                out.writeInteger(10 as UInt8)
+                spaces(frame.indent - 2)
+            }
+            out.writeInteger(frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        }
+    }
+
+    private var jsonStartIndent: Int {
+        if case .json(let indent) = start { return indent }
+        return 0
+    }
+
+    /// JSON: the separator and indentation before an array's item (a member's come with its key).
+    private mutating func jsonItemPrefix() {
+        guard let top = frames.last, !top.isObject else { return }
+        separateJSONMember()
+    }
+
+    private mutating func separateJSONMember() {
+        let i = frames.count - 1
+        if frames[i].count > 0 { out.writeInteger(UInt8(ascii: ",")) }
+        frames[i].count += 1
+        if style == .json {
+            out.writeInteger(10 as UInt8)
+            spaces(frames[i].indent)
+        }
+    }
+
+    private mutating func beginKey() {
+        guard isYAML else { return separateJSONMember() }
+        let i = frames.count - 1
+        let first = frames[i].count == 0
+        frames[i].count += 1
+        if first, frames[i].isListItem {
+            // A list item's first member goes on the item's dash line.
+            spaces(frames[i].indent - 2)
+            out.writeStaticString("- ")
+            return
+        }
+        if first { out.writeInteger(10 as UInt8) } // after the `key:` this object is the value of
+        spaces(frames[i].indent)
+    }
+
+    private mutating func writeKey(_ write: (inout ByteBuffer) -> Void) {
+        if isYAML {
+            write(&out)
+            out.writeInteger(UInt8(ascii: ":"))
+        } else {
+            out.writeInteger(34 as UInt8)
+            write(&out)
+            out.writeStaticString(style == .json ? "\": " : "\":")
+        }
+    }
+
+    /// YAML: counts a list's item; the first one starts on the line after the list's key.
+    private mutating func noteListItem() {
+        let i = frames.count - 1
+        if frames[i].count == 0 { out.writeInteger(10 as UInt8) }
+        frames[i].count += 1
+    }
+
+    private mutating func spaces(_ n: Int) {
+        out.writeRepeatingByte(32, count: n)
+    }
+}
