@@ -143,18 +143,38 @@ struct StructuredEmitter {
         separateJSONMember()
     }
 
-    private mutating func separateJSONMember() {
+    /// Before a member (`key`: its opening quote too) or an item: the comma, the line break and the indentation,
+    /// in one write.
+    private mutating func separateJSONMember(key: Bool = false) {
         let i = frames.count - 1
-        if frames[i].count > 0 { out.writeInteger(UInt8(ascii: ",")) }
+        let first = frames[i].count == 0
         frames[i].count += 1
         if style == .json {
-            out.writeInteger(10 as UInt8)
-            spaces(frames[i].indent)
+            let indent = frames[i].indent
+            if indent < Self.breakLimit {
+                out.writeBytes(Self.breaks[(indent * 2 + (first ? 0 : 1)) * 2 + (key ? 1 : 0)])
+                return
+            }
+            out.writeStaticString(first ? "\n" : ",\n")
+            spaces(indent)
+        } else if !first {
+            out.writeInteger(UInt8(ascii: ","))
+        }
+        if key { out.writeInteger(34 as UInt8) }
+    }
+
+    private static let breakLimit = 32
+    /// `\n` or `,\n`, then `indent` spaces, then a key's opening quote or not: for each indent under the limit.
+    private static let breaks: [[UInt8]] = (0..<breakLimit).flatMap { indent in
+        [false, true].flatMap { comma in
+            [false, true].map { quote in
+                (comma ? [44] : []) + [10] + [UInt8](repeating: 32, count: indent) + (quote ? [34] : [])
+            }
         }
     }
 
     private mutating func beginKey() {
-        guard isYAML else { return separateJSONMember() }
+        guard isYAML else { return separateJSONMember(key: true) }
         let i = frames.count - 1
         let first = frames[i].count == 0
         frames[i].count += 1
@@ -173,7 +193,6 @@ struct StructuredEmitter {
             write(&out)
             out.writeInteger(UInt8(ascii: ":"))
         } else {
-            out.writeInteger(34 as UInt8)
             write(&out)
             out.writeStaticString(style == .json ? "\": " : "\":")
         }

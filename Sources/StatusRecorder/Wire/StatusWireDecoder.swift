@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Errors in a status stream.
 public enum StatusWireError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsupportedVersion(String)
@@ -21,6 +27,7 @@ public struct StatusWireDecoder: Sendable {
     private var openLocal: LocalAgentStatus?
     /// The batch being collected for ``feed(_:)``.
     private var collector = StatusChangeCollector()
+    private var scratch: [String] = []
 
     public init() {}
 
@@ -40,15 +47,19 @@ public struct StatusWireDecoder: Sendable {
         pending.append(contentsOf: bytes)
         var start = 0
         let count = pending.count
-        var i = 0
-        while i < count {
-            if pending[i] == 10 {
-                try consumeLine(start..<i, into: &sink)
-                start = i + 1
-            }
-            i += 1
+        while start < count, let end = lineEnd(from: start, count: count) {
+            try consumeLine(start..<end, into: &sink)
+            start = end + 1
         }
         pending.removeFirst(start)
+    }
+
+    /// The next newline at or after `start` (memchr), if the bytes hold one.
+    private func lineEnd(from start: Int, count: Int) -> Int? {
+        pending.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, let hit = memchr(base + start, 10, count - start) else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     private mutating func flush<Sink: StatusStreamSink>(into sink: inout Sink) {
@@ -63,7 +74,11 @@ public struct StatusWireDecoder: Sendable {
             sink.batchEnd()
             return
         }
-        let fields = split(range)
+        // One array for every line's fields, kept between lines.
+        var fields = scratch
+        scratch = []
+        defer { fields.removeAll(keepingCapacity: true); scratch = fields }
+        split(range, into: &fields)
         let values = fields.dropFirst()
         func bad() -> StatusWireError { .malformedLine(String(decoding: pending[range], as: UTF8.self)) }
         // A line of the open record's own extends it; any other line completes it first.
@@ -133,10 +148,8 @@ public struct StatusWireDecoder: Sendable {
         }
     }
 
-    private func split(_ range: Range<Int>) -> [String] {
+    private func split(_ range: Range<Int>, into fields: inout [String]) {
         pending.withUnsafeBufferPointer { buffer in
-            var fields: [String] = []
-            fields.reserveCapacity(24)
             var fieldStart = range.lowerBound
             var hasEscape = false
             var i = range.lowerBound
@@ -153,7 +166,6 @@ public struct StatusWireDecoder: Sendable {
                 }
                 i += 1
             }
-            return fields
         }
     }
 
