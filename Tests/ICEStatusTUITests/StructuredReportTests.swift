@@ -159,6 +159,7 @@ struct StructuredReportTests {
         let mismatches = times.filter { StructuredReport.rfc3339($0) != reference($0) }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5).map { ($0, StructuredReport.rfc3339($0), reference($0)) })")
         #expect(StructuredReport.rfc3339(1_700_000_000_123) == "2023-11-14T22:13:20.123Z")
+        #expect(StatusEvent.timestamp(1_700_000_000_123) == "2023-11-14 22:13:20.123")
     }
 
     /// `icestat events --json`: one event per line, keys in the documented order, nulls kept.

@@ -46,22 +46,7 @@ extension StatusEvent {
     }
 
     /// `2026-12-02 15:04:05.123` in UTC, as logs write it.
-    static func timestamp(_ millis: Int64) -> String {
-        let seconds = millis / 1000
-        let days = seconds / 86400, rest = seconds % 86400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func p(_ n: Int64, _ w: Int = 2) -> String { String(repeating: "0", count: max(0, w - String(n).count)) + String(n) }
-        return "\(y)-\(p(m))-\(p(d)) \(p(rest / 3600)):\(p(rest % 3600 / 60)):\(p(rest % 60)).\(p(millis % 1000, 3))"
-    }
+    static func timestamp(_ millis: Int64) -> String { UTCTime(millis: millis).text(separator: 32, zone: false) }
 
     /// One line: time, who (the peer's name or `agent`), what.
     var line: String {

@@ -1,8 +1,5 @@
 import NIOCore
 import StatusRecorder
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `--json` and `--yaml`: the same document, with stable keys (documented in the README).
 /// Times are RFC 3339 UTC; latency is `latencyMs`, a number of milliseconds, in both formats.
@@ -246,50 +243,8 @@ enum StructuredReport {
         return "\(micros / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
     }
 
-    /// `2026-11-25T12:34:56.789Z`: UTC, from the civil calendar in integer arithmetic (no `gmtime` and its
-    /// time-zone lock per timestamp; thousands of peers have several each).
-    static func rfc3339(_ ms: Int64) -> String {
-        let (seconds, milli) = ms.quotientAndRemainder(dividingBy: 1000)
-        var t = milli < 0 ? seconds - 1 : seconds
-        let millis = milli < 0 ? milli + 1000 : milli
-        var days = t / 86400
-        t -= days * 86400
-        if t < 0 { t += 86400; days -= 1 }
-        let (year, month, day) = civil(fromDays: days)
-        var text = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int64, at index: Int, digits: Int) {
-            var v = value
-            for i in stride(from: index + digits - 1, through: index, by: -1) {
-                text[i] = UInt8(48 + v % 10)
-                v /= 10
-            }
-        }
-        put(year, at: 0, digits: 4); text[4] = 45
-        put(month, at: 5, digits: 2); text[7] = 45
-        put(day, at: 8, digits: 2); text[10] = UInt8(ascii: "T")
-        put(t / 3600, at: 11, digits: 2); text[13] = 58
-        put(t % 3600 / 60, at: 14, digits: 2); text[16] = 58
-        put(t % 60, at: 17, digits: 2); text[19] = 46
-        put(millis, at: 20, digits: 3); text[23] = UInt8(ascii: "Z")
-        guard (0...9999).contains(year) else {
-            return "\(year)" + String(decoding: text[4...], as: UTF8.self)
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// Year, month and day of a day count from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's
-    /// `civil_from_days`).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    /// `2026-11-25T12:34:56.789Z`.
+    static func rfc3339(_ ms: Int64) -> String { UTCTime(millis: ms).text() }
 
     // MARK: Strings
 
