@@ -142,6 +142,25 @@ struct SignalClusterTests {
         }
     }
 
+    /// A database that stops answering without closing its connections (every server process stopped): the
+    /// node's heartbeat watchdog gives the session up after a node timeout, the node serves its agents alone,
+    /// and it joins again once the server answers.
+    @Test func aDatabaseThatStopsAnsweringIsGivenUpAndRejoined() throws {
+        let pg = try ThrowawayPostgres()
+        let mesh = try MeshFixture()
+        try mesh.startNode(1, cluster: pg.url)
+        #expect(Self.cluster(mesh.nodeStatus(1))["databaseAvailable"] as? Bool == true)
+        try pg.signalServer(SIGSTOP)
+        #expect(eventuallyBlocking(seconds: 10) { Self.cluster(mesh.nodeStatus(1))["databaseAvailable"] as? Bool == false },
+                "\(mesh.dump())")
+        #expect(mesh.log("node1-1").contains("no heartbeat round for 3.0 seconds; closing the database connection"), "\(mesh.dump())")
+        try pg.signalServer(SIGCONT)
+        #expect(eventuallyBlocking(seconds: 20) {
+            let s = Self.cluster(mesh.nodeStatus(1))
+            return s["databaseAvailable"] as? Bool == true && (s["reconnects"] as? Int ?? 0) >= 1
+        }, "\(mesh.dump())")
+    }
+
     /// `icestat bench signal` at a small size: every figure printed, nothing lost.
     @Test func theSignalBenchPrintsEveryFigureAndLosesNothing() throws {
         let r = try Harness.icestat(["bench", "signal", "--agents", "60", "--register", "90", "--messages", "600",

@@ -75,10 +75,12 @@ extension PostgresSignalCluster {
                 s.available = true
                 s.databaseState = "connected"
                 s.usableSince = .now
+                s.lastHeartbeat = .now
             }
             logger.info("cluster: node \(nodeID) joined through \(configuration.database)")
             wake.yield()
             group.addTask { try await self.heartbeats(on: connection) }
+            group.addTask { try await self.watchdog(on: connection) }
             group.addTask {
                 for await _ in wakeStream { try await self.flush(on: connection) }
                 throw ClusterSessionEnded()
@@ -140,6 +142,20 @@ extension PostgresSignalCluster {
                 }
             }
             try await refreshNodes(on: connection)
+            state.withLock { $0.lastHeartbeat = .now }
+        }
+    }
+
+    /// Ends the session when no heartbeat round has completed for a node timeout: a connection that the server
+    /// dropped without the client noticing would otherwise leave queries waiting forever, and this node
+    /// silently declared dead by the others. Closing it fails what waits on it, and the session starts over.
+    private func watchdog(on connection: PostgresConnection) async throws {
+        while true {
+            try await Task.sleep(for: configuration.heartbeatInterval)
+            guard let last = state.withLock({ $0.lastHeartbeat }), last.duration(to: .now) > configuration.nodeTimeout else { continue }
+            logger.warning("cluster: no heartbeat round for \(configuration.nodeTimeout); closing the database connection")
+            try? await connection.close()
+            throw ClusterHeartbeatStalled(timeout: configuration.nodeTimeout)
         }
     }
 
@@ -231,4 +247,10 @@ extension PostgresSignalCluster {
 /// A listening or sending loop ended with its connection.
 struct ClusterSessionEnded: Error, CustomStringConvertible {
     var description: String { "connection closed" }
+}
+
+/// The session's heartbeats stopped answering for a node timeout.
+struct ClusterHeartbeatStalled: Error, CustomStringConvertible {
+    let timeout: Duration
+    var description: String { "no heartbeat answered for \(timeout)" }
 }

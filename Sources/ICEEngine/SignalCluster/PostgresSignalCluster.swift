@@ -44,6 +44,8 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
         var databaseState = "connecting"
         /// When the current database session became usable; dead nodes are declared only after a full timeout.
         var usableSince: ContinuousClock.Instant?
+        /// When the current session last completed a heartbeat round (or joined): the watchdog's reference.
+        var lastHeartbeat: ContinuousClock.Instant?
         var pendingPresence: [[UInt8]: Bool] = [:]
         var pendingMessages: [String: [String]] = [:]
         var wake: AsyncStream<Void>.Continuation?

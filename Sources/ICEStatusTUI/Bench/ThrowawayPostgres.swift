@@ -44,9 +44,28 @@ final class ThrowawayPostgres {
         try run([bin + "/pg_ctl", "-D", directory + "/data", "-m", mode, "-w", "-t", "30", "stop"], "pg_ctl stop")
     }
 
+    /// Sends `signal` to the server and every process it started: `SIGSTOP` leaves each connection open but
+    /// unanswered (a database that hangs rather than going away), `SIGCONT` resumes them.
+    func signalServer(_ signal: Int32) throws {
+        guard let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+              let line = text.split(separator: "\n").first, let postmaster = Int32(line) else {
+            throw BenchError.missing("the server's postmaster.pid")
+        }
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { entry -> Int32? in
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // After "pid (comm) state ppid ...": the fields past the command's closing parenthesis.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == postmaster ? pid : nil
+        } ?? []
+        kill(postmaster, signal)
+        for child in children { kill(child, signal) }
+    }
+
     func remove() {
         guard !removed else { return }
         removed = true
+        try? signalServer(SIGCONT) // a stopped server would not stop
         try? stop(mode: "immediate")
         try? FileManager.default.removeItem(atPath: directory)
     }
