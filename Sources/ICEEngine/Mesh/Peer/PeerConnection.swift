@@ -80,7 +80,7 @@ public final class PeerConnection: @unchecked Sendable {
     }
 
     /// With a configuration shared by all of an agent's peers.
-    public init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
+    init(localKey: String, remoteKey: String, name: String, recorder: StatusRecorder?,
                 signaling: SignalingTransport, configuration: SharedConfiguration, eventLoop: EventLoop,
                 onData: @escaping @Sendable (ByteBuffer) -> Void = { _ in },
                 onLifecycle: @escaping @Sendable (Lifecycle) -> Void = { _ in }) {
