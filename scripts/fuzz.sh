@@ -59,6 +59,7 @@ declared = ["V\ticestat-status\t2",
             "F\tL\tpublic-key\tname\tstarted-at\tlazy\tconfig-error",
             "F\tS\tkind\taddress\tavailable\terror",
             "F\tP\tid\tname\tstate\tstate-changed-at\tfuture-field\tlatency-ns\tbytes-received\tbytes-sent",
+            "F\tU\tid\tlatency-ns\tfuture-field\tbytes-sent",
             "F\tC\tlocal-type\tlocal-address\tremote-type\tremote-address\tstate\tnominated\trtt-ns\trequests-sent\tresponses-received",
             "F\tG\tsequence\tat\tpeer-id\tpeer-name\tkind\u2026",
             "L\tkeyA=\tann\t1700000000000\t1\t",
@@ -66,6 +67,8 @@ declared = ["V\ticestat-status\t2",
             "P\tkeyB=\tbob\tConnected\t1700000000000\t7\t420000\t10\t20",
             "C\thost\t127.0.0.1:1000\thost\t127.0.0.1:2000\tsucceeded\t1\t420000\t5\t5",
             "G\t1\t1700000000000\tkeyB=\tbob\tstate\tIdle\tConnecting",
+            ".",
+            "U\tkeyB=\t430000\t7\t21",
             "."]
 with open(os.path.join(sys.argv[3], "stream-2"), "wb") as f:
     f.write(("\n".join(declared) + "\n").encode())

@@ -71,13 +71,16 @@ struct ReasonWordingTests {
     }
 
     @Test func statusRequestsParseAndPrint() {
-        for request in [StatusRequest.snapshot(full: false, events: 0), .snapshot(full: true, events: 5), .watch,
+        for request in [StatusRequest.snapshot(full: false, events: 0), .snapshot(full: true, events: 5), .watch(counters: false),
+                        .watch(counters: true),
                         .events(limit: 100, follow: true, peer: "bob the builder"), .events(limit: 0, follow: false, peer: nil)] {
             #expect(StatusRequest(line: request.line) == request)
         }
         #expect(StatusRequest(line: "snapshot") == .snapshot(full: false, events: 0))
         #expect(StatusRequest(line: "snapshot full") == .snapshot(full: true, events: 0))
-        for bad in ["", "snapshot events", "snapshot events -1", "snapshot events 100001", "snapshot fast", "watch now",
+        #expect(StatusRequest(line: "watch") == .watch(counters: false))
+        #expect(StatusRequest(line: "watch counters") == .watch(counters: true))
+        for bad in ["", "snapshot events", "snapshot events -1", "snapshot events 100001", "snapshot fast", "watch now", "watch counters counters",
                     "events", "events x", "events 5 peer", "events 5 backwards", "EVENTS 5"] {
             #expect(StatusRequest(line: bad) == nil, "\(bad)")
         }

@@ -154,6 +154,88 @@ struct StatusRecorderTests {
         #expect(mirror.snapshot().peers.map(\.id) == ["a"] && mirror.snapshot().local.name == "agent")
     }
 
+    /// A subscription that splits counters: a peer of which only latency or traffic changed comes as its
+    /// counters; any other change (a state, drops) brings the whole record, and never both.
+    @Test func aSplittingSubscriptionTakesCountersApart() async {
+        let r = StatusRecorder(clock: { 5 })
+        r.addPeer(id: "a", name: "alpha")
+        r.addPeer(id: "b", name: "bravo")
+        var changes = r.subscribe(splittingCounters: true).makeAsyncIterator()
+        var plain = r.subscribe().makeAsyncIterator()
+        #expect(await changes.next()?.peers.map(\.id) == ["a", "b"])
+        #expect(await plain.next()?.peers.map(\.id) == ["a", "b"])
+        r.updateLatency(id: "a", nanoseconds: 800)
+        r.updateLatency(id: "a", nanoseconds: 1_600)
+        r.addTraffic(id: "b", received: 10, sent: 20)
+        var change = await changes.next()
+        var expectedA = PeerCounters(id: "a")
+        expectedA.latencyNanos = 1_600
+        expectedA.smoothedLatencyNanos = 900 // 800 + (1600 - 800) / 8
+        var expectedB = PeerCounters(id: "b")
+        (expectedB.bytesReceived, expectedB.bytesSent, expectedB.lastActivityMillis) = (10, 20, 5)
+        #expect(change?.peers.isEmpty == true)
+        #expect(change?.counters.sorted { $0.id < $1.id } == [expectedA, expectedB])
+        #expect(await plain.next()?.peers.map(\.id) == ["a", "b"]) // a plain one still takes whole records
+        // A latency, then a state: the whole record. Drops are no counter: the whole record too.
+        r.updateLatency(id: "a", nanoseconds: 900)
+        r.updateState(id: "a", .connecting)
+        var drops = DatagramDrops()
+        drops[.noPath] = 1
+        r.addTraffic(id: "b", received: 1, sent: 0, drops: drops)
+        change = await changes.next()
+        #expect(change?.peers.map(\.id) == ["a", "b"] && change?.counters == [])
+        #expect(change?.peers.first?.latencyNanos == 900)
+        // A state, then a latency: still only the whole record.
+        r.updateState(id: "a", .idle)
+        r.updateLatency(id: "a", nanoseconds: 950)
+        r.updateLatency(id: "b", nanoseconds: 1)
+        r.removePeer(id: "b")
+        change = await changes.next()
+        #expect(change?.peers.map(\.id) == ["a"] && change?.counters == [] && change?.removedPeerIDs == ["b"])
+    }
+
+    /// A feed taken without counters counts them and leaves them out; a feed taken with them has their summaries.
+    @Test func aFeedCountsCountersItWasNotAskedFor() {
+        let r = StatusRecorder()
+        for n in 0..<10 { r.addPeer(id: "p\(n)", name: "peer \(n)") }
+        let feed = r.changeFeed()
+        #expect(feed.take().peers.count == 10)
+        r.updateLatency(id: "p1", nanoseconds: 5)
+        r.updateState(id: "p2", .connecting)
+        var taken = feed.take(includingCounters: false)
+        #expect(taken.peers.map(\.id) == ["p2"] && taken.counterChanges == 1 && !taken.isEmpty)
+        #expect(feed.take().isEmpty)
+        r.updateLatency(id: "p1", nanoseconds: 6)
+        taken = feed.take(includingCounters: true)
+        #expect(taken.peers.map(\.id) == ["p1"] && taken.peers.first?.latencyNanos == 6 && taken.counterChanges == 0)
+    }
+
+    /// Counters mirrored: only those fields change, the latency history grows by a new latency, an unchanged or
+    /// unknown peer marks nothing.
+    @Test func aMirrorAppliesCounters() {
+        let mirror = StatusRecorder(derivesEvents: false)
+        var a = PeerStatus(id: "a", name: "alpha", stateChangedAtMillis: 1)
+        a.state = .connected
+        a.latencyNanos = 10
+        a.latencyHistoryNanos = [10]
+        mirror.mirror(StatusChange(peers: [a]))
+        let feed = mirror.changeFeed()
+        _ = feed.take()
+        var counters = PeerCounters(a)
+        counters.latencyNanos = 30
+        counters.bytesSent = 99
+        var unknown = PeerCounters(id: "zz")
+        unknown.bytesSent = 1
+        mirror.mirror(StatusChange(counters: [counters, unknown]))
+        var expected = a
+        (expected.latencyNanos, expected.bytesSent, expected.latencyHistoryNanos) = (30, 99, [10, 30])
+        #expect(mirror.peer(id: "a") == expected)
+        #expect(mirror.peer(id: "zz") == nil)
+        #expect(feed.take().peers.map(\.id) == ["a"])
+        mirror.mirror(StatusChange(counters: [counters]))
+        #expect(feed.take().isEmpty)
+    }
+
     @Test func subscriptionEndsWhenDropped() async {
         let r = StatusRecorder()
         do {

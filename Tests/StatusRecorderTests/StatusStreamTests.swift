@@ -88,6 +88,59 @@ struct StatusStreamTests {
         #expect(try decoder.feed(bytes).first?.events.map(\.sequence) == [1, 2, 3, 4])
     }
 
+    /// A watch that splits counters, through the wire: a mirror fed its batches ends equal to the source, latency
+    /// histories included, though most batches carry only `U` lines.
+    @Test func countersCarryAMirrorToTheSourcesRecords() async throws {
+        let source = StatusRecorder(clock: { 7 })
+        for n in 0..<20 { source.addPeer(id: "k\(n)", name: "peer \(n)") }
+        let mirror = StatusRecorder(derivesEvents: false)
+        var changes = source.subscribe(splittingCounters: true).makeAsyncIterator()
+        var decoder = StatusWireDecoder()
+        var bytes: [UInt8] = []
+        StatusWireFormat.appendHeader(to: &bytes)
+        var rng = SeededGenerator(seed: 5)
+        var counterLines = 0
+        for round in 0..<40 {
+            if round > 0 {
+                for _ in 0..<5 {
+                    let id = "k\(rng.next(20))"
+                    switch rng.next(6) {
+                    case 0: source.updateState(id: id, .connecting)
+                    case 1: source.addTraffic(id: id, received: UInt64(rng.next(100)), sent: 1)
+                    default: source.updateLatency(id: id, nanoseconds: Int64(rng.next(5_000)))
+                    }
+                }
+            }
+            guard let change = await changes.next() else { break }
+            StatusWireFormat.appendChange(change, to: &bytes)
+            counterLines += change.counters.count
+            for batch in try decoder.feed(bytes) { mirror.mirror(batch) }
+            bytes = []
+        }
+        #expect(counterLines > 50)
+        // Histories: changes carry none, so the mirror's are its own, of the latencies it saw, ending the same.
+        func withoutHistory(_ p: PeerStatus) -> PeerStatus {
+            var p = p
+            p.latencyHistoryNanos = []
+            return p
+        }
+        let (mirrored, original) = (mirror.snapshot().peers, source.snapshot().peers)
+        #expect(mirrored.map(withoutHistory) == original.map(withoutHistory))
+        #expect(mirrored.map(\.latencyHistoryNanos.last) == original.map(\.latencyHistoryNanos.last))
+    }
+
+    /// `U` lines read by name like the others; one without an id, or with a number that is none, is an error.
+    @Test func counterLinesReadByNameAndBadOnesAreErrors() throws {
+        let declared = "V\ticestat-status\t2\nF\tU\tbytes-sent\tfuture-field\tid\tlatency-ns\n"
+        let batches = try decode(declared + "U\t12\tzzz\tk\t345\n.\n")
+        var expected = PeerCounters(id: "k")
+        (expected.bytesSent, expected.latencyNanos) = (12, 345)
+        #expect(batches.map(\.counters) == [[expected]])
+        #expect(batches.first?.peers == [])
+        #expect(throws: StatusWireError.malformedLine("U\t12\t\t\t345")) { try decode(declared + "U\t12\t\t\t345\n") }
+        #expect(throws: StatusWireError.malformedLine("U\tlots\t\tk\t345")) { try decode(declared + "U\tlots\t\tk\t345\n") }
+    }
+
     @Test func aStreamOfAVersionThisBuildDoesNotReadIsRefused() {
         #expect(throws: StatusWireError.unsupportedVersion("3")) { try decode("V\ticestat-status\t3\n") }
         #expect(throws: StatusWireError.malformedLine("P\tk\tbob\tIdle")) {

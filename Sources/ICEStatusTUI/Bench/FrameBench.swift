@@ -65,7 +65,7 @@ struct FrameBench: AsyncParsableCommand {
                     recorder.updateLatency(id: ids[i], nanoseconds: Int64(100_000 + (i * 31 + frame * 977) % 9_000_000))
                 }
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let change = feed.take()
+                let change = feed.take(includingCounters: model.takesCounters)
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 model.apply(change, records: { recorder.peer(id: $0) })
                 let t2 = DispatchTime.now().uptimeNanoseconds

@@ -75,8 +75,13 @@ package struct DashboardModel {
     /// records from the recorder for the rows drawn.
     package mutating func refresh(from feed: StatusChangeFeed, of recorder: StatusRecorder, now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
-        apply(feed.take(), records: { [recorder] in recorder.peer(id: $0) }, now: now)
+        apply(feed.take(includingCounters: takesCounters), records: { [recorder] in recorder.peer(id: $0) }, now: now)
     }
+
+    /// Whether the rows need peers of which only latency or traffic changed: only when sorted by latency. Other
+    /// orders, the filters, the counts and the highlight never look at them, and a drawn row reads its whole
+    /// record anyway; the rows' latencies are read again when the latency sort is chosen.
+    package var takesCounters: Bool { sortKey == .latency }
 
     private mutating func apply(changed: [PeerSummary], removed: [String], inNameOrder: Bool = false, local: LocalAgentStatus?,
                                 now: Int64) {
@@ -105,7 +110,11 @@ package struct DashboardModel {
     // MARK: Sorting and filtering
 
     package mutating func sort(by key: SortKey) {
-        if sortKey == key { sortReversed.toggle() } else { sortKey = key; sortReversed = false }
+        if sortKey == key { sortReversed.toggle() } else {
+            if key == .latency { peers.readLatencies() }
+            sortKey = key
+            sortReversed = false
+        }
         rebuild()
     }
 

@@ -70,6 +70,15 @@ struct PeerRows: RandomAccessCollection {
         return i < order.count && order[i] == slot ? i : nil
     }
 
+    /// Reads every peer's latency again from ``records``, for a reader that stopped taking latency-only changes
+    /// (``StatusChangeFeed/take(includingCounters:)``) and now orders by latency.
+    mutating func readLatencies() {
+        for slot in slots.indices {
+            guard let id = slots[slot]?.id, let record = records(id) else { continue }
+            slots[slot]?.latencyNanos = record.latencyNanos
+        }
+    }
+
     /// Applies a new rule: sorts and filters everything again.
     mutating func setRule(_ rule: Rule) {
         self.rule = rule

@@ -2,13 +2,14 @@
 ///
 /// - `snapshot [full] [events N]`: one batch, then the server closes; `full` adds latency histories and candidate
 ///   pairs, `events N` the newest N events of each peer and of the agent.
-/// - `watch`: a full snapshot with the latest events, then one coalesced batch per change.
+/// - `watch [counters]`: a full snapshot with the latest events, then one coalesced batch per change; with
+///   `counters`, a peer of which only latency or traffic changed comes as a `U` line, not a whole record.
 /// - `events N [follow] [peer NAME]`: the newest N events (of one peer, by name or public key), as one batch;
 ///   with `follow`, then every new one as it is recorded, until the client hangs up.
 /// - `ping …`: pings a peer's selected pair (``PingRequest``); the answer is ``PingLine``s.
 enum StatusRequest: Equatable {
     case snapshot(full: Bool, events: Int)
-    case watch
+    case watch(counters: Bool)
     case events(limit: Int, follow: Bool, peer: String?)
     case ping(PingRequest)
 
@@ -31,8 +32,8 @@ enum StatusRequest: Equatable {
             }
             self = .snapshot(full: full, events: events)
         case "watch":
-            guard words.isEmpty else { return nil }
-            self = .watch
+            guard words.isEmpty || words == ["counters"] else { return nil }
+            self = .watch(counters: !words.isEmpty)
         case "events":
             guard let n = words.first.flatMap(Int.init), (0...Self.eventLimit).contains(n) else { return nil }
             words.removeFirst()
@@ -58,7 +59,7 @@ enum StatusRequest: Equatable {
     var line: String {
         switch self {
         case .snapshot(let full, let events): "snapshot" + (full ? " full" : "") + (events > 0 ? " events \(events)" : "")
-        case .watch: "watch"
+        case .watch(let counters): counters ? "watch counters" : "watch"
         case .events(let n, let follow, let peer): "events \(n)" + (follow ? " follow" : "") + (peer.map { " peer \($0)" } ?? "")
         case .ping(let request): request.line
         }

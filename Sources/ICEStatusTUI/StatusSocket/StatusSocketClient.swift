@@ -52,8 +52,19 @@ package enum StatusSocketClient {
         return channel
     }
 
-    /// Mirrors the agent's recorder into `mirror` until the connection ends; returns the reason it ended.
+    /// Mirrors the agent's recorder into `mirror` until the connection ends; returns once the first batch (the
+    /// whole snapshot) is mirrored. Asks for counters apart (`watch counters`); an agent older than that refuses
+    /// the request, and is asked again with a plain `watch`.
     static func watch(path: String, group: EventLoopGroup, into mirror: StatusRecorder) async throws -> Channel {
+        do {
+            return try await watch(path: path, group: group, request: .watch(counters: true), into: mirror)
+        } catch StatusSocketError.refused {
+            return try await watch(path: path, group: group, request: .watch(counters: false), into: mirror)
+        }
+    }
+
+    private static func watch(path: String, group: EventLoopGroup, request: StatusRequest, into mirror: StatusRecorder) async throws -> Channel {
+        let first = group.next().makePromise(of: Void.self)
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -61,15 +72,23 @@ package enum StatusSocketClient {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(StatusStreamHandler(onBatch: { change in
                             mirror.mirror(change) // a batch at once: readers see it whole
-                        }, onEnd: { _ in }))
+                            first.succeed(())
+                        }, onEnd: { first.fail($0) }))
                     }
                 }
                 .connect(unixDomainSocketPath: path)
                 .get()
         } catch {
+            first.fail(error)
             throw StatusSocketError.noAgent(path)
         }
-        try await channel.writeAndFlush(channel.allocator.buffer(string: "watch\n"))
+        try await channel.writeAndFlush(channel.allocator.buffer(string: request.line + "\n"))
+        do {
+            try await first.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
         return channel
     }
 }
@@ -79,6 +98,7 @@ final class StatusStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private var decoder = StatusWireDecoder()
+    private var started = false
     private let onBatch: (StatusChange) -> Void
     private let onEnd: (Error) -> Void
 
@@ -89,6 +109,17 @@ final class StatusStreamHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
+        // An agent that does not know the request answers one `E` line instead of a stream.
+        if !started, buffer.readableBytes > 0 {
+            started = true
+            if buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == UInt8(ascii: "E") {
+                let line = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) ?? ""
+                let reason = line.split(separator: "\n").first.map { $0.split(separator: "\t").dropFirst().joined(separator: " ") }
+                onEnd(StatusSocketError.refused(reason ?? ""))
+                context.close(promise: nil)
+                return
+            }
+        }
         do {
             let batches = try buffer.withUnsafeReadableBytes { try decoder.feed($0) }
             batches.forEach(onBatch)

@@ -33,6 +33,8 @@ enum StatusSocketError: Error, CustomStringConvertible {
     case alreadyServing(String)
     case noAgent(String)
     case protocolError(String)
+    /// The agent does not serve the request (an older agent); its answer.
+    case refused(String)
 
     var description: String {
         switch self {
@@ -42,6 +44,7 @@ enum StatusSocketError: Error, CustomStringConvertible {
         case .noAgent(let p):
             "no icestat agent is running at \(p).\nStart one with `icestat demo` (a mesh on loopback) or `icestat up --config FILE`, or pass --socket PATH."
         case .protocolError(let why): "status socket: \(why)"
+        case .refused(let why): "status socket refused the request: \(why)"
         }
     }
 }

@@ -92,8 +92,8 @@ final class StatusRequestHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: out))).whenComplete { _ in
                 channel.close(promise: nil)
             }
-        case .watch:
-            startWatching(channel: channel)
+        case .watch(let counters):
+            startWatching(channel: channel, splittingCounters: counters)
         case .events(let limit, let follow, let peer):
             sendEvents(limit: limit, follow: follow, peer: peer, channel: channel)
         case .ping(let request):
@@ -159,12 +159,12 @@ final class StatusRequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func startWatching(channel: Channel) {
+    private func startWatching(channel: Channel, splittingCounters: Bool) {
         let recorder = self.recorder
         let interval = watchInterval
         watchTask = Task {
             var first = true
-            for await change in recorder.subscribe() {
+            for await change in recorder.subscribe(splittingCounters: splittingCounters) {
                 var out: [UInt8] = []
                 if first { StatusWireFormat.appendHeader(to: &out) }
                 first = false

@@ -24,21 +24,25 @@ public struct StatusSnapshot: Sendable, Hashable {
 /// What changed since a subscriber last looked: the latest value of each changed peer, never intermediate ones.
 public struct StatusChange: Sendable, Hashable {
     public var peers: [PeerStatus]
+    /// Peers of which only latency or traffic changed, for a subscriber that takes those apart
+    /// (``StatusRecorder/subscribe(splittingCounters:)``); a peer is in `peers` or here, never both.
+    public var counters: [PeerCounters]
     public var removedPeerIDs: [String]
     /// Set when the local agent's status changed.
     public var local: LocalAgentStatus?
     /// Events recorded since, oldest first.
     public var events: [StatusEvent]
 
-    public init(peers: [PeerStatus] = [], removedPeerIDs: [String] = [], local: LocalAgentStatus? = nil,
-                events: [StatusEvent] = []) {
+    public init(peers: [PeerStatus] = [], counters: [PeerCounters] = [], removedPeerIDs: [String] = [],
+                local: LocalAgentStatus? = nil, events: [StatusEvent] = []) {
         self.peers = peers
+        self.counters = counters
         self.removedPeerIDs = removedPeerIDs
         self.local = local
         self.events = events
     }
 
-    public var isEmpty: Bool { peers.isEmpty && removedPeerIDs.isEmpty && local == nil && events.isEmpty }
+    public var isEmpty: Bool { peers.isEmpty && counters.isEmpty && removedPeerIDs.isEmpty && local == nil && events.isEmpty }
 }
 
 /// The wall clock in Unix milliseconds.

@@ -1,75 +1,75 @@
-/// The recorder's peers: records in a dense array, found by id through an index, with the display order
-/// (name, then id) cached until a peer is added, removed or renamed. Snapshots copy without hashing.
+/// The recorder's peers: records in slots found by id through an index, with the display order (name, then id)
+/// cached until a peer is added, removed or renamed. A peer keeps its slot while it is there, so subscribers
+/// mark changes by slot (``SlotMarks``); a removed peer's slot is given to the next new one. Snapshots copy
+/// without hashing.
 struct PeerTable {
-    private var slots: [PeerStatus] = []
+    private var slots: [PeerStatus?] = []
+    private var freeSlots: [Int] = []
     private var index: [String: Int] = [:]
     private var order: [Int]?
 
-    var count: Int { slots.count }
+    var count: Int { index.count }
     var ids: Dictionary<String, Int>.Keys { index.keys }
+    /// The slots that hold a peer.
+    var occupiedSlots: Dictionary<String, Int>.Values { index.values }
 
-    subscript(id: String) -> PeerStatus? {
-        get { index[id].map { slots[$0] } }
-        set {
-            if let i = index[id] {
-                if let newValue {
-                    if slots[i].name != newValue.name { order = nil }
-                    slots[i] = newValue
-                } else {
-                    remove(at: i)
-                }
-            } else if let newValue {
-                index[id] = slots.count
-                slots.append(newValue)
-                order = nil
-            }
-        }
-    }
+    func slot(of id: String) -> Int? { index[id] }
 
-    private mutating func remove(at i: Int) {
-        let last = slots.count - 1
-        index[slots[i].id] = nil
-        if i != last {
-            slots.swapAt(i, last)
-            index[slots[i].id] = i
-        }
-        slots.removeLast()
+    subscript(id: String) -> PeerStatus? { index[id].flatMap { slots[$0] } }
+
+    subscript(slot slot: Int) -> PeerStatus? { slot < slots.count ? slots[slot] : nil }
+
+    /// Adds a peer whose id is not in the table; returns its slot.
+    mutating func insert(_ peer: PeerStatus) -> Int {
+        let slot = freeSlots.popLast() ?? slots.count
+        if slot == slots.count { slots.append(peer) } else { slots[slot] = peer }
+        index[peer.id] = slot
         order = nil
+        return slot
     }
 
-    /// Changes one peer's record in place (nil when there is no such peer); `body` returns whether it changed it.
-    mutating func modify(_ id: String, _ body: (inout PeerStatus) -> Bool) -> Bool? {
-        guard let i = index[id] else { return nil }
-        let renamedBefore = slots[i].name
-        let changed = body(&slots[i])
-        if slots[i].name != renamedBefore { order = nil }
+    /// Removes a peer; returns the slot it had.
+    @discardableResult
+    mutating func remove(id: String) -> Int? {
+        guard let slot = index.removeValue(forKey: id) else { return nil }
+        slots[slot] = nil
+        freeSlots.append(slot)
+        order = nil
+        return slot
+    }
+
+    /// Changes the record in a slot in place; `body` returns whether it changed it.
+    mutating func modify(slot: Int, _ body: (inout PeerStatus) -> Bool) -> Bool {
+        let renamedBefore = slots[slot]!.name
+        let changed = body(&slots[slot]!)
+        if slots[slot]!.name != renamedBefore { order = nil }
         return changed
     }
 
-    /// One peer's summary, read field by field in place.
-    func summary(_ id: String) -> PeerSummary? {
-        guard let i = index[id] else { return nil }
-        return PeerSummary(slots[i])
-    }
+    /// A slot's summary, read field by field in place.
+    func summary(slot: Int) -> PeerSummary? { slots[slot].map(PeerSummary.init) }
+
+    /// A slot's counters, read in place.
+    func counters(slot: Int) -> PeerCounters? { slots[slot].map(PeerCounters.init) }
 
     /// Every peer in display order.
     mutating func ordered() -> [PeerStatus] {
-        displayOrder().map { slots[$0] }
+        displayOrder().map { slots[$0]! }
     }
 
     /// Every peer's summary in display order.
     mutating func orderedSummaries() -> [PeerSummary] {
-        displayOrder().map { PeerSummary(slots[$0]) }
+        displayOrder().map { PeerSummary(slots[$0]!) }
     }
 
     /// Every peer's id in display order.
     mutating func orderedIDs() -> [String] {
-        displayOrder().map { slots[$0].id }
+        displayOrder().map { slots[$0]!.id }
     }
 
     private mutating func displayOrder() -> [Int] {
         if let order { return order }
-        let sorted = slots.indices.sorted { StatusRecorder.displayOrder(slots[$0], slots[$1]) }
+        let sorted = index.values.sorted { StatusRecorder.displayOrder(slots[$0]!, slots[$1]!) }
         order = sorted
         return sorted
     }

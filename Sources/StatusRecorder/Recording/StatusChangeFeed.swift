@@ -13,6 +13,9 @@ public final class StatusChangeFeed: Sendable {
         public var isComplete = false
         public var removedPeerIDs: [String] = []
         public var local: LocalAgentStatus?
+        /// Peers of which only latency or traffic changed that `peers` leaves out (``take(includingCounters:)``
+        /// with false): a reader that shows those fields draws again, one that orders by them did not ask so.
+        public var counterChanges = 0
 
         public init(peers: [PeerSummary] = [], removedPeerIDs: [String] = [], local: LocalAgentStatus? = nil) {
             self.peers = peers
@@ -20,7 +23,7 @@ public final class StatusChangeFeed: Sendable {
             self.local = local
         }
 
-        public var isEmpty: Bool { peers.isEmpty && removedPeerIDs.isEmpty && local == nil }
+        public var isEmpty: Bool { peers.isEmpty && removedPeerIDs.isEmpty && local == nil && counterChanges == 0 }
     }
 
     private let recorder: StatusRecorder
@@ -31,17 +34,22 @@ public final class StatusChangeFeed: Sendable {
     init(recorder: StatusRecorder) {
         self.recorder = recorder
         (subscriberID, signals) = recorder.addSubscriber { s, subscriber in
-            subscriber.dirtyPeers = Set(s.peers.ids)
+            subscriber.dirtyPeers = SlotMarks(s.peers.occupiedSlots)
             subscriber.localDirty = true
             subscriber.collectsEvents = false
+            subscriber.splitsCounters = true
         }
     }
 
     deinit { recorder.removeSubscriber(id: subscriberID) }
 
     /// What changed since the last call.
-    public func take() -> Change {
-        recorder.drainSummaries(subscriberID: subscriberID) ?? Change()
+    ///
+    /// - Parameter includingCounters: whether a peer of which only latency or traffic changed is in
+    ///   ``Change/peers``; without, such peers are only counted (``Change/counterChanges``), which spares a
+    ///   reader that neither orders nor filters by them reading thousands of summaries each second.
+    public func take(includingCounters: Bool = true) -> Change {
+        recorder.drainSummaries(subscriberID: subscriberID, includingCounters: includingCounters) ?? Change()
     }
 }
 
@@ -49,18 +57,24 @@ extension StatusRecorder {
     /// Starts a ``StatusChangeFeed``.
     public func changeFeed() -> StatusChangeFeed { StatusChangeFeed(recorder: self) }
 
-    func drainSummaries(subscriberID: Int) -> StatusChangeFeed.Change? {
+    func drainSummaries(subscriberID: Int, includingCounters: Bool) -> StatusChangeFeed.Change? {
         state.withLock { s in
             guard let marks = s.subscribers[subscriberID]?.takeMarks() else { return nil }
             var change = StatusChangeFeed.Change(removedPeerIDs: Array(marks.removed), local: marks.local ? s.local : nil)
-            if marks.dirty.count * 2 > s.peers.count {
+            if !includingCounters { change.counterChanges = marks.counters.count }
+            let wanted = marks.dirty.count + (includingCounters ? marks.counters.count : 0)
+            if wanted * 2 > s.peers.count {
                 change.peers = s.peers.orderedSummaries()
                 change.isComplete = true
                 return change
             }
-            change.peers.reserveCapacity(marks.dirty.count)
-            for id in marks.dirty {
-                if let p = s.peers.summary(id) { change.peers.append(p) }
+            change.peers.reserveCapacity(wanted)
+            for slot in marks.dirty {
+                if let p = s.peers.summary(slot: slot) { change.peers.append(p) }
+            }
+            guard includingCounters else { return change }
+            for slot in marks.counters {
+                if let p = s.peers.summary(slot: slot) { change.peers.append(p) }
             }
             return change
         }

@@ -8,23 +8,35 @@ import Synchronization
 /// always ends up with the latest state.
 public final class StatusRecorder: Sendable {
     struct Subscriber {
-        var dirtyPeers: Set<String> = []
+        /// The slots of changed peers.
+        var dirtyPeers = SlotMarks()
+        /// Peers of which only counters changed (``PeerCounters``), apart from `dirtyPeers` when `splitsCounters`.
+        var counterPeers = SlotMarks()
+        /// Removed peers, by id: a slot may hold another peer by the time they are read.
         var removedPeers: Set<String> = []
         var localDirty = false
-        /// Events recorded since the last drain (the oldest dropped past ``StatusRecorder/pendingEventLimit``).
+        /// Events recorded since the last drain (bounded; subscriptions only).
         var events: [StatusEvent] = []
         let wake: AsyncStream<Void>.Continuation
-        /// False for one that reads the event logs itself (``StatusWireCache``, ``StatusChangeFeed``).
+        /// False for readers that fetch events from the logs themselves (``StatusChangeFeed``).
         var collectsEvents = true
+        /// Whether a peer of which only latency or traffic changed is marked apart, to be taken as counters.
+        var splitsCounters = false
 
-        mutating func peerChanged(_ id: String, waking: Bool = true) {
-            dirtyPeers.insert(id)
-            removedPeers.remove(id)
+        mutating func peerChanged(_ id: String, slot: Int, countersOnly: Bool = false, waking: Bool = true) {
+            if countersOnly, splitsCounters {
+                if !dirtyPeers.contains(slot) { counterPeers.insert(slot) }
+            } else {
+                dirtyPeers.insert(slot)
+                counterPeers.remove(slot)
+            }
+            if !removedPeers.isEmpty { removedPeers.remove(id) }
             if waking { wake.yield() }
         }
 
-        mutating func peerRemoved(_ id: String, waking: Bool = true) {
-            dirtyPeers.remove(id)
+        mutating func peerRemoved(_ id: String, slot: Int, waking: Bool = true) {
+            dirtyPeers.remove(slot)
+            counterPeers.remove(slot)
             removedPeers.insert(id)
             if waking { wake.yield() }
         }
@@ -42,22 +54,22 @@ public final class StatusRecorder: Sendable {
             wake.yield()
         }
 
-        /// The marks, taken and cleared: changed ids, removed ids, and whether the local agent changed.
-        mutating func takeMarks() -> (dirty: Set<String>, removed: Set<String>, local: Bool) {
-            defer {
-                dirtyPeers = []
-                removedPeers = []
-                localDirty = false
-            }
-            return (dirtyPeers, removedPeers, localDirty)
+        /// The marks, cleared.
+        mutating func takeMarks() -> (dirty: SlotMarks, counters: SlotMarks, removed: Set<String>, local: Bool) {
+            let marks = (dirtyPeers.take(), counterPeers.take(), removedPeers, localDirty)
+            removedPeers = []
+            localDirty = false
+            return marks
         }
 
-        /// What changed since the last call, read from `peers`; the marks are cleared.
+        /// The change since the last take, with full records (peers in display order), and clears the marks.
         mutating func takeChange(peers: PeerTable, local: LocalAgentStatus) -> StatusChange {
-            let change = StatusChange(peers: dirtyPeers.compactMap { peers[$0] }.sorted(by: StatusRecorder.displayOrder),
+            var change = StatusChange(peers: dirtyPeers.compactMap { peers[slot: $0] }.sorted(by: StatusRecorder.displayOrder),
                                       removedPeerIDs: removedPeers.sorted(), local: localDirty ? local : nil, events: events)
+            change.counters = counterPeers.compactMap { peers.counters(slot: $0) }
             events.removeAll()
-            dirtyPeers.removeAll(keepingCapacity: true)
+            _ = dirtyPeers.take()
+            _ = counterPeers.take()
             removedPeers.removeAll()
             localDirty = false
             return change
@@ -117,10 +129,9 @@ public final class StatusRecorder: Sendable {
 
     public func removePeer(id: String) {
         state.withLock { s in
-            guard s.peers[id] != nil else { return }
-            s.peers[id] = nil
+            guard let slot = s.peers.remove(id: id) else { return }
             s.peerEvents[id] = nil
-            s.forEachSubscriber { $0.peerRemoved(id) }
+            s.forEachSubscriber { $0.peerRemoved(id, slot: slot) }
         }
     }
 
@@ -167,7 +178,7 @@ public final class StatusRecorder: Sendable {
 
     /// Records the latest round-trip time, folds it into the smoothed one and appends it to the history.
     public func updateLatency(id: String, nanoseconds: Int64) {
-        mutatePeer(id) { peer in
+        mutatePeer(id, countersOnly: true) { peer in
             peer?.latencyNanos = nanoseconds
             let previous = peer?.smoothedLatencyNanos
             peer?.smoothedLatencyNanos = previous.map { $0 + (nanoseconds - $0) / 8 } ?? nanoseconds
@@ -197,7 +208,7 @@ public final class StatusRecorder: Sendable {
     /// last activity moves only when bytes moved.
     public func addTraffic(id: String, received: UInt64, sent: UInt64, drops: DatagramDrops) {
         let now = clock()
-        mutatePeer(id) { peer in
+        mutatePeer(id, countersOnly: drops.isEmpty) { peer in
             peer?.bytesReceived &+= received
             peer?.bytesSent &+= sent
             if received > 0 || sent > 0 { peer?.lastActivityMillis = now }
@@ -241,8 +252,14 @@ public final class StatusRecorder: Sendable {
                 changed = true
             }
             for peer in change.peers {
+                guard let slot = s.peers.slot(of: peer.id) else {
+                    let slot = s.peers.insert(peer)
+                    s.forEachSubscriber { $0.peerChanged(peer.id, slot: slot, waking: false) }
+                    changed = true
+                    continue
+                }
                 // In place: one lookup, and the old record is neither copied nor handed out.
-                let updated = s.peers.modify(peer.id) { current in
+                let updated = s.peers.modify(slot: slot) { current in
                     var incoming = peer
                     if incoming.latencyHistoryNanos.isEmpty {
                         incoming.latencyHistoryNanos = current.latencyHistoryNanos
@@ -256,16 +273,19 @@ public final class StatusRecorder: Sendable {
                     current = incoming
                     return true
                 }
-                if updated == false { continue }
-                if updated == nil { s.peers[peer.id] = peer }
-                let id = peer.id
-                s.forEachSubscriber { $0.peerChanged(id, waking: false) }
+                guard updated else { continue }
+                s.forEachSubscriber { $0.peerChanged(peer.id, slot: slot, waking: false) }
                 changed = true
             }
-            for id in change.removedPeerIDs where s.peers[id] != nil {
-                s.peers[id] = nil
+            for counters in change.counters {
+                guard let slot = s.peers.slot(of: counters.id), s.peers.modify(slot: slot, { counters.apply(to: &$0) }) else { continue }
+                s.forEachSubscriber { $0.peerChanged(counters.id, slot: slot, countersOnly: true, waking: false) }
+                changed = true
+            }
+            for id in change.removedPeerIDs {
+                guard let slot = s.peers.remove(id: id) else { continue }
                 s.peerEvents[id] = nil
-                s.forEachSubscriber { $0.peerRemoved(id, waking: false) }
+                s.forEachSubscriber { $0.peerRemoved(id, slot: slot, waking: false) }
                 changed = true
             }
             for e in change.events { s.store(e) }
@@ -288,22 +308,36 @@ public final class StatusRecorder: Sendable {
         }
     }
 
-    private func mutatePeer(_ id: String, _ body: (inout PeerStatus?) -> Void) {
-        mutatePeerLogging(id) { peer -> StatusEvent.Kind? in
+    /// `countersOnly`: the change touches only ``PeerCounters`` fields (and the latency history).
+    private func mutatePeer(_ id: String, countersOnly: Bool = false, _ body: (inout PeerStatus?) -> Void) {
+        mutatePeerLogging(id, countersOnly: countersOnly) { peer -> StatusEvent.Kind? in
             body(&peer)
             return nil
         }
     }
 
     /// Applies `body` and logs the event it returns (for a peer that exists after it).
-    private func mutatePeerLogging(_ id: String, _ body: (inout PeerStatus?) -> StatusEvent.Kind?) {
+    private func mutatePeerLogging(_ id: String, countersOnly: Bool = false, _ body: (inout PeerStatus?) -> StatusEvent.Kind?) {
         state.withLock { s in
-            let before = s.peers[id]
+            let slot = s.peers.slot(of: id)
+            let before = slot.flatMap { s.peers[slot: $0] }
             var peer = before
             if let kind = body(&peer), let p = peer, s.derivesEvents { s.record(kind, peerID: id, peerName: p.name, at: clock()) }
             guard peer != before else { return }
-            s.peers[id] = peer
-            s.forEachSubscriber { $0.peerChanged(id) }
+            switch (slot, peer) {
+            case (let slot?, let peer?):
+                _ = s.peers.modify(slot: slot) { $0 = peer; return true }
+                s.forEachSubscriber { $0.peerChanged(id, slot: slot, countersOnly: countersOnly) }
+            case (nil, let peer?):
+                let slot = s.peers.insert(peer)
+                s.forEachSubscriber { $0.peerChanged(id, slot: slot) }
+            case (let slot?, nil):
+                s.peers.remove(id: id)
+                s.peerEvents[id] = nil
+                s.forEachSubscriber { $0.peerRemoved(id, slot: slot) }
+            case (nil, nil):
+                break
+            }
         }
     }
 
@@ -326,9 +360,13 @@ public final class StatusRecorder: Sendable {
 
     /// Starts a subscription. Its first element is the current state of every peer and the latest events (at
     /// most ``initialEventLimit``); later elements carry only what changed, and every event, since the previous one. The subscription ends when its iterating task is cancelled.
-    public func subscribe() -> StatusSubscription {
+    ///
+    /// - Parameter splittingCounters: a peer of which only latency or traffic changed comes in
+    ///   ``StatusChange/counters`` rather than as a whole record in ``StatusChange/peers``.
+    public func subscribe(splittingCounters: Bool = false) -> StatusSubscription {
         let (id, stream) = addSubscriber { s, subscriber in
-            subscriber.dirtyPeers = Set(s.peers.ids)
+            subscriber.splitsCounters = splittingCounters
+            subscriber.dirtyPeers = SlotMarks(s.peers.occupiedSlots)
             subscriber.localDirty = true
             subscriber.events = s.mergedEvents(limit: Self.initialEventLimit, peerID: nil)
         }

@@ -8,6 +8,8 @@ public protocol StatusStreamSink {
     mutating func header(version: Int)
     mutating func local(_ local: LocalAgentStatus)
     mutating func peer(_ peer: PeerStatus)
+    /// A peer of which only latency or traffic changed (change batches of a watch only).
+    mutating func counters(_ counters: PeerCounters)
     mutating func event(_ event: StatusEvent)
     mutating func removed(peerID: String)
     /// The batch is whole.
@@ -16,6 +18,8 @@ public protocol StatusStreamSink {
 
 extension StatusStreamSink {
     public mutating func header(version: Int) {}
+    /// Snapshots carry none: a reader of snapshots has nothing to do with them.
+    public mutating func counters(_ counters: PeerCounters) {}
 }
 
 /// Collects each batch as a ``StatusChange`` (events oldest first).
@@ -26,6 +30,7 @@ struct StatusChangeCollector: StatusStreamSink {
 
     mutating func local(_ local: LocalAgentStatus) { current.local = local }
     mutating func peer(_ peer: PeerStatus) { current.peers.append(peer) }
+    mutating func counters(_ counters: PeerCounters) { current.counters.append(counters) }
     mutating func removed(peerID: String) { current.removedPeerIDs.append(peerID) }
 
     mutating func event(_ event: StatusEvent) {

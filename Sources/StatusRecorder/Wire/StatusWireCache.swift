@@ -15,7 +15,7 @@ public final class StatusWireCache: Sendable {
     public init(recorder: StatusRecorder) {
         self.recorder = recorder
         (subscriberID, subscription) = recorder.addSubscriber { s, subscriber in
-            subscriber.dirtyPeers = Set(s.peers.ids)
+            subscriber.dirtyPeers = SlotMarks(s.peers.occupiedSlots)
             subscriber.collectsEvents = false
         }
     }
@@ -59,7 +59,7 @@ extension StatusRecorder {
     func encodingView(subscriberID: Int, eventLimit: Int) -> EncodingView {
         state.withLock { s in
             let order = s.peers.orderedIDs()
-            let marks = s.subscribers[subscriberID]?.takeMarks() ?? (dirty: [], removed: [], local: false)
+            let marks = s.subscribers[subscriberID]?.takeMarks() ?? (dirty: SlotMarks(), counters: SlotMarks(), removed: [], local: false)
             var peerEvents: [String: [StatusEvent]] = [:]
             if eventLimit > 0 {
                 for (id, log) in s.peerEvents {
@@ -67,7 +67,7 @@ extension StatusRecorder {
                     if !events.isEmpty { peerEvents[id] = events }
                 }
             }
-            return EncodingView(changed: marks.dirty.compactMap { s.peers[$0] }, removed: Array(marks.removed), order: order, local: s.local,
+            return EncodingView(changed: marks.dirty.compactMap { s.peers[slot: $0] }, removed: Array(marks.removed), order: order, local: s.local,
                                 agentEvents: eventLimit > 0 ? s.agentEvents.last(eventLimit) : [], peerEvents: peerEvents)
         }
     }

@@ -85,7 +85,8 @@ public struct StatusWireDecoder: Sendable {
         switch kind {
         case UInt8(ascii: "S"), UInt8(ascii: "N"): if openPeer != nil { flush(into: &sink) }
         case UInt8(ascii: "R"), UInt8(ascii: "D"), UInt8(ascii: "H"), UInt8(ascii: "C"): if openLocal != nil { flush(into: &sink) }
-        case UInt8(ascii: "V"), UInt8(ascii: "F"), UInt8(ascii: "L"), UInt8(ascii: "P"), UInt8(ascii: "G"), UInt8(ascii: "X"):
+        case UInt8(ascii: "V"), UInt8(ascii: "F"), UInt8(ascii: "L"), UInt8(ascii: "P"), UInt8(ascii: "U"), UInt8(ascii: "G"),
+             UInt8(ascii: "X"):
             flush(into: &sink)
         default: break // Unknown kinds are skipped, so newer agents can add records.
         }
@@ -114,6 +115,10 @@ public struct StatusWireDecoder: Sendable {
             var peer = PeerStatus(id: "", name: "", stateChangedAtMillis: 0)
             guard layouts.peer.read(values, into: &peer, fields: StatusWireSchema.peer) else { throw bad() }
             openPeer = peer
+        case UInt8(ascii: "U"):
+            var counters = PeerCounters(id: "")
+            guard layouts.counters.read(values, into: &counters, fields: StatusWireSchema.counters), !counters.id.isEmpty else { throw bad() }
+            sink.counters(counters)
         case UInt8(ascii: "R"):
             guard fields.count >= 2, openPeer != nil, let reason = PeerReason(wireFields: Array(values)) else { throw bad() }
             openPeer?.reason = reason
@@ -197,6 +202,7 @@ extension StatusWireDecoder {
         private static let natIndex = WireLayout.fieldIndex(Schema.nat)
         private static let peerIndex = WireLayout.fieldIndex(Schema.peer)
         private static let pairIndex = WireLayout.fieldIndex(Schema.pair)
+        private static let countersIndex = WireLayout.fieldIndex(Schema.counters)
         private static let eventIndex = WireLayout.fieldIndex(Schema.event)
 
         /// Version 1's, until a stream declares its own: built once.
@@ -206,6 +212,8 @@ extension StatusWireDecoder {
             nat: WireLayout(names: V1.nat, fieldIndex: natIndex, fieldCount: Schema.nat.count, minimumValues: V1.minimumFields[UInt8(ascii: "N")]),
             peer: WireLayout(names: V1.peer, fieldIndex: peerIndex, fieldCount: Schema.peer.count, minimumValues: V1.minimumFields[UInt8(ascii: "P")]),
             pair: WireLayout(names: V1.pair, fieldIndex: pairIndex, fieldCount: Schema.pair.count, minimumValues: V1.minimumFields[UInt8(ascii: "C")]),
+            // Newer than version 1: read in the table's order unless declared.
+            counters: WireLayout(names: Schema.counters.map(\.name), fieldIndex: countersIndex, fieldCount: Schema.counters.count),
             event: WireLayout(names: V1.event, fieldIndex: eventIndex, fieldCount: Schema.event.count, minimumValues: V1.minimumFields[UInt8(ascii: "G")]))
 
         var local: WireLayout
@@ -213,6 +221,7 @@ extension StatusWireDecoder {
         var nat: WireLayout
         var peer: WireLayout
         var pair: WireLayout
+        var counters: WireLayout
         var event: WireLayout
 
         /// An `F` line: a kind this build does not read is ignored.
@@ -223,6 +232,7 @@ extension StatusWireDecoder {
             case "N": nat = WireLayout(names: names, fieldIndex: Self.natIndex, fieldCount: Schema.nat.count)
             case "P": peer = WireLayout(names: names, fieldIndex: Self.peerIndex, fieldCount: Schema.peer.count)
             case "C": pair = WireLayout(names: names, fieldIndex: Self.pairIndex, fieldCount: Schema.pair.count)
+            case "U": counters = WireLayout(names: names, fieldIndex: Self.countersIndex, fieldCount: Schema.counters.count)
             case "G": event = WireLayout(names: names, fieldIndex: Self.eventIndex, fieldCount: Schema.event.count)
             default: break
             }

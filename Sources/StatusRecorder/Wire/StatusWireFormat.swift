@@ -9,7 +9,7 @@
 ///
 /// Lines (first field is the record kind):
 /// - `V  icestat-status  version`: first line of a stream.
-/// - `F  kind  name  name…`: the fields of a kind's lines (`L`, `S`, `N`, `P`, `C`, `G`).
+/// - `F  kind  name  name…`: the fields of a kind's lines (`L`, `S`, `N`, `P`, `U`, `C`, `G`).
 /// - `L …`: the local agent; followed by its `S` lines, then its `N` line.
 /// - `S …`: one server of the local agent.
 /// - `N …`: the local agent's NAT.
@@ -19,6 +19,8 @@
 /// - `D  reason  count  reason  count …`: the datagrams of the peer before it that were dropped, by reason
 ///    (``DatagramDropReason`` raw values; only when there are any).
 /// - `H  nanos,nanos,…`: the latency history of the peer before it (full snapshots only).
+/// - `U …`: a peer of which only latency or traffic changed (``PeerCounters``), in a change batch of a watch
+///   that asked for them; the peer's other fields stay as they were.
 /// - `C …`: one candidate pair of the peer before it (full batches only).
 /// - `G …  code  facts…`: an event (``StatusEvent``; peer fields empty for the agent's own). In a snapshot, the
 ///   agent's events follow its `L` lines and a peer's follow that peer's lines, so a reader can print each
@@ -41,6 +43,7 @@ public enum StatusWireFormat {
         declare("S", StatusWireSchema.server, to: &out)
         declare("N", StatusWireSchema.nat, to: &out)
         declare("P", StatusWireSchema.peer, to: &out)
+        declare("U", StatusWireSchema.counters, to: &out)
         declare("C", StatusWireSchema.pair, to: &out)
         declare("G", StatusWireSchema.event, tail: StatusWireSchema.eventTail, to: &out)
         return out
@@ -93,6 +96,10 @@ public enum StatusWireFormat {
     public static func appendChange(_ change: StatusChange, to out: inout [UInt8]) {
         if let local = change.local { appendLocal(local, to: &out) }
         for peer in change.peers { appendPeer(peer, full: true, history: false, to: &out) }
+        for counters in change.counters {
+            out.append(UInt8(ascii: "U"))
+            appendRecord(counters, StatusWireSchema.counters, to: &out)
+        }
         for id in change.removedPeerIDs {
             out.append(contentsOf: "X\t".utf8)
             appendField(id, to: &out)

@@ -63,6 +63,16 @@ enum StatusWireSchema {
         .optionalText("relay-transport", { $0.relayTransport }, { $0.relayTransport = $1 }),
     ]
 
+    /// A peer's counters (`U` lines): the names, and meanings, of the peer's own fields.
+    static let counters: [WireField<PeerCounters>] = [
+        .text("id", { $0.id }, { $0.id = $1 }),
+        .optionalNumber("latency-ns", { $0.latencyNanos }, { $0.latencyNanos = $1 }),
+        .optionalNumber("smoothed-latency-ns", { $0.smoothedLatencyNanos }, { $0.smoothedLatencyNanos = $1 }),
+        .number("bytes-received", { $0.bytesReceived }, { $0.bytesReceived = $1 }),
+        .number("bytes-sent", { $0.bytesSent }, { $0.bytesSent = $1 }),
+        .optionalNumber("last-activity", { $0.lastActivityMillis }, { $0.lastActivityMillis = $1 }),
+    ]
+
     static let pair: [WireField<CandidatePairStatus>] = [
         .text("local-type", { $0.local.type }, { $0.local.type = $1 }),
         .text("local-address", { $0.local.address }, { $0.local.address = $1 }),
