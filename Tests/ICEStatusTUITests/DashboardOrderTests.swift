@@ -79,4 +79,45 @@ struct DashboardOrderTests {
         }
         #expect(frames == 80 && moved > 20_000)
     }
+
+    /// Sorted by latency, the rows take latencies apart from the records (every peer's in display order, or a few,
+    /// or many, with records changing and peers renamed, added or removed between), and keep the order of a full
+    /// sort; sorted by another key they only count them, and read them all again when sorted by latency.
+    @Test func latencyOrderFollowsCountersTakenApart() {
+        var rng = SeededGenerator(seed: 41)
+        let recorder = StatusRecorder(clock: { 1_000 })
+        for n in 0..<2_000 { recorder.addPeer(id: "key-\(n)", name: "peer-\(rng.next(500))") }
+        let feed = recorder.changeFeed()
+        var model = DashboardModel()
+        model.sort(by: .latency)
+        var apart = 0, complete = 0
+        for frame in 0..<60 {
+            let ids = recorder.snapshot().peers.map(\.id)
+            let latencies = [ids.count, 3, 40, 300, 900][frame % 5]
+            for id in ids.shuffled(using: &rng).prefix(latencies) {
+                recorder.updateLatency(id: id, nanoseconds: Int64(rng.next(60) * 100_000))
+            }
+            if frame % 3 == 1 { recorder.addPeer(id: ids[rng.next(ids.count)], name: "peer-\(rng.next(500))") }
+            if frame % 7 == 2 { recorder.updateState(id: ids[rng.next(ids.count)], .connected) }
+            if frame % 11 == 5 { recorder.removePeer(id: ids[rng.next(ids.count)]) }
+            if frame % 13 == 6 { recorder.addPeer(id: "new-\(frame)", name: "peer-\(rng.next(500))") }
+            switch frame % 20 {
+            case 8: model.setFilterText("peer-1")
+            case 12: model.clearFilters()
+            case 14: model.sort(by: .name)
+            case 16: model.sort(by: .latency)
+            case 17: model.reverseSort()
+            default: break
+            }
+            let change = feed.take(counters: model.countersWanted)
+            if !change.counters.isEmpty { apart += 1 }
+            if change.countersAreComplete { complete += 1 }
+            model.apply(change, records: { recorder.peer(id: $0) })
+            let all = recorder.snapshot().peers
+            #expect(model.peers.map(\.id) == expected(all, model), "frame \(frame), sort \(model.sortKey), reversed \(model.sortReversed)")
+            if model.sortKey == .latency { #expect(model.peers.keys.map(\.latencyNanos) == all.map(\.latencyNanos), "frame \(frame)") }
+        }
+        // 54 frames sorted by latency, less the first (every peer's whole summary); every fifth changes them all.
+        #expect(apart == 53 && complete == 8)
+    }
 }

@@ -194,20 +194,35 @@ struct StatusRecorderTests {
         #expect(change?.peers.map(\.id) == ["a"] && change?.counters == [] && change?.removedPeerIDs == ["b"])
     }
 
-    /// A feed taken without counters counts them and leaves them out; a feed taken with them has their summaries.
-    @Test func aFeedCountsCountersItWasNotAskedFor() {
+    /// A feed that counts counters leaves them out; one that takes them in peers has their summaries; one that
+    /// takes them apart has their counters, by themselves or (most peers) every peer's in display order.
+    @Test func aFeedHandsOverCountersAsAsked() {
         let r = StatusRecorder()
         for n in 0..<10 { r.addPeer(id: "p\(n)", name: "peer \(n)") }
         let feed = r.changeFeed()
         #expect(feed.take().peers.count == 10)
         r.updateLatency(id: "p1", nanoseconds: 5)
         r.updateState(id: "p2", .connecting)
-        var taken = feed.take(includingCounters: false)
-        #expect(taken.peers.map(\.id) == ["p2"] && taken.counterChanges == 1 && !taken.isEmpty)
+        var taken = feed.take(counters: .counted)
+        #expect(taken.peers.map(\.id) == ["p2"] && taken.counterChanges == 1 && taken.counters == [] && !taken.isEmpty)
         #expect(feed.take().isEmpty)
         r.updateLatency(id: "p1", nanoseconds: 6)
-        taken = feed.take(includingCounters: true)
+        taken = feed.take(counters: .inPeers)
         #expect(taken.peers.map(\.id) == ["p1"] && taken.peers.first?.latencyNanos == 6 && taken.counterChanges == 0)
+        r.updateLatency(id: "p1", nanoseconds: 7)
+        r.addTraffic(id: "p3", received: 10, sent: 20)
+        r.updateState(id: "p4", .connecting)
+        taken = feed.take(counters: .apart)
+        #expect(taken.peers.map(\.id) == ["p4"] && taken.counters.map(\.id).sorted() == ["p1", "p3"] && !taken.countersAreComplete)
+        #expect(Set(taken.counters) == [PeerCounters(r.peer(id: "p1")!), PeerCounters(r.peer(id: "p3")!)])
+        #expect(r.peer(id: "p1")?.latencyNanos == 7 && r.peer(id: "p3")?.bytesSent == 20)
+        #expect(taken.counterChanges == 0 && !taken.isComplete)
+        for n in [9, 0, 5, 1, 7, 3] { r.updateLatency(id: "p\(n)", nanoseconds: Int64(100 + n)) }
+        taken = feed.take(counters: .apart)
+        #expect(taken.peers == [] && taken.countersAreComplete)
+        #expect(taken.counters.map(\.id) == (0..<10).map { "p\($0)" })
+        #expect(taken.counters.map(\.latencyNanos) == [100, 101, nil, 103, nil, 105, nil, 107, nil, 109])
+        #expect(feed.take(counters: .apart).isEmpty)
     }
 
     /// Counters mirrored: only those fields change, the latency history grows by a new latency, an unchanged or

@@ -32,22 +32,26 @@ struct FrameBench: AsyncParsableCommand {
     func run() async throws {
         let dims = size.split(separator: "x").compactMap { Int($0) }
         guard dims.count == 2, dims[0] >= 40, dims[1] >= 8 else { throw ValidationError("--size must look like 160x50") }
-        var medians: [Double] = []
+        var medians: [[Double]] = []
         for count in peers { medians.append(try await measure(peers: count, dims: dims)) }
-        if medians.count > 1 {
-            for (count, median) in zip(peers, medians).dropFirst() {
-                print(String(format: "ratio: the %d-peer frame is %.1fx the %d-peer frame (target: at most 2x, and under 2 ms)",
-                             count, median / medians[0], peers[0]))
+        for (count, median) in zip(peers, medians).dropFirst() {
+            for (k, key) in Self.sortKeys.enumerated() {
+                print(String(format: "ratio, sorted by %@: the %d-peer frame is %.1fx the %d-peer frame (target: at most 2x, and under 2 ms)",
+                             key.rawValue, count, median[k] / medians[0][k], peers[0]))
             }
         }
     }
 
-    private func measure(peers: Int, dims: [Int]) async throws -> Double {
-        let size = self.size, frames = self.frames, changing = self.changing
+    /// Each is timed for `frames` frames of its own: by name, the rows stay put while latencies move; by latency,
+    /// every changed peer moves.
+    private static let sortKeys: [DashboardModel.SortKey] = [.name, .latency]
+
+    private func measure(peers: Int, dims: [Int]) async throws -> [Double] {
+        let frames = self.frames, changing = self.changing
         let recorder = StatusRecorder()
         SyntheticPeers.fill(recorder, count: peers)
         let ids = recorder.snapshot().peers.map(\.id)
-        let result = try await MainActor.run { () throws -> (Double, Double, Double, [Double]) in
+        let phases = try await MainActor.run { () throws -> [FrameTimes] in
             setenv("LINES", "\(dims[1])", 1)
             setenv("COLUMNS", "\(dims[0])", 1)
             guard let out = fopen("/dev/null", "w"), let input = fopen("/dev/null", "r") else { throw ExitCode(1) }
@@ -55,33 +59,55 @@ struct FrameBench: AsyncParsableCommand {
             defer { screen.close() }
             var model = DashboardModel()
             let feed = recorder.changeFeed()
-            var times: [Double] = []
-            var parts: [[Double]] = [[], [], []]
-            for frame in 0..<frames {
-                // The peers that change take turns, so every frame has `changing` of them to apply.
-                let count = min(changing ?? ids.count, ids.count)
-                for k in 0..<count {
-                    let i = (frame * count + k) % ids.count
-                    recorder.updateLatency(id: ids[i], nanoseconds: Int64(100_000 + (i * 31 + frame * 977) % 9_000_000))
+            var phases: [FrameTimes] = []
+            var frame = 0
+            for key in Self.sortKeys {
+                if model.sortKey != key { model.sort(by: key) }
+                var times = FrameTimes()
+                // One frame more than timed: the first after a switch of key re-sorts every row, and is not one of them.
+                for timed in [false] + Array(repeating: true, count: frames) {
+                    // The peers that change take turns, so every frame has `changing` of them to apply.
+                    let count = min(changing ?? ids.count, ids.count)
+                    for k in 0..<count {
+                        let i = (frame * count + k) % ids.count
+                        recorder.updateLatency(id: ids[i], nanoseconds: Int64(100_000 + (i * 31 + frame * 977) % 9_000_000))
+                    }
+                    frame += 1
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let change = feed.take(counters: model.countersWanted)
+                    let t1 = DispatchTime.now().uptimeNanoseconds
+                    model.apply(change, records: { recorder.peer(id: $0) })
+                    let t2 = DispatchTime.now().uptimeNanoseconds
+                    DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
+                    let t3 = DispatchTime.now().uptimeNanoseconds
+                    if timed { times.add(take: t1 - t0, model: t2 - t1, draw: t3 - t2) }
                 }
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let change = feed.take(includingCounters: model.takesCounters)
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                model.apply(change, records: { recorder.peer(id: $0) })
-                let t2 = DispatchTime.now().uptimeNanoseconds
-                DashboardRenderer.draw(model, on: screen, now: currentTimeMillis())
-                let t3 = DispatchTime.now().uptimeNanoseconds
-                times.append(Double(t3 - t0) / 1e6)
-                for (k, d) in [t1 - t0, t2 - t1, t3 - t2].enumerated() { parts[k].append(Double(d) / 1e6) }
-                if frame == frames / 2 { model.sort(by: .latency) } // the second half sorts by a changing key
+                phases.append(times)
             }
-            let sorted = times.sorted()
-            return (ProcessTimer.median(times), sorted[Int(Double(sorted.count - 1) * 0.95)], sorted.last!, parts.map(ProcessTimer.median))
+            return phases
         }
-        print(String(format: "dashboard frame with %d peers at %@ (changes taken + model update + draw): median %.2f ms, p95 %.2f ms, max %.2f ms over %d frames",
-                     peers, size, result.0, result.1, result.2, frames))
-        print(String(format: "  medians: changes taken from the recorder %.2f ms, model update (rows moved or re-sorted) %.2f ms, ncurses draw %.2f ms",
-                     result.3[0], result.3[1], result.3[2]))
-        return result.0
+        for (key, times) in zip(Self.sortKeys, phases) {
+            print(String(format: "dashboard frame with %d peers at %@, sorted by %@ (changes taken + model update + draw): median %.2f ms, p95 %.2f ms, max %.2f ms over %d frames",
+                         peers, size, key.rawValue, times.median, times.p95, times.max, frames))
+            print(String(format: "  medians: changes taken from the recorder %.2f ms, model update (rows moved or re-sorted) %.2f ms, ncurses draw %.2f ms",
+                         times.parts[0], times.parts[1], times.parts[2]))
+        }
+        return phases.map(\.median)
     }
+}
+
+/// The timings of a run of frames, whole and by part, in milliseconds.
+private struct FrameTimes {
+    private var totals: [Double] = []
+    private var byPart: [[Double]] = [[], [], []]
+
+    mutating func add(take: UInt64, model: UInt64, draw: UInt64) {
+        totals.append(Double(take + model + draw) / 1e6)
+        for (k, d) in [take, model, draw].enumerated() { byPart[k].append(Double(d) / 1e6) }
+    }
+
+    var median: Double { ProcessTimer.median(totals) }
+    var p95: Double { let s = totals.sorted(); return s[Int(Double(s.count - 1) * 0.95)] }
+    var max: Double { totals.max() ?? 0 }
+    var parts: [Double] { byPart.map(ProcessTimer.median) }
 }

@@ -20,7 +20,7 @@ package struct DashboardModel {
     /// Least time between two frames drawn for changes (the `+`/`-` keys, `--interval`).
     var refreshMillis = 250
 
-    private(set) var sortKey: SortKey = .name
+    package private(set) var sortKey: SortKey = .name
     private(set) var sortReversed = false
     private(set) var filterText = ""
     private(set) var stateFilter: PeerConnectionState?
@@ -69,19 +69,20 @@ package struct DashboardModel {
         guard !paused else { return }
         peers.records = records
         apply(changed: change.peers, removed: change.removedPeerIDs, inNameOrder: change.isComplete, local: change.local, now: now)
+        peers.apply(counters: change.counters, inNameOrder: change.countersAreComplete)
     }
 
     /// A frame's update: the feed's changes (nothing is taken while paused, so they wait in the feed), and whole
     /// records from the recorder for the rows drawn.
     package mutating func refresh(from feed: StatusChangeFeed, of recorder: StatusRecorder, now: Int64 = currentTimeMillis()) {
         guard !paused else { return }
-        apply(feed.take(includingCounters: takesCounters), records: { [recorder] in recorder.peer(id: $0) }, now: now)
+        apply(feed.take(counters: countersWanted), records: { [recorder] in recorder.peer(id: $0) }, now: now)
     }
 
-    /// Whether the rows need peers of which only latency or traffic changed: only when sorted by latency. Other
-    /// orders, the filters, the counts and the highlight never look at them, and a drawn row reads its whole
-    /// record anyway; the rows' latencies are read again when the latency sort is chosen.
-    package var takesCounters: Bool { sortKey == .latency }
+    /// How the rows take peers of which only latency or traffic changed: their latencies apart when sorted by
+    /// latency, else only a count. Other orders, the filters, the counts and the highlight never look at them, and
+    /// a drawn row reads its whole record anyway; the rows' latencies are read again when the latency sort is chosen.
+    package var countersWanted: StatusChangeFeed.Counters { sortKey == .latency ? .apart : .counted }
 
     private mutating func apply(changed: [PeerSummary], removed: [String], inNameOrder: Bool = false, local: LocalAgentStatus?,
                                 now: Int64) {
@@ -151,9 +152,7 @@ package struct DashboardModel {
 
     private mutating func rebuild() {
         let (text, state, type, prefix) = (filterText.lowercased(), stateFilter, typeFilter, filterText)
-        let filtered = isFiltered
-        peers.setRule(PeerRows.Rule(sortKey: sortKey, reversed: sortReversed, matches: { p in
-            guard filtered else { return true }
+        peers.setRule(PeerRows.Rule(sortKey: sortKey, reversed: sortReversed, filter: !isFiltered ? nil : { p in
             if let state, p.state != state { return false }
             if let type, p.state != .connected || p.connectionType != type { return false }
             // Names match anywhere, ignoring case; keys (base64, case matters) match from their start.

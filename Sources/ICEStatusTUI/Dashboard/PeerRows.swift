@@ -12,7 +12,10 @@ struct PeerRows: RandomAccessCollection {
     struct Rule {
         var sortKey: DashboardModel.SortKey = .name
         var reversed = false
-        var matches: (PeerSummary) -> Bool = { _ in true }
+        /// Which peers are shown; nil for all.
+        var filter: ((PeerSummary) -> Bool)?
+
+        func matches(_ p: PeerSummary) -> Bool { filter?(p) ?? true }
 
         /// The integer part of the sort key (0 for all under `.name`); ties go by name, then id.
         func key(_ p: PeerSummary) -> Int64 {
@@ -71,7 +74,7 @@ struct PeerRows: RandomAccessCollection {
     }
 
     /// Reads every peer's latency again from ``records``, for a reader that stopped taking latency-only changes
-    /// (``StatusChangeFeed/take(includingCounters:)``) and now orders by latency.
+    /// (``StatusChangeFeed/take(counters:)``) and now orders by latency.
     mutating func readLatencies() {
         for slot in slots.indices {
             guard let id = slots[slot]?.id, let record = records(id) else { continue }
@@ -134,6 +137,43 @@ struct PeerRows: RandomAccessCollection {
         if !incremental, moved || !removed.isEmpty { rebuild() }
     }
 
+    /// Takes latencies that changed apart from the rest of their records (``StatusChangeFeed/Change/counters``);
+    /// `inNameOrder` says they are every peer's, in name-then-id order, matched to the rows by position.
+    mutating func apply(counters: [PeerCounters], inNameOrder: Bool) {
+        guard !counters.isEmpty else { return }
+        let moves = latencyMoves(counters, byPosition: inNameOrder && counters.count == nameOrder.count)
+        guard rule.sortKey == .latency else {
+            for (slot, latency) in moves { slots[slot]!.latencyNanos = latency }
+            return
+        }
+        let incremental = moves.count <= Swift.max(64, order.count / 16)
+        for (slot, latency) in moves {
+            // The filter never looks at latency: a peer shown stays shown.
+            let shown = incremental && rule.matches(slots[slot]!)
+            if shown { removeRow(slot, slots[slot]!) }
+            slots[slot]!.latencyNanos = latency
+            if shown { insertRow(slot, slots[slot]!) }
+        }
+        if !incremental, !moves.isEmpty { rebuild() }
+    }
+
+    /// The slots whose latency `counters` changes, and to what. Read through buffers: a whole summary or
+    /// counters copied per peer would cost more than the rest of a frame.
+    private func latencyMoves(_ counters: [PeerCounters], byPosition: Bool) -> [(slot: Int, latency: Int64?)] {
+        counters.withUnsafeBufferPointer { counters in
+            slots.withUnsafeBufferPointer { slots in
+                var moves: [(slot: Int, latency: Int64?)] = []
+                for i in counters.indices {
+                    let slot: Int
+                    if byPosition, slots[nameOrder[i]]!.id == counters[i].id { slot = nameOrder[i] }
+                    else if let s = slotOf[counters[i].id] { slot = s } else { continue }
+                    if slots[slot]!.latencyNanos != counters[i].latencyNanos { moves.append((slot, counters[i].latencyNanos)) }
+                }
+                return moves
+            }
+        }
+    }
+
     private mutating func count(_ p: PeerSummary, _ delta: Int) {
         guard p.state == .connected else { return }
         connected += delta
@@ -160,14 +200,16 @@ struct PeerRows: RandomAccessCollection {
 
     /// Filters and sorts every peer: integer keys over the name order, as a stable sort.
     private mutating func rebuild() {
-        let shown = nameOrder.filter { rule.matches(slots[$0]!) }
+        let shown = rule.filter == nil ? nameOrder : nameOrder.filter { rule.matches(slots[$0]!) }
         guard rule.sortKey != .name else {
             order = rule.reversed ? shown.reversed() : shown
             return
         }
         var keyed: [(key: Int64, rank: Int)] = []
         keyed.reserveCapacity(shown.count)
-        for (rank, slot) in shown.enumerated() { keyed.append((rule.key(slots[slot]!), rank)) }
+        slots.withUnsafeBufferPointer { slots in
+            for (rank, slot) in shown.enumerated() { keyed.append((rule.key(slots[slot]!), rank)) }
+        }
         if rule.reversed {
             keyed.sort { $0.key != $1.key ? $0.key > $1.key : $0.rank > $1.rank }
         } else {

@@ -11,7 +11,7 @@ public struct PeerCounters: Sendable, Hashable {
 
     public init(id: String) { self.id = id }
 
-    public init(_ p: PeerStatus) {
+    public init(_ p: borrowing PeerStatus) {
         id = p.id
         latencyNanos = p.latencyNanos
         smoothedLatencyNanos = p.smoothedLatencyNanos

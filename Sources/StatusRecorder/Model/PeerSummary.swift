@@ -11,7 +11,7 @@ public struct PeerSummary: Sendable, Hashable {
     public var localCandidate: CandidateEndpoint?
     public var remoteCandidate: CandidateEndpoint?
 
-    public init(_ p: PeerStatus) {
+    public init(_ p: borrowing PeerStatus) {
         id = p.id
         name = p.name
         state = p.state

@@ -46,11 +46,17 @@ struct PeerTable {
         return changed
     }
 
-    /// A slot's summary, read field by field in place.
-    func summary(slot: Int) -> PeerSummary? { slots[slot].map(PeerSummary.init) }
+    /// A slot's summary, read field by field in place (not a copy of the whole record).
+    func summary(slot: Int) -> PeerSummary? {
+        guard slots[slot] != nil else { return nil }
+        return PeerSummary(slots[slot]!)
+    }
 
     /// A slot's counters, read in place.
-    func counters(slot: Int) -> PeerCounters? { slots[slot].map(PeerCounters.init) }
+    func counters(slot: Int) -> PeerCounters? {
+        guard slots[slot] != nil else { return nil }
+        return PeerCounters(slots[slot]!)
+    }
 
     /// Every peer in display order.
     mutating func ordered() -> [PeerStatus] {
@@ -60,6 +66,11 @@ struct PeerTable {
     /// Every peer's summary in display order.
     mutating func orderedSummaries() -> [PeerSummary] {
         displayOrder().map { PeerSummary(slots[$0]!) }
+    }
+
+    /// Every peer's counters in display order.
+    mutating func orderedCounters() -> [PeerCounters] {
+        displayOrder().map { PeerCounters(slots[$0]!) }
     }
 
     /// Every peer's id in display order.

@@ -13,8 +13,13 @@ public final class StatusChangeFeed: Sendable {
         public var isComplete = false
         public var removedPeerIDs: [String] = []
         public var local: LocalAgentStatus?
-        /// Peers of which only latency or traffic changed that `peers` leaves out (``take(includingCounters:)``
-        /// with false): a reader that shows those fields draws again, one that orders by them did not ask so.
+        /// The latency and traffic of peers of which nothing else changed, when asked for apart
+        /// (``Counters/apart``), in no particular order.
+        public var counters: [PeerCounters] = []
+        /// `counters` is every peer's, in display order.
+        public var countersAreComplete = false
+        /// Peers of which only latency or traffic changed that the change leaves out (``Counters/counted``): a
+        /// reader that shows those fields draws again, one that orders by them did not ask so.
         public var counterChanges = 0
 
         public init(peers: [PeerSummary] = [], removedPeerIDs: [String] = [], local: LocalAgentStatus? = nil) {
@@ -23,7 +28,17 @@ public final class StatusChangeFeed: Sendable {
             self.local = local
         }
 
-        public var isEmpty: Bool { peers.isEmpty && removedPeerIDs.isEmpty && local == nil && counterChanges == 0 }
+        public var isEmpty: Bool { peers.isEmpty && counters.isEmpty && removedPeerIDs.isEmpty && local == nil && counterChanges == 0 }
+    }
+
+    /// How a change hands over peers of which only latency or traffic changed.
+    public enum Counters: Sendable {
+        /// As summaries in ``Change/peers``, like any other change.
+        case inPeers
+        /// As ``PeerCounters`` in ``Change/counters``: a few numbers per peer, for a reader that orders by them.
+        case apart
+        /// Only counted (``Change/counterChanges``), for a reader that neither orders nor filters by them.
+        case counted
     }
 
     private let recorder: StatusRecorder
@@ -45,11 +60,10 @@ public final class StatusChangeFeed: Sendable {
 
     /// What changed since the last call.
     ///
-    /// - Parameter includingCounters: whether a peer of which only latency or traffic changed is in
-    ///   ``Change/peers``; without, such peers are only counted (``Change/counterChanges``), which spares a
-    ///   reader that neither orders nor filters by them reading thousands of summaries each second.
-    public func take(includingCounters: Bool = true) -> Change {
-        recorder.drainSummaries(subscriberID: subscriberID, includingCounters: includingCounters) ?? Change()
+    /// - Parameter counters: how peers of which only latency or traffic changed are handed over; sparing a reader
+    ///   that does not need their summaries reading thousands of them each second.
+    public func take(counters: Counters = .inPeers) -> Change {
+        recorder.drainSummaries(subscriberID: subscriberID, counters: counters) ?? Change()
     }
 }
 
@@ -57,12 +71,12 @@ extension StatusRecorder {
     /// Starts a ``StatusChangeFeed``.
     public func changeFeed() -> StatusChangeFeed { StatusChangeFeed(recorder: self) }
 
-    func drainSummaries(subscriberID: Int, includingCounters: Bool) -> StatusChangeFeed.Change? {
+    func drainSummaries(subscriberID: Int, counters delivery: StatusChangeFeed.Counters) -> StatusChangeFeed.Change? {
         state.withLock { s in
             guard let marks = s.subscribers[subscriberID]?.takeMarks() else { return nil }
             var change = StatusChangeFeed.Change(removedPeerIDs: Array(marks.removed), local: marks.local ? s.local : nil)
-            if !includingCounters { change.counterChanges = marks.counters.count }
-            let wanted = marks.dirty.count + (includingCounters ? marks.counters.count : 0)
+            if delivery == .counted { change.counterChanges = marks.counters.count }
+            let wanted = marks.dirty.count + (delivery == .inPeers ? marks.counters.count : 0)
             if wanted * 2 > s.peers.count {
                 change.peers = s.peers.orderedSummaries()
                 change.isComplete = true
@@ -72,9 +86,22 @@ extension StatusRecorder {
             for slot in marks.dirty {
                 if let p = s.peers.summary(slot: slot) { change.peers.append(p) }
             }
-            guard includingCounters else { return change }
-            for slot in marks.counters {
-                if let p = s.peers.summary(slot: slot) { change.peers.append(p) }
+            switch delivery {
+            case .counted:
+                break
+            case .inPeers:
+                for slot in marks.counters {
+                    if let p = s.peers.summary(slot: slot) { change.peers.append(p) }
+                }
+            case .apart where marks.counters.count * 2 > s.peers.count:
+                // Read in display order, a reader matches them to its rows by position, not by id.
+                change.counters = s.peers.orderedCounters()
+                change.countersAreComplete = true
+            case .apart:
+                change.counters.reserveCapacity(marks.counters.count)
+                for slot in marks.counters {
+                    if let c = s.peers.counters(slot: slot) { change.counters.append(c) }
+                }
             }
             return change
         }
