@@ -27,7 +27,6 @@ public struct StatusWireDecoder: Sendable {
     private var openLocal: LocalAgentStatus?
     /// The batch being collected for ``feed(_:)``.
     private var collector = StatusChangeCollector()
-    private var scratch: [String] = []
 
     public init() {}
 
@@ -44,22 +43,29 @@ public struct StatusWireDecoder: Sendable {
 
     /// Adds received bytes and hands `sink` every record they complete.
     public mutating func feed<Sink: StatusStreamSink>(_ bytes: some Collection<UInt8>, into sink: inout Sink) throws(StatusWireError) {
-        pending.append(contentsOf: bytes)
-        var start = 0
-        let count = pending.count
-        while start < count, let end = lineEnd(from: start, count: count) {
-            try consumeLine(start..<end, into: &sink)
-            start = end + 1
+        // The bytes are read in place: held apart from `self` while its lines are read, so the reading may change it.
+        var lines = pending
+        pending = []
+        lines.append(contentsOf: bytes)
+        var consumed = 0
+        var fields: [WireValue] = [] // every line's values, emptied before the next (they view `lines`)
+        fields.reserveCapacity(32)
+        let failure = lines.withUnsafeBufferPointer { buffer -> StatusWireError? in
+            guard let base = buffer.baseAddress else { return nil }
+            while consumed < buffer.count, let hit = memchr(base + consumed, 10, buffer.count - consumed) {
+                let end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                do throws(StatusWireError) {
+                    try consumeLine(UnsafeBufferPointer(rebasing: buffer[consumed..<end]), fields: &fields, into: &sink)
+                } catch {
+                    return error // the line stays pending: the stream is broken there
+                }
+                consumed = end + 1
+            }
+            return nil
         }
-        pending.removeFirst(start)
-    }
-
-    /// The next newline at or after `start` (memchr), if the bytes hold one.
-    private func lineEnd(from start: Int, count: Int) -> Int? {
-        pending.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, let hit = memchr(base + start, 10, count - start) else { return nil }
-            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-        }
+        lines.removeFirst(consumed)
+        pending = lines
+        if let failure { throw failure }
     }
 
     private mutating func flush<Sink: StatusStreamSink>(into sink: inout Sink) {
@@ -67,20 +73,20 @@ public struct StatusWireDecoder: Sendable {
         if let peer = openPeer { sink.peer(peer); openPeer = nil }
     }
 
-    private mutating func consumeLine<Sink: StatusStreamSink>(_ range: Range<Int>, into sink: inout Sink) throws(StatusWireError) {
-        guard let kind = range.isEmpty ? nil : pending[range.lowerBound] else { return }
+    private mutating func consumeLine<Sink: StatusStreamSink>(_ line: UnsafeBufferPointer<UInt8>, fields: inout [WireValue],
+                                                              into sink: inout Sink) throws(StatusWireError) {
+        guard let kind = line.first else { return }
         if kind == UInt8(ascii: ".") {
             flush(into: &sink)
             sink.batchEnd()
             return
         }
-        // One array for every line's fields, kept between lines.
-        var fields = scratch
-        scratch = []
-        defer { fields.removeAll(keepingCapacity: true); scratch = fields }
-        split(range, into: &fields)
+        defer { fields.removeAll(keepingCapacity: true) }
+        Self.split(line, into: &fields)
         let values = fields.dropFirst()
-        func bad() -> StatusWireError { .malformedLine(String(decoding: pending[range], as: UTF8.self)) }
+        func bad() -> StatusWireError { .malformedLine(String(decoding: line, as: UTF8.self)) }
+        /// The values as strings, for the kinds read as words rather than by a field table.
+        func words() -> [String] { values.map(\.string) }
         // A line of the open record's own extends it; any other line completes it first.
         switch kind {
         case UInt8(ascii: "S"), UInt8(ascii: "N"): if openPeer != nil { flush(into: &sink) }
@@ -92,13 +98,15 @@ public struct StatusWireDecoder: Sendable {
         }
         switch kind {
         case UInt8(ascii: "V"):
-            guard fields.count >= 3, fields[1] == "icestat-status" else { throw bad() }
-            guard let version = Int(fields[2]), (1...StatusWireFormat.version).contains(version) else { throw .unsupportedVersion(fields[2]) }
+            let header = words()
+            guard header.count >= 2, header[0] == "icestat-status" else { throw bad() }
+            guard let version = Int(header[1]), (1...StatusWireFormat.version).contains(version) else { throw .unsupportedVersion(header[1]) }
             layouts = .version1
             sink.header(version: version)
         case UInt8(ascii: "F"):
-            guard fields.count >= 2 else { throw bad() }
-            layouts.declare(kind: fields[1], names: fields.dropFirst(2))
+            let declaration = words()
+            guard let declared = declaration.first else { throw bad() }
+            layouts.declare(kind: declared, names: declaration.dropFirst())
         case UInt8(ascii: "L"):
             var local = LocalAgentStatus()
             guard layouts.local.read(values, into: &local, fields: StatusWireSchema.local) else { throw bad() }
@@ -120,18 +128,18 @@ public struct StatusWireDecoder: Sendable {
             guard layouts.counters.read(values, into: &counters, fields: StatusWireSchema.counters), !counters.id.isEmpty else { throw bad() }
             sink.counters(counters)
         case UInt8(ascii: "R"):
-            guard fields.count >= 2, openPeer != nil, let reason = PeerReason(wireFields: Array(values)) else { throw bad() }
+            guard !values.isEmpty, openPeer != nil, let reason = PeerReason(wireFields: words()) else { throw bad() }
             openPeer?.reason = reason
         case UInt8(ascii: "D"):
-            guard fields.count % 2 == 1, openPeer != nil else { throw bad() }
-            for i in stride(from: 1, to: fields.count, by: 2) {
-                guard let count = UInt64(fields[i + 1]) else { throw bad() }
+            guard values.count % 2 == 0, openPeer != nil else { throw bad() }
+            for i in stride(from: values.startIndex, to: values.endIndex, by: 2) {
+                guard let count = values[i + 1].integer(UInt64.self) else { throw bad() }
                 // A reason this icestat does not know (a newer agent's) is skipped.
-                if let reason = DatagramDropReason(rawValue: fields[i]) { openPeer?.drops[reason] = count }
+                if let reason = DatagramDropReason(rawValue: values[i].string) { openPeer?.drops[reason] = count }
             }
         case UInt8(ascii: "H"):
-            guard fields.count >= 2, openPeer != nil else { throw bad() }
-            openPeer?.latencyHistoryNanos = fields[1].split(separator: ",").compactMap { Int64($0) }
+            guard let history = values.first, openPeer != nil else { throw bad() }
+            openPeer?.latencyHistoryNanos = history.string.split(separator: ",").compactMap { Int64($0) }
         case UInt8(ascii: "C"):
             var pair = CandidatePairStatus(local: CandidateEndpoint(type: "", address: ""), remote: CandidateEndpoint(type: "", address: ""),
                                            state: "", nominated: false, roundTripNanos: nil, requestsSent: 0, responsesReceived: 0)
@@ -142,53 +150,35 @@ public struct StatusWireDecoder: Sendable {
             guard layouts.event.read(values, into: &event, fields: StatusWireSchema.event),
                   let tail = layouts.event.tail, tail < values.count else { throw bad() }
             // A kind this icestat does not know (a newer agent's) is skipped.
-            guard let kind = StatusEvent.Kind(wireFields: values[(values.startIndex + tail)...]) else { break }
+            guard let kind = StatusEvent.Kind(wireFields: values[(values.startIndex + tail)...].map(\.string)[...]) else { break }
             event.kind = kind
             sink.event(event)
         case UInt8(ascii: "X"):
-            guard fields.count >= 2 else { throw bad() }
-            sink.removed(peerID: fields[1])
+            guard let id = values.first else { throw bad() }
+            sink.removed(peerID: id.string)
         default:
             break
         }
     }
 
-    private func split(_ range: Range<Int>, into fields: inout [String]) {
-        pending.withUnsafeBufferPointer { buffer in
-            var fieldStart = range.lowerBound
-            var hasEscape = false
-            var i = range.lowerBound
-            while i <= range.upperBound {
-                let b = i < range.upperBound ? buffer[i] : 9
-                if b == 9 {
-                    let slice = UnsafeBufferPointer(rebasing: buffer[fieldStart..<i])
-                    fields.append(hasEscape ? Self.unescape(slice) : String(decoding: slice, as: UTF8.self))
-                    fieldStart = i + 1
-                    hasEscape = false
-                } else if b == 92 {
-                    hasEscape = true
-                    i += 1 // the escaped byte is never a separator
-                }
-                i += 1
-            }
-        }
-    }
-
-    private static func unescape(_ slice: UnsafeBufferPointer<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(slice.count)
-        var escaped = false
-        for b in slice {
-            if escaped {
-                out.append(b == UInt8(ascii: "t") ? 9 : b == UInt8(ascii: "n") ? 10 : b)
-                escaped = false
+    /// The line's tab-separated values (the kind's letter first), as views of its bytes.
+    private static func split(_ line: UnsafeBufferPointer<UInt8>, into fields: inout [WireValue]) {
+        var fieldStart = 0
+        var hasEscape = false
+        var i = 0
+        let count = line.count
+        while i <= count {
+            let b = i < count ? line[i] : 9
+            if b == 9 {
+                fields.append(WireValue(bytes: UnsafeBufferPointer(rebasing: line[fieldStart..<i]), hasEscape: hasEscape))
+                fieldStart = i + 1
+                hasEscape = false
             } else if b == 92 {
-                escaped = true
-            } else {
-                out.append(b)
+                hasEscape = true
+                if i + 1 < count { i += 1 } // the escaped byte is never a separator
             }
+            i += 1
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -14,7 +14,7 @@ enum StatusWireSchema {
 
     static let server: [WireField<ServerStatus>] = [
         WireField("kind", write: { $0.kind.rawValue }, read: { server, value in
-            guard let kind = ServerStatus.Kind(rawValue: value) else { return false }
+            guard let kind = ServerStatus.Kind(rawValue: value.string) else { return false }
             server.kind = kind
             return true
         }),
@@ -36,7 +36,7 @@ enum StatusWireSchema {
         .text("id", { $0.id }, { $0.id = $1 }),
         .text("name", { $0.name }, { $0.name = $1 }),
         WireField("state", write: { $0.state.rawValue }, read: { peer, value in
-            guard let state = PeerConnectionState(rawValue: value) else { return false }
+            guard let state = PeerConnectionState(rawValue: value.string) else { return false }
             peer.state = state
             return true
         }),

@@ -7,9 +7,9 @@ struct WireField<Record>: Sendable {
     let write: @Sendable (Record) -> String
     /// Sets the field from its value (empty when absent, or not declared by an older agent); false when the value
     /// is not one this field can hold, which makes the line malformed.
-    let read: @Sendable (inout Record, String) -> Bool
+    let read: @Sendable (inout Record, WireValue) -> Bool
 
-    init(_ name: String, write: @escaping @Sendable (Record) -> String, read: @escaping @Sendable (inout Record, String) -> Bool) {
+    init(_ name: String, write: @escaping @Sendable (Record) -> String, read: @escaping @Sendable (inout Record, WireValue) -> Bool) {
         self.name = name
         self.write = write
         self.read = read
@@ -21,13 +21,13 @@ extension WireField {
     /// A string that may be empty.
     static func text(_ name: String, _ get: @escaping @Sendable (Record) -> String,
                      _ set: @escaping @Sendable (inout Record, String) -> Void) -> WireField {
-        WireField(name, write: get, read: { set(&$0, $1); return true })
+        WireField(name, write: get, read: { set(&$0, $1.string); return true })
     }
 
     /// An optional string: absent when empty.
     static func optionalText(_ name: String, _ get: @escaping @Sendable (Record) -> String?,
                              _ set: @escaping @Sendable (inout Record, String?) -> Void) -> WireField {
-        WireField(name, write: { get($0) ?? "" }, read: { set(&$0, $1.isEmpty ? nil : $1); return true })
+        WireField(name, write: { get($0) ?? "" }, read: { set(&$0, $1.isEmpty ? nil : $1.string); return true })
     }
 
     /// An optional integer: absent when empty; anything else that is not a number is malformed.
@@ -35,7 +35,7 @@ extension WireField {
                                                                 _ set: @escaping @Sendable (inout Record, N?) -> Void) -> WireField {
         WireField(name, write: { get($0).map { String($0) } ?? "" }, read: { record, value in
             if value.isEmpty { set(&record, nil); return true }
-            guard let n = N(value) else { return false }
+            guard let n = value.integer(N.self) else { return false }
             set(&record, n)
             return true
         })
@@ -46,7 +46,7 @@ extension WireField {
                                                         _ set: @escaping @Sendable (inout Record, N) -> Void) -> WireField {
         WireField(name, write: { String(get($0)) }, read: { record, value in
             if value.isEmpty { set(&record, 0); return true }
-            guard let n = N(value) else { return false }
+            guard let n = value.integer(N.self) else { return false }
             set(&record, n)
             return true
         })
@@ -56,7 +56,7 @@ extension WireField {
     static func requiredNumber<N: FixedWidthInteger & Sendable>(_ name: String, _ get: @escaping @Sendable (Record) -> N,
                                                                 _ set: @escaping @Sendable (inout Record, N) -> Void) -> WireField {
         WireField(name, write: { String(get($0)) }, read: { record, value in
-            guard let n = N(value) else { return false }
+            guard let n = value.integer(N.self) else { return false }
             set(&record, n)
             return true
         })
@@ -65,6 +65,6 @@ extension WireField {
     /// `1` or `0` (empty reads as false).
     static func flag(_ name: String, _ get: @escaping @Sendable (Record) -> Bool,
                      _ set: @escaping @Sendable (inout Record, Bool) -> Void) -> WireField {
-        WireField(name, write: { get($0) ? "1" : "0" }, read: { set(&$0, $1 == "1"); return true })
+        WireField(name, write: { get($0) ? "1" : "0" }, read: { set(&$0, $1.isOne); return true })
     }
 }

@@ -33,11 +33,11 @@ struct WireLayout: Sendable {
     }
 
     /// Reads `record` from a line's values (the kind's letter not among them); false when a field does not read.
-    func read<Record>(_ values: ArraySlice<String>, into record: inout Record, fields: [WireField<Record>]) -> Bool {
+    func read<Record>(_ values: ArraySlice<WireValue>, into record: inout Record, fields: [WireField<Record>]) -> Bool {
         guard values.count >= minimumValues else { return false }
         let first = values.startIndex
         for i in fields.indices {
-            let value = columns[i].flatMap { $0 < values.count ? values[first + $0] : nil } ?? ""
+            let value = columns[i].flatMap { $0 < values.count ? values[first + $0] : nil } ?? .absent
             guard fields[i].read(&record, value) else { return false }
         }
         return true
