@@ -1,5 +1,4 @@
 import ArgumentParser
-import NIOCore
 import StatusRecorder
 
 /// `icestat --detail`, `--json`, `--yaml`, `--check`: one snapshot from the status socket.
@@ -11,7 +10,7 @@ enum ReportCommand {
     static func run(socketPath: String, format: Format, filter: PeerFilter, events: Int) throws {
         let now = currentTimeMillis()
         let request = StatusRequest.snapshot(full: false, events: events)
-        let output: [ByteBuffer]
+        let output: [ReportBytes]
         do {
             switch format {
             case .text: output = try read(socketPath, request, ReportStream(DetailReport(now: now), filter: filter))
@@ -22,7 +21,7 @@ enum ReportCommand {
             StandardOutput.error("icestat: \(error)")
             throw ExitCode(2)
         }
-        for piece in output { StandardOutput.write(piece) }
+        for piece in output { piece.withUnsafeBytes { StandardOutput.write(UnsafeRawBufferPointer($0)) } }
     }
 
     static func check(_ check: CheckArgument, socketPath: String, filter: PeerFilter) throws {
@@ -35,7 +34,7 @@ enum ReportCommand {
         guard let snapshot = sink.snapshot, check.passes(filter.apply(snapshot)) else { throw ExitCode(1) }
     }
 
-    private static func read<F: ReportFormatter>(_ path: String, _ request: StatusRequest, _ stream: ReportStream<F>) throws(StatusSocketError) -> [ByteBuffer] {
+    private static func read<F: ReportFormatter>(_ path: String, _ request: StatusRequest, _ stream: ReportStream<F>) throws(StatusSocketError) -> [ReportBytes] {
         var stream = stream
         try StatusSocketReader.read(path: path, request: request, into: &stream) { $0.output != nil }
         return stream.output ?? []

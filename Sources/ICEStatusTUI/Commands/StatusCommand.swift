@@ -137,7 +137,7 @@ package enum StandardOutput {
         buffer.withUnsafeReadableBytes { write($0) }
     }
 
-    private static func write(_ raw: UnsafeRawBufferPointer) {
+    static func write(_ raw: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < raw.count {
             let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)

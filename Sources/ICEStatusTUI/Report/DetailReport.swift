@@ -1,17 +1,15 @@
-import NIOCore
 import StatusRecorder
 
 /// The `icestat --detail` text: one block per peer, then a summary, in the spirit of `netbird status -d`.
 /// Written into one byte buffer, a peer at a time as the stream brings it, so thousands of peers print in one write.
 struct DetailReport: ReportFormatter {
     let now: Int64
-    private var out: ByteBuffer
+    private var out: ReportBytes
 
     init(now: Int64, expectedPeers: Int = 0) {
         self.now = now
-        out = ByteBuffer()
-        out.reserveCapacity(256 + expectedPeers * 560)
-        out.writeStaticString("Peers detail:\n")
+        out = ReportBytes(capacity: 256 + expectedPeers * 560)
+        out.put("Peers detail:\n")
     }
 
     /// The whole report of a snapshot at once.
@@ -20,20 +18,20 @@ struct DetailReport: ReportFormatter {
         let events = EventsByPeer(snapshot.events)
         for p in snapshot.peers { report.peer(p, events: events.peers[p.id] ?? []) }
         return report.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
-                             connected: snapshot.peers.count { $0.state == .connected }).flatMap { Array($0.readableBytesView) }
+                             connected: snapshot.peers.count { $0.state == .connected }).flatMap { $0.bytes }
     }
 
-    private mutating func put(_ s: StaticString) { out.writeStaticString(s) }
-    private mutating func put(_ s: String) { out.writeString(s) }
+    private mutating func put(_ s: StaticString) { out.put(s) }
+    private mutating func put(_ s: String) { out.put(s) }
 
     private mutating func line(_ s: String) {
-        out.writeString(s)
-        out.writeInteger(10 as UInt8)
+        out.put(s)
+        out.put(byte: 10)
     }
 
     private mutating func putEvents(_ list: [StatusEvent], indent: StaticString) {
         for e in list {
-            put(indent); put(StatusEvent.timestamp(e.atMillis)); put("  "); put(e.words); put("\n")
+            put(indent); UTCTime(millis: e.atMillis).write(into: &out, separator: 32, zone: false); put("  "); put(e.words); put("\n")
         }
     }
 
@@ -45,14 +43,15 @@ struct DetailReport: ReportFormatter {
         put("\n  ICE candidate (Local/Remote): "); put(p.localCandidate?.type ?? "-"); put("/"); put(p.remoteCandidate?.type ?? "-")
         put("\n  ICE candidate endpoints (Local/Remote): "); put(p.localCandidate?.address ?? "-"); put("/"); put(p.remoteCandidate?.address ?? "-")
         put("\n  Relay server address: "); put(StatusFormatting.relayServer(p) ?? "")
-        put("\n  Last connection update: "); put(StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now))
-        put("\n  Last activity: "); put(StatusFormatting.timeAgo(p.lastActivityMillis, now: now))
-        put("\n  Transfer status (received/sent) "); put(StatusFormatting.bytes(p.bytesReceived)); put("/"); put(StatusFormatting.bytes(p.bytesSent))
-        put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
-        put("\n  Latency: "); put(StatusFormatting.latency(p.latencyNanos))
-        if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); put(StatusFormatting.latency(smoothed)); put(")") }
+        put("\n  Last connection update: "); StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now, into: &out)
+        put("\n  Last activity: "); StatusFormatting.timeAgo(p.lastActivityMillis, now: now, into: &out)
+        put("\n  Transfer status (received/sent) ")
+        StatusFormatting.bytes(p.bytesReceived, into: &out); put("/"); StatusFormatting.bytes(p.bytesSent, into: &out)
+        put("\n  Dropped datagrams: "); if p.drops.isEmpty { put("0") } else { put(StatusFormatting.drops(p.drops)) }
+        put("\n  Latency: "); StatusFormatting.latency(p.latencyNanos, into: &out)
+        if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); StatusFormatting.latency(smoothed, into: &out); put(")") }
         put("\n  Reason: "); put(p.reasonWords(now: now) ?? "-")
-        put("\n  Next retry: "); put(StatusFormatting.retry(p.nextRetryAtMillis, now: now)); put("\n")
+        put("\n  Next retry: "); StatusFormatting.retry(p.nextRetryAtMillis, now: now, into: &out); put("\n")
         if p.ignoredCandidateCount > 0 {
             put("  Ignored candidates (in routed networks): "); put(String(p.ignoredCandidateCount)); put(" (")
             put(p.ignoredCandidates.joined(separator: ", ")); put(")\n")
@@ -63,7 +62,7 @@ struct DetailReport: ReportFormatter {
         }
     }
 
-    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer] {
+    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ReportBytes] {
         line("")
         line("Agent: \(local.name.isEmpty ? "-" : local.name)")
         line("Public key: \(local.publicKey.isEmpty ? "-" : local.publicKey)")

@@ -68,7 +68,7 @@ enum NetcheckReport {
     static func json(_ r: NATCheckReport) -> [UInt8] {
         func str(_ s: String?) -> Value { s.map(Value.string) ?? .null }
         func bool(_ b: Bool?) -> Value { b.map(Value.bool) ?? .null }
-        func millis(_ d: Duration?) -> Value { d.map { .number(StructuredReport.millis($0.nanoseconds)) } ?? .null }
+        func millis(_ d: Duration?) -> Value { d.map { .number(StatusFormatting.millis($0.nanoseconds)) } ?? .null }
         let stun: [Value] = r.servers.map { s in
             .object([("url", .string(s.url)), ("address", .string(s.address.description)), ("answered", .bool(s.mapped != nil)),
                      ("mapped", str(s.mapped?.description)), ("rttMs", millis(s.roundTrip)), ("rfc5780", .bool(s.otherAddress != nil)),
@@ -119,6 +119,6 @@ enum NetcheckReport {
     }
 
     private static func ms(_ d: Duration?) -> String {
-        d.map { StructuredReport.millis($0.nanoseconds) + " ms" } ?? "-"
+        d.map { StatusFormatting.millis($0.nanoseconds) + " ms" } ?? "-"
     }
 }

@@ -1,4 +1,3 @@
-import NIOCore
 import StatusRecorder
 
 /// A report format written record by record: each peer as it arrives, the agent's part once all have.
@@ -6,7 +5,7 @@ protocol ReportFormatter {
     /// One peer that passed the filter, with its events (oldest first).
     mutating func peer(_ peer: PeerStatus, events: [StatusEvent])
     /// The whole report, in the pieces to write in order, once every peer is in.
-    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer]
+    mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ReportBytes]
 }
 
 /// Reads the snapshot batch of a status stream into a ``ReportFormatter`` as it comes: a peer is formatted once
@@ -28,7 +27,7 @@ struct ReportStream<Formatter: ReportFormatter>: StatusStreamSink {
     private var total = 0
     private var connected = 0
     /// The report, once the batch has ended.
-    private(set) var output: [ByteBuffer]?
+    private(set) var output: [ReportBytes]?
 
     init(_ formatter: Formatter, filter: PeerFilter) {
         self.formatter = formatter

@@ -3,18 +3,37 @@ import StatusRecorder
 /// Human formats shared by the report and the dashboard (NetBird's wording where it has one).
 package enum StatusFormatting {
     /// `Now`, `5 seconds ago`, `2 minutes, 3 seconds ago`, `1 hour, 4 minutes ago`, `2 days, 1 hour ago`; `-` for none.
-    static func timeAgo(_ millis: Int64?, now: Int64) -> String {
-        guard let millis, millis > 0 else { return "-" }
+    static func timeAgo(_ millis: Int64?, now: Int64) -> String { text { timeAgo(millis, now: now, into: &$0) } }
+
+    /// ``timeAgo(_:now:)`` written into a report.
+    static func timeAgo(_ millis: Int64?, now: Int64, into out: inout ReportBytes) {
+        guard let millis, millis > 0 else { return out.put("-") }
         let seconds = max(0, (now - millis) / 1000)
-        if seconds < 1 { return "Now" }
-        func unit(_ n: Int64, _ name: String) -> String { "\(n) \(name)\(n == 1 ? "" : "s")" }
+        if seconds < 1 { return out.put("Now") }
+        func unit(_ n: Int64, _ name: StaticString) {
+            out.put(decimal: n)
+            out.put(byte: 32)
+            out.put(name)
+            if n != 1 { out.put(byte: UInt8(ascii: "s")) }
+        }
+        func then(_ n: Int64, _ name: StaticString) {
+            guard n > 0 else { return }
+            out.put(", ")
+            unit(n, name)
+        }
         let (d, h, m, s) = (seconds / 86400, seconds % 86400 / 3600, seconds % 3600 / 60, seconds % 60)
-        let parts: [String]
-        if d > 0 { parts = [unit(d, "day")] + (h > 0 ? [unit(h, "hour")] : []) }
-        else if h > 0 { parts = [unit(h, "hour")] + (m > 0 ? [unit(m, "minute")] : []) }
-        else if m > 0 { parts = [unit(m, "minute")] + (s > 0 ? [unit(s, "second")] : []) }
-        else { parts = [unit(s, "second")] }
-        return parts.joined(separator: ", ") + " ago"
+        if d > 0 { unit(d, "day"); then(h, "hour") }
+        else if h > 0 { unit(h, "hour"); then(m, "minute") }
+        else if m > 0 { unit(m, "minute"); then(s, "second") }
+        else { unit(s, "second") }
+        out.put(" ago")
+    }
+
+    /// What `write` writes, as a string.
+    private static func text(_ write: (inout ReportBytes) -> Void) -> String {
+        var out = ReportBytes(capacity: 32)
+        write(&out)
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// Compact age for table cells: `3s`, `4m12s`, `2h05m`, `3d04h`.
@@ -36,30 +55,58 @@ package enum StatusFormatting {
     }
 
     /// IEC units with one decimal: `1000 B`, `2.0 KiB`, `1.7 GiB`.
-    static func bytes(_ n: UInt64) -> String {
-        if n < 1024 { return "\(n) B" }
-        let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    static func bytes(_ n: UInt64) -> String { text { bytes(n, into: &$0) } }
+
+    /// ``bytes(_:)`` written into a report.
+    static func bytes(_ n: UInt64, into out: inout ReportBytes) {
+        if n < 1024 {
+            out.put(decimal: n)
+            return out.put(" B")
+        }
+        let units: [StaticString] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var value = Double(n) / 1024
         var i = 0
         while value >= 1024, i < units.count - 1 {
             value /= 1024
             i += 1
         }
-        return "\(oneDecimal(value)) \(units[i])"
+        let tenths = Int64((value * 10).rounded())
+        out.put(decimal: tenths / 10)
+        out.put(byte: UInt8(ascii: "."))
+        out.put(decimal: tenths % 10)
+        out.put(byte: 32)
+        out.put(units[i])
     }
 
     /// Latency in milliseconds with three decimals (`0.142 ms`), `-` when unknown.
-    static func latency(_ nanos: Int64?) -> String {
-        guard let nanos else { return "-" }
-        let micros = (nanos + 500) / 1000
-        return "\(micros / 1000).\(pad3(micros % 1000)) ms"
+    static func latency(_ nanos: Int64?) -> String { text { latency(nanos, into: &$0) } }
+
+    /// ``latency(_:)`` written into a report.
+    static func latency(_ nanos: Int64?, into out: inout ReportBytes) {
+        guard let nanos else { return out.put("-") }
+        millis(nanos, into: &out)
+        out.put(" ms")
     }
 
-    private static func pad3(_ n: Int64) -> String { n < 10 ? "00\(n)" : n < 100 ? "0\(n)" : "\(n)" }
+    /// Nanoseconds as milliseconds with three decimals (`0.142`), rounded to the microsecond.
+    static func millis(_ nanos: Int64) -> String { text { millis(nanos, into: &$0) } }
 
-    private static func oneDecimal(_ v: Double) -> String {
-        let tenths = Int64((v * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
+    /// ``millis(_:)`` written into a report.
+    static func millis(_ nanos: Int64, into out: inout ReportBytes) {
+        let micros = (nanos + 500) / 1000
+        if micros < 0 { out.put(byte: UInt8(ascii: "-")) }
+        out.put(decimal: micros.magnitude / 1000)
+        out.put(byte: UInt8(ascii: "."))
+        out.put(decimal: micros.magnitude % 1000, zeroPaddedTo: 3)
+    }
+
+    /// `in 6 s`, `now`, or `-` when connected or nothing is scheduled (``retry(_:now:)``) written into a report.
+    static func retry(_ atMillis: Int64?, now: Int64, into out: inout ReportBytes) {
+        guard let at = atMillis else { return out.put("-") }
+        guard at > now else { return out.put("now") }
+        out.put("in ")
+        out.put(decimal: (at - now + 999) / 1000)
+        out.put(" s")
     }
 
     /// `in 6 s`, `now`, or `-` when connected or nothing is scheduled.

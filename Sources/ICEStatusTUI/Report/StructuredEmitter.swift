@@ -1,7 +1,5 @@
-import NIOCore
-
 /// Writes a document as indented JSON, one-line JSON or block YAML while it is described, straight into a byte
-/// buffer: no tree is built first. The caller describes containers, keys and scalars in order; the emitter
+/// report: no tree is built first. The caller describes containers, keys and scalars in order; the emitter
 /// places commas, indentation, YAML's dashes and the `{}`/`[]` of empty containers.
 struct StructuredEmitter {
     enum Style { case json, compactJSON, yaml }
@@ -17,7 +15,7 @@ struct StructuredEmitter {
     }
 
     let style: Style
-    var out: ByteBuffer
+    var out: ReportBytes
 
     /// One open container: its members' indentation and how many it has so far.
     private struct Frame {
@@ -31,7 +29,7 @@ struct StructuredEmitter {
     private var frames: [Frame] = []
     private var start: Start
 
-    init(style: Style, start: Start, into out: ByteBuffer = ByteBuffer()) {
+    init(style: Style, start: Start, into out: ReportBytes = ReportBytes()) {
         self.style = style
         self.start = start
         self.out = out
@@ -48,7 +46,7 @@ struct StructuredEmitter {
     /// A member's key; its value follows.
     mutating func key(_ key: StaticString) {
         beginKey()
-        writeKey { $0.writeStaticString(key) }
+        writeKey { $0.put(key) }
     }
 
     /// A member's key that is not a literal (a drop reason's code).
@@ -61,27 +59,41 @@ struct StructuredEmitter {
 
     mutating func string(_ s: String) { scalar { StructuredReport.writeString(s, into: &$0) } }
     mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
-    mutating func number(_ n: some BinaryInteger) { scalar { $0.writeString(String(n)) } }
+    mutating func number(_ n: some BinaryInteger) {
+        scalar { out in
+            if let v = Int64(exactly: n) { out.put(decimal: v) } else if let v = UInt64(exactly: n) { out.put(decimal: v) } else { out.put(String(n)) }
+        }
+    }
+    /// Nanoseconds as a number of milliseconds with three decimals (`0.142`).
+    mutating func milliseconds(nanos: Int64) { scalar { StatusFormatting.millis(nanos, into: &$0) } }
+    /// A time as an RFC 3339 string (`"2026-11-25T12:34:56.789Z"`).
+    mutating func time(_ t: UTCTime) {
+        scalar { out in
+            out.put(byte: 34)
+            t.write(into: &out)
+            out.put(byte: 34)
+        }
+    }
     /// A number already formatted (`0.142`).
-    mutating func number(text: String) { scalar { $0.writeString(text) } }
-    mutating func bool(_ b: Bool) { scalar { if b { $0.writeStaticString("true") } else { $0.writeStaticString("false") } } }
-    mutating func null() { scalar { $0.writeStaticString("null") } }
+    mutating func number(text: String) { scalar { $0.put(text) } }
+    mutating func bool(_ b: Bool) { scalar { if b { $0.put("true") } else { $0.put("false") } } }
+    mutating func null() { scalar { $0.put("null") } }
 
     // MARK: Placement
 
     private var isYAML: Bool { style == .yaml }
 
-    private mutating func scalar(_ write: (inout ByteBuffer) -> Void) {
+    private mutating func scalar(_ write: (inout ReportBytes) -> Void) {
         if isYAML {
             if let top = frames.last, !top.isObject {
                 noteListItem()
                 spaces(top.indent)
-                out.writeStaticString("- ")
+                out.put("- ")
             } else {
-                out.writeInteger(32 as UInt8)
+                out.put(byte: 32)
             }
             write(&out)
-            out.writeInteger(10 as UInt8)
+            out.put(byte: 10)
         } else {
             jsonItemPrefix()
             write(&out)
@@ -91,7 +103,7 @@ struct StructuredEmitter {
     private mutating func open(isObject: Bool) {
         guard isYAML else {
             jsonItemPrefix()
-            out.writeInteger(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            out.put(byte: isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
             frames.append(Frame(isObject: isObject, indent: (frames.last?.indent ?? jsonStartIndent) + 2))
             return
         }
@@ -119,16 +131,16 @@ struct StructuredEmitter {
             guard frame.count == 0 else { return }
             if frame.isListItem {
                 spaces(frame.indent - 2)
-                out.writeStaticString(frame.isObject ? "- {}\n" : "- []\n")
+                out.put(frame.isObject ? "- {}\n" : "- []\n")
             } else {
-                out.writeStaticString(frame.isObject ? " {}\n" : " []\n")
+                out.put(frame.isObject ? " {}\n" : " []\n")
             }
         } else {
             if frame.count > 0, style == .json {
-                out.writeInteger(10 as UInt8)
+                out.put(byte: 10)
                 spaces(frame.indent - 2)
             }
-            out.writeInteger(frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            out.put(byte: frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
         }
     }
 
@@ -152,15 +164,15 @@ struct StructuredEmitter {
         if style == .json {
             let indent = frames[i].indent
             if indent < Self.breakLimit {
-                out.writeBytes(Self.breaks[(indent * 2 + (first ? 0 : 1)) * 2 + (key ? 1 : 0)])
+                out.put(Self.breaks[(indent * 2 + (first ? 0 : 1)) * 2 + (key ? 1 : 0)])
                 return
             }
-            out.writeStaticString(first ? "\n" : ",\n")
+            out.put(first ? "\n" : ",\n")
             spaces(indent)
         } else if !first {
-            out.writeInteger(UInt8(ascii: ","))
+            out.put(byte: UInt8(ascii: ","))
         }
-        if key { out.writeInteger(34 as UInt8) }
+        if key { out.put(byte: 34) }
     }
 
     private static let breakLimit = 32
@@ -181,31 +193,31 @@ struct StructuredEmitter {
         if first, frames[i].isListItem {
             // A list item's first member goes on the item's dash line.
             spaces(frames[i].indent - 2)
-            out.writeStaticString("- ")
+            out.put("- ")
             return
         }
-        if first { out.writeInteger(10 as UInt8) } // after the `key:` this object is the value of
+        if first { out.put(byte: 10) } // after the `key:` this object is the value of
         spaces(frames[i].indent)
     }
 
-    private mutating func writeKey(_ write: (inout ByteBuffer) -> Void) {
+    private mutating func writeKey(_ write: (inout ReportBytes) -> Void) {
         if isYAML {
             write(&out)
-            out.writeInteger(UInt8(ascii: ":"))
+            out.put(byte: UInt8(ascii: ":"))
         } else {
             write(&out)
-            out.writeStaticString(style == .json ? "\": " : "\":")
+            out.put(style == .json ? "\": " : "\":")
         }
     }
 
     /// YAML: counts a list's item; the first one starts on the line after the list's key.
     private mutating func noteListItem() {
         let i = frames.count - 1
-        if frames[i].count == 0 { out.writeInteger(10 as UInt8) }
+        if frames[i].count == 0 { out.put(byte: 10) }
         frames[i].count += 1
     }
 
     private mutating func spaces(_ n: Int) {
-        out.writeRepeatingByte(32, count: n)
+        out.put(spaces: n)
     }
 }

@@ -6,7 +6,7 @@ extension StructuredReport {
     static func compactJSON(_ event: StatusEvent) -> [UInt8] {
         var emitter = StructuredEmitter(style: .compactJSON, start: .json(indent: 0))
         self.event(event, into: &emitter)
-        emitter.out.writeInteger(10 as UInt8)
-        return Array(emitter.out.readableBytesView)
+        emitter.out.put(byte: 10)
+        return emitter.out.bytes
     }
 }

@@ -1,4 +1,3 @@
-import NIOCore
 import StatusRecorder
 
 /// `--json` and `--yaml`: the same document, with stable keys (documented in the README).
@@ -23,15 +22,15 @@ enum StructuredReport {
         let events = EventsByPeer(snapshot.events)
         for p in snapshot.peers { writer.peer(p, events: events.peers[p.id] ?? []) }
         return writer.finish(local: snapshot.local, agentEvents: events.agent, total: snapshot.peers.count,
-                             connected: snapshot.peers.count { $0.state == .connected }).flatMap { Array($0.readableBytesView) }
+                             connected: snapshot.peers.count { $0.state == .connected }).flatMap { $0.bytes }
     }
 
     /// Any document as indented JSON, with a final newline.
     static func json(_ value: Value) -> [UInt8] {
         var emitter = StructuredEmitter(style: .json, start: .json(indent: 0))
         emit(value, into: &emitter)
-        emitter.out.writeInteger(10 as UInt8)
-        return Array(emitter.out.readableBytesView)
+        emitter.out.put(byte: 10)
+        return emitter.out.bytes
     }
 
     /// The report written a peer at a time: each peer's object goes into the `details` list as it comes; the
@@ -45,37 +44,36 @@ enum StructuredReport {
         init(format: Format, now: Int64, expectedPeers: Int = 0) {
             self.format = format
             self.now = now
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(expectedPeers * 1000)
+            let buffer = ReportBytes(capacity: expectedPeers * 1000)
             details = format == .json ? StructuredEmitter(style: .json, start: .json(indent: 6), into: buffer)
                 : StructuredEmitter(style: .yaml, start: .yamlListItem(indent: 4), into: buffer)
         }
 
         mutating func peer(_ p: PeerStatus, events: [StatusEvent]) {
             if format == .json {
-                details.out.writeStaticString(peers > 0 ? ",\n      " : "      ")
+                details.out.put(peers > 0 ? ",\n      " : "      ")
             }
             StructuredReport.peer(p, events: events, now: now, into: &details)
             peers += 1
         }
 
-        mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ByteBuffer] {
+        mutating func finish(local: LocalAgentStatus, agentEvents: [StatusEvent], total: Int, connected: Int) -> [ReportBytes] {
             var head: StructuredEmitter
-            var tail = ByteBuffer()
+            var tail = ReportBytes()
             switch format {
             case .json:
                 head = StructuredEmitter(style: .json, start: .json(indent: 2))
-                head.out.writeStaticString("{\n  \"agent\": ")
+                head.out.put("{\n  \"agent\": ")
                 StructuredReport.agent(local, events: agentEvents, into: &head)
-                head.out.writeString(",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
-                head.out.writeStaticString(peers == 0 ? "[]" : "[\n")
-                tail.writeStaticString(peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n")
+                head.out.put(",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
+                head.out.put(peers == 0 ? "[]" : "[\n")
+                tail.put(peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n")
             case .yaml:
                 head = StructuredEmitter(style: .yaml, start: .yamlValue(indent: 2))
-                head.out.writeStaticString("agent:")
+                head.out.put("agent:")
                 StructuredReport.agent(local, events: agentEvents, into: &head)
-                head.out.writeString("peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
-                head.out.writeStaticString(peers == 0 ? " []\n" : "\n")
+                head.out.put("peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
+                head.out.put(peers == 0 ? " []\n" : "\n")
             }
             return [head.out, details.out, tail]
         }
@@ -85,7 +83,7 @@ enum StructuredReport {
 
     /// A time as RFC 3339, or null when absent or zero.
     private static func time(_ ms: Int64?, into e: inout StructuredEmitter) {
-        if let ms, ms > 0 { e.string(rfc3339(ms)) } else { e.null() }
+        if let ms, ms > 0 { e.time(UTCTime(millis: ms)) } else { e.null() }
     }
 
     /// One peer's object in `peers.details`.
@@ -108,8 +106,8 @@ enum StructuredReport {
         e.endObject()
         e.key("relayAddress"); e.string(p.relayServer)
         e.key("relayTransport"); e.string(p.relayTransport)
-        e.key("latencyMs"); if let l = p.latencyNanos { e.number(text: millis(l)) } else { e.null() }
-        e.key("latencySmoothedMs"); if let l = p.smoothedLatencyNanos { e.number(text: millis(l)) } else { e.null() }
+        e.key("latencyMs"); if let l = p.latencyNanos { e.milliseconds(nanos: l) } else { e.null() }
+        e.key("latencySmoothedMs"); if let l = p.smoothedLatencyNanos { e.milliseconds(nanos: l) } else { e.null() }
         e.key("transferReceived"); e.number(p.bytesReceived)
         e.key("transferSent"); e.number(p.bytesSent)
         e.key("droppedDatagrams")
@@ -181,7 +179,7 @@ enum StructuredReport {
     /// One event: when, its kind's code, its words, and the facts scripts filter on.
     static func event(_ event: StatusEvent, into e: inout StructuredEmitter) {
         e.beginObject()
-        e.key("time"); e.string(rfc3339(event.atMillis))
+        e.key("time"); e.time(UTCTime(millis: event.atMillis))
         e.key("kind"); e.string(event.kind.code)
         if event.peerID != nil {
             e.key("peer"); e.string(event.peerName)
@@ -236,42 +234,39 @@ enum StructuredReport {
         }
     }
 
-    /// Nanoseconds as milliseconds with three decimals.
-    static func millis(_ nanos: Int64) -> String {
-        let micros = (nanos + 500) / 1000
-        let frac = micros % 1000
-        return "\(micros / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
-    }
-
     /// `2026-11-25T12:34:56.789Z`.
     static func rfc3339(_ ms: Int64) -> String { UTCTime(millis: ms).text() }
 
     // MARK: Strings
 
     /// A JSON string (also valid YAML): quoted, with `"`, `\\` and control characters escaped.
-    static func writeString(_ s: String, into out: inout ByteBuffer, quoted: Bool = true) {
-        var s = s
-        s.withUTF8 { bytes in
-            if quoted { out.writeInteger(34 as UInt8) }
+    static func writeString(_ s: String, into out: inout ReportBytes, quoted: Bool = true) {
+        if quoted { out.put(byte: 34) }
+        let copied: Void? = s.utf8.withContiguousStorageIfAvailable { bytes in
             // Most strings need no escape: one copy of their bytes.
-            if !bytes.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
-                out.writeBytes(UnsafeRawBufferPointer(bytes))
-            } else {
-                for b in bytes {
-                    switch b {
-                    case 34: out.writeBytes([92, 34] as [UInt8])
-                    case 92: out.writeBytes([92, 92] as [UInt8])
-                    case 10: out.writeBytes([92, UInt8(ascii: "n")])
-                    case 13: out.writeBytes([92, UInt8(ascii: "r")])
-                    case 9: out.writeBytes([92, UInt8(ascii: "t")])
-                    case 0..<32:
-                        let hex = Array("0123456789abcdef".utf8)
-                        out.writeBytes([92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-                    default: out.writeInteger(b)
-                    }
+            if !bytes.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) { out.put(bytes) } else { escape(bytes, into: &out) }
+        }
+        if copied == nil { escape(Array(s.utf8), into: &out) }
+        if quoted { out.put(byte: 34) }
+    }
+
+    private static func escape(_ bytes: some Sequence<UInt8>, into out: inout ReportBytes) {
+        for b in bytes {
+            switch b {
+            case 34: out.put("\\\"")
+            case 92: out.put("\\\\")
+            case 10: out.put("\\n")
+            case 13: out.put("\\r")
+            case 9: out.put("\\t")
+            case 0..<32:
+                let hex: StaticString = "0123456789abcdef"
+                out.put("\\u00")
+                hex.withUTF8Buffer { digits in
+                    out.put(byte: digits[Int(b >> 4)])
+                    out.put(byte: digits[Int(b & 15)])
                 }
+            default: out.put(byte: b)
             }
-            if quoted { out.writeInteger(34 as UInt8) }
         }
     }
 }

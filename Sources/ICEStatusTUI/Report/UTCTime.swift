@@ -18,24 +18,27 @@ struct UTCTime {
 
     /// `2026-11-25T12:34:56.789Z` (RFC 3339), or with `separator` 32 and no zone, `2026-11-25 12:34:56.789`.
     func text(separator: UInt8 = UInt8(ascii: "T"), zone: Bool = true) -> String {
-        var text = [UInt8](repeating: 0, count: zone ? 24 : 23)
-        func put(_ value: Int64, at index: Int, digits: Int) {
-            var v = value
-            for i in stride(from: index + digits - 1, through: index, by: -1) {
-                text[i] = UInt8(48 + v % 10)
-                v /= 10
-            }
-        }
-        put(year, at: 0, digits: 4); text[4] = 45
-        put(month, at: 5, digits: 2); text[7] = 45
-        put(day, at: 8, digits: 2); text[10] = separator
-        put(hour, at: 11, digits: 2); text[13] = 58
-        put(minute, at: 14, digits: 2); text[16] = 58
-        put(second, at: 17, digits: 2); text[19] = 46
-        put(millisecond, at: 20, digits: 3)
-        if zone { text[23] = UInt8(ascii: "Z") }
-        guard (0...9999).contains(year) else { return "\(year)" + String(decoding: text[4...], as: UTF8.self) }
-        return String(decoding: text, as: UTF8.self)
+        var out = ReportBytes(capacity: 24)
+        write(into: &out, separator: separator, zone: zone)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    /// ``text(separator:zone:)`` written into a report.
+    func write(into out: inout ReportBytes, separator: UInt8 = UInt8(ascii: "T"), zone: Bool = true) {
+        if (0...9999).contains(year) { out.put(decimal: UInt64(year), zeroPaddedTo: 4) } else { out.put(decimal: year) }
+        out.put(byte: 45)
+        out.put(decimal: UInt64(month), zeroPaddedTo: 2)
+        out.put(byte: 45)
+        out.put(decimal: UInt64(day), zeroPaddedTo: 2)
+        out.put(byte: separator)
+        out.put(decimal: UInt64(hour), zeroPaddedTo: 2)
+        out.put(byte: 58)
+        out.put(decimal: UInt64(minute), zeroPaddedTo: 2)
+        out.put(byte: 58)
+        out.put(decimal: UInt64(second), zeroPaddedTo: 2)
+        out.put(byte: 46)
+        out.put(decimal: UInt64(millisecond), zeroPaddedTo: 3)
+        if zone { out.put(byte: UInt8(ascii: "Z")) }
     }
 
     /// Year, month and day of a day count from 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's
