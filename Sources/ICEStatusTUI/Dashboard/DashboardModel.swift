@@ -69,7 +69,8 @@ package struct DashboardModel {
         guard !paused else { return }
         peers.records = records
         apply(changed: change.peers, removed: change.removedPeerIDs, inNameOrder: change.isComplete, local: change.local, now: now)
-        peers.apply(counters: change.counters, inNameOrder: change.countersAreComplete)
+        peers.apply(counters: change.counters)
+        peers.apply(latenciesInNameOrder: change.latenciesInOrder)
     }
 
     /// A frame's update: the feed's changes (nothing is taken while paused, so they wait in the feed), and whole

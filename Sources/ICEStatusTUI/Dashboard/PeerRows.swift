@@ -137,11 +137,30 @@ struct PeerRows: RandomAccessCollection {
         if !incremental, moved || !removed.isEmpty { rebuild() }
     }
 
-    /// Takes latencies that changed apart from the rest of their records (``StatusChangeFeed/Change/counters``);
-    /// `inNameOrder` says they are every peer's, in name-then-id order, matched to the rows by position.
-    mutating func apply(counters: [PeerCounters], inNameOrder: Bool) {
+    /// Takes latencies that changed apart from the rest of their records (``StatusChangeFeed/Change/counters``).
+    mutating func apply(counters: [PeerCounters]) {
         guard !counters.isEmpty else { return }
-        let moves = latencyMoves(counters, byPosition: inNameOrder && counters.count == nameOrder.count)
+        applyLatencies(counters.compactMap { c in
+            slotOf[c.id].flatMap { slot in slots[slot]!.latencyNanos != c.latencyNanos ? (slot, c.latencyNanos) : nil }
+        })
+    }
+
+    /// Takes every peer's latency, in name-then-id order (``StatusChangeFeed/Change/latenciesInOrder``): matched to
+    /// the rows by position, since a reader of every change of the feed holds the peers in that order. Latencies
+    /// that do not match the rows in number are not this reader's, and are left.
+    mutating func apply(latenciesInNameOrder latencies: [Int64?]) {
+        guard !latencies.isEmpty, latencies.count == nameOrder.count else { return }
+        var changed: [(slot: Int, latency: Int64?)] = []
+        slots.withUnsafeBufferPointer { slots in
+            for i in latencies.indices where slots[nameOrder[i]]!.latencyNanos != latencies[i] {
+                changed.append((nameOrder[i], latencies[i]))
+            }
+        }
+        applyLatencies(changed)
+    }
+
+    /// Sets the latencies of slots; under the latency sort, moves their rows (a few) or sorts again (many).
+    private mutating func applyLatencies(_ moves: [(slot: Int, latency: Int64?)]) {
         guard rule.sortKey == .latency else {
             for (slot, latency) in moves { slots[slot]!.latencyNanos = latency }
             return
@@ -155,23 +174,6 @@ struct PeerRows: RandomAccessCollection {
             if shown { insertRow(slot, slots[slot]!) }
         }
         if !incremental, !moves.isEmpty { rebuild() }
-    }
-
-    /// The slots whose latency `counters` changes, and to what. Read through buffers: a whole summary or
-    /// counters copied per peer would cost more than the rest of a frame.
-    private func latencyMoves(_ counters: [PeerCounters], byPosition: Bool) -> [(slot: Int, latency: Int64?)] {
-        counters.withUnsafeBufferPointer { counters in
-            slots.withUnsafeBufferPointer { slots in
-                var moves: [(slot: Int, latency: Int64?)] = []
-                for i in counters.indices {
-                    let slot: Int
-                    if byPosition, slots[nameOrder[i]]!.id == counters[i].id { slot = nameOrder[i] }
-                    else if let s = slotOf[counters[i].id] { slot = s } else { continue }
-                    if slots[slot]!.latencyNanos != counters[i].latencyNanos { moves.append((slot, counters[i].latencyNanos)) }
-                }
-                return moves
-            }
-        }
     }
 
     private mutating func count(_ p: PeerSummary, _ delta: Int) {

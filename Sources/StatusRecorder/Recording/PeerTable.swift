@@ -68,9 +68,10 @@ struct PeerTable {
         displayOrder().map { PeerSummary(slots[$0]!) }
     }
 
-    /// Every peer's counters in display order.
-    mutating func orderedCounters() -> [PeerCounters] {
-        displayOrder().map { PeerCounters(slots[$0]!) }
+    /// Every peer's latency in display order, read in place.
+    mutating func orderedLatencies() -> [Int64?] {
+        let order = displayOrder()
+        return slots.withUnsafeBufferPointer { slots in order.map { slots[$0]!.latencyNanos } }
     }
 
     /// Every peer's id in display order.

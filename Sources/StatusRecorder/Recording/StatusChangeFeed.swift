@@ -16,8 +16,10 @@ public final class StatusChangeFeed: Sendable {
         /// The latency and traffic of peers of which nothing else changed, when asked for apart
         /// (``Counters/apart``), in no particular order.
         public var counters: [PeerCounters] = []
-        /// `counters` is every peer's, in display order.
-        public var countersAreComplete = false
+        /// Instead of `counters` when most peers' counters changed (``Counters/apart``): every peer's latency, in
+        /// display order, which is the order a reader that applies every change of this feed holds the peers in
+        /// once it has applied this one's `peers`. Matched by position: no id is copied or compared.
+        public var latenciesInOrder: [Int64?] = []
         /// Peers of which only latency or traffic changed that the change leaves out (``Counters/counted``): a
         /// reader that shows those fields draws again, one that orders by them did not ask so.
         public var counterChanges = 0
@@ -28,14 +30,17 @@ public final class StatusChangeFeed: Sendable {
             self.local = local
         }
 
-        public var isEmpty: Bool { peers.isEmpty && counters.isEmpty && removedPeerIDs.isEmpty && local == nil && counterChanges == 0 }
+        public var isEmpty: Bool {
+            peers.isEmpty && counters.isEmpty && latenciesInOrder.isEmpty && removedPeerIDs.isEmpty && local == nil && counterChanges == 0
+        }
     }
 
     /// How a change hands over peers of which only latency or traffic changed.
     public enum Counters: Sendable {
         /// As summaries in ``Change/peers``, like any other change.
         case inPeers
-        /// As ``PeerCounters`` in ``Change/counters``: a few numbers per peer, for a reader that orders by them.
+        /// As ``PeerCounters`` in ``Change/counters`` (or, when most peers changed, every latency in
+        /// ``Change/latenciesInOrder``): a few numbers per peer, for a reader that orders by them.
         case apart
         /// Only counted (``Change/counterChanges``), for a reader that neither orders nor filters by them.
         case counted
@@ -95,8 +100,7 @@ extension StatusRecorder {
                 }
             case .apart where marks.counters.count * 2 > s.peers.count:
                 // Read in display order, a reader matches them to its rows by position, not by id.
-                change.counters = s.peers.orderedCounters()
-                change.countersAreComplete = true
+                change.latenciesInOrder = s.peers.orderedLatencies()
             case .apart:
                 change.counters.reserveCapacity(marks.counters.count)
                 for slot in marks.counters {
