@@ -7,15 +7,24 @@ import Testing
 struct EndToEndTests {
     @Test func detailReadsARunningDemo() throws {
         let socket = Harness.temporarySocket()
-        let demo = try Harness.start(["demo", "--headless", "--plain", "--socket", socket])
+        let demoLog = NSTemporaryDirectory() + "icestat-e2e-demo-\(UUID().uuidString.prefix(8)).log"
+        defer { try? FileManager.default.removeItem(atPath: demoLog) }
+        let demo = try TestProcess([Harness.binary, "demo", "--headless", "--plain", "--socket", socket], stderr: demoLog)
         defer { if demo.isRunning { demo.terminate() } }
         var last = ""
+        var lastRun: Harness.Result?
         let allConnected = try eventuallyBlocking(seconds: 20) {
             let r = try Harness.icestat(["--detail", "--socket", socket])
             last = r.stdout
+            lastRun = r
             return r.status == 0 && r.stdout.contains("Peers count: 8/8 Connected")
         }
-        #expect(allConnected, "last report:\n\(last)")
+        #expect(allConnected, """
+            last report (status \(lastRun?.status ?? -1), stderr: \(lastRun?.stderr ?? "")):
+            \(last)
+            demo running: \(demo.isRunning), its log:
+            \((try? String(contentsOfFile: demoLog, encoding: .utf8)) ?? "")
+            """)
         let blocks = last.components(separatedBy: "\n\n").filter { $0.contains("Public key:") && $0.contains("Status:") }
         #expect(blocks.count == 8)
         for block in blocks {

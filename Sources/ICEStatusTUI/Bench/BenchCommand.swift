@@ -21,7 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
 struct DetailBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detail",
-        abstract: "Time `icestat --detail` and `--json` (whole process) against 1,000 and 10,000 peers, beside `cat` of the same output.")
+        abstract: "Time `icestat --detail`, `--json` and `--yaml` (whole process) against 1,000 and 10,000 peers, beside `cat` of the same output.")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Peer counts to measure.")
     var peers: [Int] = [1000, 10000]
@@ -38,14 +38,14 @@ struct DetailBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let dir = NSTemporaryDirectory() + "icestat-bench-\(getpid())"
         let me = ProcessTimer.selfPath
-        print("icestat --detail and --json, whole process, median of \(runs) runs (stdout to /dev/null), each beside cat of its own output")
+        print("icestat --detail, --json and --yaml, whole process, median of \(runs) runs (stdout to /dev/null), each beside cat of its own output")
         print("peers    report     output     icestat      cat output   ratio")
         for count in peers {
             let recorder = StatusRecorder()
             SyntheticPeers.fill(recorder, count: count)
             let socket = "\(dir)/status-\(count).sock"
             let server = try await StatusSocketServer.start(path: socket, recorder: recorder, group: group)
-            for format in ["--detail", "--json"] {
+            for format in ["--detail", "--json", "--yaml"] {
                 let outputFile = "\(dir)/report-\(count)\(format).txt"
                 _ = try ProcessTimer.time([me, format, "--socket", socket], output: outputFile) // warm-up, and the file for cat
                 let size = (try? FileManager.default.attributesOfItem(atPath: outputFile)[.size] as? Int) ?? 0
@@ -56,7 +56,8 @@ struct DetailBench: AsyncParsableCommand {
                     cat.append(try ProcessTimer.time(["cat", outputFile]))
                 }
                 let d = ProcessTimer.median(report) * 1000, c = ProcessTimer.median(cat) * 1000
-                print(String(format: "%-8d %-9@ %6.2f MB  %8.2f ms   %8.2f ms   %4.1fx", count, format as NSString, Double(size) / 1e6, d, c, d / c))
+                let name = format.padding(toLength: 9, withPad: " ", startingAt: 0) // %-9@ does not pad on Linux
+                print(String(format: "%-8d %@ %6.2f MB  %8.2f ms   %8.2f ms   %4.1fx", count, name, Double(size) / 1e6, d, c, d / c))
                 if ProcessInfo.processInfo.environment["ICESTAT_BENCH_KEEP"] == nil { unlink(outputFile) }
             }
             await server.close()

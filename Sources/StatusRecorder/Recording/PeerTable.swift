@@ -40,10 +40,15 @@ struct PeerTable {
 
     /// Changes the record in a slot in place; `body` returns whether it changed it.
     mutating func modify(slot: Int, _ body: (inout PeerStatus) -> Bool) -> Bool {
-        let renamedBefore = slots[slot]!.name
+        let renamedBefore = name(slot: slot)
         let changed = body(&slots[slot]!)
-        if slots[slot]!.name != renamedBefore { order = nil }
+        if name(slot: slot) != renamedBefore { order = nil }
         return changed
+    }
+
+    /// A slot's name, read in place: the array's getter would copy the whole record to read one field.
+    private func name(slot: Int) -> String {
+        slots.withUnsafeBufferPointer { $0[slot]!.name }
     }
 
     /// A slot's summary, read field by field in place (not a copy of the whole record).
