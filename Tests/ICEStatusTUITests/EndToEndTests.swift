@@ -105,12 +105,21 @@ struct EndToEndTests {
 
     @Test func dashboardInTmuxShowsEveryPeerConnected() throws {
         let socket = Harness.temporarySocket()
-        let session = try TmuxSession(command: "\(Harness.binary) demo --plain --socket \(socket)", columns: 120, rows: 20)
+        // The demo's stderr and exit status go to a file, so a demo that ends early says why.
+        let demoLog = NSTemporaryDirectory() + "icestat-e2e-tmux-\(UUID().uuidString.prefix(8)).log"
+        defer { try? FileManager.default.removeItem(atPath: demoLog) }
+        let session = try TmuxSession(command: "\(Harness.binary) demo --plain --socket \(socket) 2>\(demoLog); echo exit status $? >>\(demoLog)",
+                                      columns: 120, rows: 20)
         let connected = session.waitFor(seconds: 20) { screen in
             screen.contains("peers 8/8 connected")
                 && screen.split(separator: "\n").count { $0.contains("Connected  P2P       host 127.0.0.1:") } == 8
         }
-        #expect(connected, "screen:\n\(session.capture())")
+        #expect(connected, """
+            screen:
+            \(session.capture())
+            demo's log:
+            \((try? String(contentsOfFile: demoLog, encoding: .utf8)) ?? "")
+            """)
         // Colour by state: Connected rows are green.
         #expect(session.capture(escapes: true).contains("32m"))
         // Enter opens the selected peer's details; Esc returns.
