@@ -21,7 +21,7 @@ enum ReportCommand {
             StandardOutput.error("icestat: \(error)")
             throw ExitCode(2)
         }
-        for piece in output { piece.withUnsafeBytes { StandardOutput.write(UnsafeRawBufferPointer($0)) } }
+        for piece in output { StandardOutput.write(piece) }
     }
 
     static func check(_ check: CheckArgument, socketPath: String, filter: PeerFilter) throws {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOCore
 import NIOPosix
 import StatusRecorder
 
@@ -133,11 +132,11 @@ package enum StandardOutput {
         bytes.withUnsafeBytes { write($0) }
     }
 
-    static func write(_ buffer: ByteBuffer) {
-        buffer.withUnsafeReadableBytes { write($0) }
+    static func write(_ report: ReportBytes) {
+        report.withUnsafeBytes { write(UnsafeRawBufferPointer($0)) }
     }
 
-    static func write(_ raw: UnsafeRawBufferPointer) {
+    private static func write(_ raw: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < raw.count {
             let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)

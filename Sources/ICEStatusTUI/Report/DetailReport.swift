@@ -47,7 +47,7 @@ struct DetailReport: ReportFormatter {
         put("\n  Last activity: "); StatusFormatting.timeAgo(p.lastActivityMillis, now: now, into: &out)
         put("\n  Transfer status (received/sent) ")
         StatusFormatting.bytes(p.bytesReceived, into: &out); put("/"); StatusFormatting.bytes(p.bytesSent, into: &out)
-        put("\n  Dropped datagrams: "); if p.drops.isEmpty { put("0") } else { put(StatusFormatting.drops(p.drops)) }
+        put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
         put("\n  Latency: "); StatusFormatting.latency(p.latencyNanos, into: &out)
         if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); StatusFormatting.latency(smoothed, into: &out); put(")") }
         put("\n  Reason: "); put(p.reasonWords(now: now) ?? "-")

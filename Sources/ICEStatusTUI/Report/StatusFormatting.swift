@@ -111,10 +111,7 @@ package enum StatusFormatting {
 
     /// `in 6 s`, `now`, or `-` when connected or nothing is scheduled.
     /// When the next attempt is due: a reconnection, or (for a relayed peer) the next direct attempt.
-    static func retry(_ atMillis: Int64?, now: Int64) -> String {
-        guard let at = atMillis else { return "-" }
-        return at > now ? "in \((at - now + 999) / 1000) s" : "now"
-    }
+    static func retry(_ atMillis: Int64?, now: Int64) -> String { text { retry(atMillis, now: now, into: &$0) } }
 
     static func candidate(_ c: CandidateEndpoint?, relayTransport: String? = nil) -> String {
         guard let c else { return "-" }

@@ -1,5 +1,5 @@
-/// Writes a document as indented JSON, one-line JSON or block YAML while it is described, straight into a byte
-/// report: no tree is built first. The caller describes containers, keys and scalars in order; the emitter
+/// Writes a document as indented JSON, one-line JSON or block YAML while it is described, straight into the
+/// report's bytes (``ReportBytes``): no tree is built first. The caller describes containers, keys and scalars in order; the emitter
 /// places commas, indentation, YAML's dashes and the `{}`/`[]` of empty containers.
 struct StructuredEmitter {
     enum Style { case json, compactJSON, yaml }
