@@ -13,7 +13,7 @@ import Testing
         // The churn happened: every kind of event the soak is for was seen.
         let churn = try #require(lines.first { $0.hasPrefix("churn: ") }, "\(r.stdout)")
         let counts = churn.split(separator: " ").compactMap { Int($0) }
-        #expect(counts.count == 3 && counts.allSatisfy { $0 > 0 }, "\(churn)")
+        #expect(counts.count == 3 && counts.allSatisfy { $0 > 0 }, "\(r.stdout)")
         for prefix in ["after warm-up   RSS ", "at the end      RSS ", "RSS growth from warm-up to end: "] {
             #expect(lines.contains { $0.hasPrefix(prefix) }, "no '\(prefix)' in:\n\(r.stdout)")
         }

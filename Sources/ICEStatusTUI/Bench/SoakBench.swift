@@ -65,6 +65,9 @@ struct SoakBench: AsyncParsableCommand {
         print("at the end      " + end.line)
         print(String(format: "churn: %d ICE restarts, %d relay fallbacks, %d consent losses",
                      mesh.restarts.load(ordering: .relaxed), mesh.fallbacks.load(ordering: .relaxed), mesh.consentLosses.load(ordering: .relaxed)))
+        if let coturn, mesh.fallbacks.load(ordering: .relaxed) == 0 {
+            print("no peer fell back to the relay; coturn on 127.0.0.1:\(coturn.port) logged last:\n" + coturn.logTail())
+        }
         counting.forEach { $0.cancel() }
         let (connected, direct) = mesh.connected()
         let growth = Double(end.rssKiB - baseline.rssKiB) / Double(baseline.rssKiB) * 100

@@ -3,9 +3,6 @@ import Logging
 import NIOCore
 import StatusRecorder
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `icestat demo`: a whole mesh on loopback, made of the real parts: a signal server, a local agent (lazy
 /// connections, whose view the recorder holds) and one agent per remote peer, each a ``MeshAgent`` with its own
@@ -77,7 +74,7 @@ final class DemoMesh: Sendable {
         for (i, role) in roles.enumerated() {
             let key = PeerKey()
             let echo = try await DemoTraffic.echo(group: group)
-            let localPort = try Self.freeUDPPort(), remotePort = try Self.freeUDPPort()
+            let localPort = try LoopbackPorts.block(count: 1), remotePort = try LoopbackPorts.block(count: 1)
             peers.append(MeshPeerConfiguration(name: Self.name(i), publicKey: key.publicKeyBase64, localPort: localPort, service: nil))
             var ice = Self.iceConfiguration
             if role == .relayed, let relay {
@@ -177,26 +174,6 @@ final class DemoMesh: Sendable {
         }
         await s.traffic?.close()
         await s.signal?.stop()
-    }
-
-    /// A UDP port on 127.0.0.1 that nothing holds now (the kernel's pick of an ephemeral one).
-    static func freeUDPPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw DemoError(description: "no socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw DemoError(description: "no free UDP port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    struct DemoError: Error, CustomStringConvertible {
-        var description: String
     }
 }
 

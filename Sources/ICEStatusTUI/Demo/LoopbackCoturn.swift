@@ -12,8 +12,9 @@ package final class LoopbackCoturn {
 
     private var process: ChildProcess
     private let directory: String
-    let port: Int
+    package let port: Int
     private let caFile: String?
+    private let log: String
 
     package init(tls: Bool) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/turnserver") else {
@@ -21,7 +22,8 @@ package final class LoopbackCoturn {
         }
         directory = NSTemporaryDirectory() + "icestat-coturn-\(getpid())-\(Int.random(in: 0..<1_000_000))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        port = Int.random(in: 33000...39000)
+        // The listening ports (UDP and TCP, TLS one above) and the relay ports, free now and out of the ephemeral range.
+        port = try LoopbackPorts.block(count: 401, tcp: true)
         var tlsArguments = ["--no-tls"]
         if tls {
             let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
@@ -35,7 +37,7 @@ package final class LoopbackCoturn {
         } else {
             caFile = nil
         }
-        let log = "\(directory)/coturn.log"
+        log = "\(directory)/coturn.log"
         process = try ChildProcess(["/usr/bin/turnserver", "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)",
                                     "--relay-ip", "127.0.0.1", "--min-port", "\(port + 2)", "--max-port", "\(port + 400)"]
                                    + tlsArguments + ["--no-dtls", "--no-cli", "--log-file", "stdout", "--lt-cred-mech",
@@ -55,6 +57,12 @@ package final class LoopbackCoturn {
     package func server(_ transport: TURNTransport) -> TURNServer {
         TURNServer(address: TransportAddress(ip: IPAddress("127.0.0.1")!, port: UInt16(transport == .tls ? port + 1 : port)),
                    username: "icestat", password: "icestat", transport: transport, caFile: caFile)
+    }
+
+    /// The last `lines` lines coturn logged, for a report of a run that went wrong.
+    package func logTail(lines: Int = 30) -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
     package func stop() {
