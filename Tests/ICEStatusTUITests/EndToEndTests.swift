@@ -97,6 +97,20 @@ struct EndToEndTests {
         #expect(r.stdout.contains("fuzzed 100000 inputs") && r.stdout.contains("no crash"))
     }
 
+    @Test func startupBenchTimesEachRowBesideItsBaselines() throws {
+        // The bench builds both baselines with swiftc: print("hi"), and ArgumentParser alone from this build's objects.
+        let r = try Harness.icestat(["bench", "startup", "--runs", "1"], timeout: 240)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first { $0.hasPrefix("print(\"hi\")") }?.hasSuffix(" ms   baseline") == true, "\(r.stdout)")
+        for row in ["icestat --help ", "icestat --detail, agent with 0 peers ", "icestat --json, agent with 0 peers ",
+                    "ArgumentParser alone, status's options, --detail "] {
+            let line = lines.first { $0.hasPrefix(row) }
+            #expect(line?.range(of: #" ms +[0-9]+\.[0-9]{2}x$"#, options: .regularExpression) != nil, "no '\(row)' row in:\n\(r.stdout)")
+        }
+        #expect(lines.last == "target: icestat --help and --detail at most 1.5x the baseline")
+    }
+
     @Test func badArgumentsAreClearErrors() throws {
         let r = try Harness.icestat(["demo", "--peers", "0"])
         #expect(r.status == 64)

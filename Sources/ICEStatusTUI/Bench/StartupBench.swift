@@ -7,7 +7,8 @@ import StatusRecorder
 
 /// `icestat bench startup`: whole-process wall time of `icestat --help` and of `--detail` against an agent with
 /// no peers, beside a Swift `print("hi")` binary that the bench builds with the same toolchain and the same
-/// linking as this binary: the Swift runtime static when this one's is, and the release link flags when it has them.
+/// linking as this binary (``StartupBaseline``), and beside a binary of ArgumentParser alone parsing the
+/// status command's options: the part of the start that the command-line parser takes whatever the binary.
 struct StartupBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "startup",
@@ -31,25 +32,22 @@ struct StartupBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let releaseFlags = ExecutableLinking.releaseFlags
         let linking = (Self.runtimeIsStatic ? "static" : "dynamic") + " Swift runtime" + (releaseFlags.isEmpty ? "" : ", release link flags")
-        try "print(\"hi\")\n".write(toFile: "\(dir)/hi.swift", atomically: true, encoding: .utf8)
-        let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "swiftc"
-        var build = try ChildProcess([swiftc, "-O", "\(dir)/hi.swift", "-o", "\(dir)/hi"] + (Self.runtimeIsStatic ? ["-static-stdlib"] : []) + releaseFlags,
-                                     stderr: "\(dir)/swiftc.log")
-        guard build.wait() == 0 else {
-            throw BenchError.missing("swiftc to build the baseline (set SWIFTC): \((try? String(contentsOfFile: "\(dir)/swiftc.log", encoding: .utf8)) ?? "")")
-        }
+        let linkFlags = (Self.runtimeIsStatic ? ["-static-stdlib"] : []) + releaseFlags
+        let hello = try StartupBaseline.hello(in: dir, linking: linkFlags)
+        let parser = try StartupBaseline.parserOnly(in: dir, linking: linkFlags)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let recorder = StatusRecorder()
         recorder.updateLocal { $0.name = "empty"; $0.startedAtMillis = currentTimeMillis() }
         let socket = "\(dir)/agent.sock"
         let server = try await StatusSocketServer.start(path: socket, recorder: recorder, group: group)
         let me = ProcessTimer.selfPath
-        let commands: [(String, [String])] = [
-            ("print(\"hi\"), \(linking)", ["\(dir)/hi"]),
+        var commands: [(String, [String])] = [
+            ("\(hello.label), \(linking)", hello.argv),
             ("icestat --help", [me, "--help"]),
             ("icestat --detail, agent with 0 peers", [me, "--detail", "--socket", socket]),
             ("icestat --json, agent with 0 peers", [me, "--json", "--socket", socket]),
         ]
+        if let parser { commands.append((parser.label, parser.argv)) }
         for (_, argv) in commands { _ = try ProcessTimer.time(argv) } // warm the page cache
         var times = [[Double]](repeating: [], count: commands.count)
         for _ in 0..<runs {
@@ -62,8 +60,9 @@ struct StartupBench: AsyncParsableCommand {
         for (i, command) in commands.enumerated() {
             let t = ProcessTimer.median(times[i])
             let ratio = i == 0 ? "baseline" : String(format: "%.2fx", t / baseline)
-            print(command.0.padding(toLength: 56, withPad: " ", startingAt: 0) + String(format: "%7.2f ms   ", t * 1000) + ratio)
+            print(command.0.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%7.2f ms   ", t * 1000) + ratio)
         }
+        if parser == nil { print("(no ArgumentParser module and objects beside this binary: parsing alone not timed)") }
         print("target: icestat --help and --detail at most 1.5x the baseline")
     }
 }
