@@ -65,8 +65,7 @@ struct ReportStream<Formatter: ReportFormatter>: StatusStreamSink {
     }
 
     private mutating func close() {
-        if let open, open.kept { format(open.peer, events: open.events) }
-        open = nil
+        if let open = open.take(), open.kept { format(open.peer, events: open.events) }
     }
 
     private mutating func format(_ peer: PeerStatus, events: [StatusEvent]) {
