@@ -33,7 +33,7 @@ struct ReportBytesTests {
         #expect(text(a) == "abce")
         #expect(text(b) == "abcd")
         let c = a
-        a.put(String(repeating: "x", count: 100)) // grows while `c` still shares the block
+        a.put(text: String(repeating: "x", count: 100)) // grows while `c` still shares the block
         #expect(text(c) == "abce")
         #expect(text(a) == "abce" + String(repeating: "x", count: 100))
     }
@@ -44,7 +44,7 @@ struct ReportBytesTests {
         var expected: [UInt8] = []
         for i in 0..<20_000 {
             switch rng.next() % 4 {
-            case 0: b.put("peer-\(i).mesh.internal ✓"); expected += Array("peer-\(i).mesh.internal ✓".utf8)
+            case 0: b.put(text: "peer-\(i).mesh.internal ✓"); expected += Array("peer-\(i).mesh.internal ✓".utf8)
             case 1: b.put(spaces: i % 7); expected += [UInt8](repeating: 32, count: i % 7)
             case 2: b.put(byte: UInt8(i % 256)); expected.append(UInt8(i % 256))
             default: b.put("static "); expected += Array("static ".utf8)
@@ -52,6 +52,18 @@ struct ReportBytesTests {
         }
         #expect(b.count == expected.count)
         #expect(b.bytes == expected)
+    }
+
+    @Test func literalsOfEveryLengthAndLineBreaksAreWrittenWhole() {
+        var b = ReportBytes()
+        let one: StaticString = "/" // a one-character literal, which may be held as a scalar
+        let accented: StaticString = "é"
+        b.put(one); b.put(accented); b.put(""); b.put("long literal, ✓")
+        b.put(text: "")
+        b.putLineBreak(after: nil, indent: 0, before: nil)
+        b.putLineBreak(after: UInt8(ascii: ","), indent: 3, before: 34)
+        b.putLineBreak(after: nil, indent: 40, before: nil)
+        #expect(text(b) == "/élong literal, ✓\n,\n   \"\n" + String(repeating: " ", count: 40))
     }
 
     @Test func humanFormatsWrittenInPlaceMatchTheirWords() {

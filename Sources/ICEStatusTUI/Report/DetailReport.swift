@@ -22,39 +22,40 @@ struct DetailReport: ReportFormatter {
     }
 
     private mutating func put(_ s: StaticString) { out.put(s) }
-    private mutating func put(_ s: String) { out.put(s) }
+    /// Labelled, so that literals take the `StaticString` overload (``ReportBytes/put(text:)``).
+    private mutating func put(text s: String) { out.put(text: s) }
 
     private mutating func line(_ s: String) {
-        out.put(s)
+        out.put(text: s)
         out.put(byte: 10)
     }
 
     private mutating func putEvents(_ list: [StatusEvent], indent: StaticString) {
         for e in list {
-            put(indent); UTCTime(millis: e.atMillis).write(into: &out, separator: 32, zone: false); put("  "); put(e.words); put("\n")
+            put(indent); UTCTime(millis: e.atMillis).write(into: &out, separator: 32, zone: false); put("  "); put(text: e.words); put("\n")
         }
     }
 
     mutating func peer(_ p: PeerStatus, events: [StatusEvent]) {
         let connected = p.state == .connected
-        put("\n "); put(p.name); put(":\n  Public key: "); put(p.id)
-        put("\n  Status: "); put(p.state.rawValue)
-        put("\n  -- detail --\n  Connection type: "); put(connected ? p.connectionType?.rawValue ?? "-" : "-")
-        put("\n  ICE candidate (Local/Remote): "); put(p.localCandidate?.type ?? "-"); put("/"); put(p.remoteCandidate?.type ?? "-")
-        put("\n  ICE candidate endpoints (Local/Remote): "); put(p.localCandidate?.address ?? "-"); put("/"); put(p.remoteCandidate?.address ?? "-")
-        put("\n  Relay server address: "); put(StatusFormatting.relayServer(p) ?? "")
+        put("\n "); put(text: p.name); put(":\n  Public key: "); put(text: p.id)
+        put("\n  Status: "); put(text: p.state.rawValue)
+        put("\n  -- detail --\n  Connection type: "); put(text: connected ? p.connectionType?.rawValue ?? "-" : "-")
+        put("\n  ICE candidate (Local/Remote): "); put(text: p.localCandidate?.type ?? "-"); put("/"); put(text: p.remoteCandidate?.type ?? "-")
+        put("\n  ICE candidate endpoints (Local/Remote): "); put(text: p.localCandidate?.address ?? "-"); put("/"); put(text: p.remoteCandidate?.address ?? "-")
+        put("\n  Relay server address: "); put(text: StatusFormatting.relayServer(p) ?? "")
         put("\n  Last connection update: "); StatusFormatting.timeAgo(p.stateChangedAtMillis, now: now, into: &out)
         put("\n  Last activity: "); StatusFormatting.timeAgo(p.lastActivityMillis, now: now, into: &out)
         put("\n  Transfer status (received/sent) ")
         StatusFormatting.bytes(p.bytesReceived, into: &out); put("/"); StatusFormatting.bytes(p.bytesSent, into: &out)
-        put("\n  Dropped datagrams: "); put(StatusFormatting.drops(p.drops))
+        put("\n  Dropped datagrams: "); put(text: StatusFormatting.drops(p.drops))
         put("\n  Latency: "); StatusFormatting.latency(p.latencyNanos, into: &out)
         if let smoothed = p.smoothedLatencyNanos { put(" (smoothed "); StatusFormatting.latency(smoothed, into: &out); put(")") }
-        put("\n  Reason: "); put(p.reasonWords(now: now) ?? "-")
+        put("\n  Reason: "); put(text: p.reasonWords(now: now) ?? "-")
         put("\n  Next retry: "); StatusFormatting.retry(p.nextRetryAtMillis, now: now, into: &out); put("\n")
         if p.ignoredCandidateCount > 0 {
-            put("  Ignored candidates (in routed networks): "); put(String(p.ignoredCandidateCount)); put(" (")
-            put(p.ignoredCandidates.joined(separator: ", ")); put(")\n")
+            put("  Ignored candidates (in routed networks): "); put(text: String(p.ignoredCandidateCount)); put(" (")
+            put(text: p.ignoredCandidates.joined(separator: ", ")); put(")\n")
         }
         if !events.isEmpty {
             put("  Events:\n")

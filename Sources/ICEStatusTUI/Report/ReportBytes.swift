@@ -69,10 +69,29 @@ struct ReportBytes {
     }
 
     mutating func put(_ s: StaticString) {
-        s.withUTF8Buffer { put($0) }
+        // A literal's bytes are where the pointer says; a one-character literal may be held as a scalar instead.
+        guard s.hasPointerRepresentation else { return s.withUTF8Buffer { put($0) } }
+        let n = s.utf8CodeUnitCount
+        room(n).update(from: s.utf8Start, count: n)
+        count += n
     }
 
-    mutating func put(_ s: String) {
+    /// `prefix` (if any), a line break, `indent` spaces, then `suffix` (if any), in one write: what goes before a
+    /// member of indented JSON (`,\n      "`).
+    mutating func putLineBreak(after prefix: UInt8?, indent: Int, before suffix: UInt8?) {
+        let n = (prefix == nil ? 0 : 1) + 1 + max(indent, 0) + (suffix == nil ? 0 : 1)
+        var p = room(n)
+        if let prefix { p.pointee = prefix; p += 1 }
+        p.pointee = 10
+        p += 1
+        if indent > 0 { p.update(repeating: 32, count: indent); p += indent }
+        if let suffix { p.pointee = suffix }
+        count += n
+    }
+
+    /// A string's bytes. Labelled so that a literal, `put("...")`, takes the ``put(_:)-StaticString`` overload
+    /// (a bare copy of its bytes) instead of this one: Swift prefers `String` for a literal when both fit.
+    mutating func put(text s: String) {
         let copied: Void? = s.utf8.withContiguousStorageIfAvailable { put($0) }
         if copied == nil { put(Array(s.utf8)) }
     }

@@ -49,8 +49,9 @@ struct StructuredEmitter {
         writeKey { $0.put(key) }
     }
 
-    /// A member's key that is not a literal (a drop reason's code).
-    mutating func key(_ key: String) {
+    /// A member's key that is not a literal (a drop reason's code). Labelled, so that a literal key takes the
+    /// `StaticString` overload, which writes it without looking for characters to escape.
+    mutating func key(text key: String) {
         beginKey()
         writeKey { StructuredReport.writeString(key, into: &$0, quoted: false) }
     }
@@ -61,7 +62,7 @@ struct StructuredEmitter {
     mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
     mutating func number(_ n: some BinaryInteger) {
         scalar { out in
-            if let v = Int64(exactly: n) { out.put(decimal: v) } else if let v = UInt64(exactly: n) { out.put(decimal: v) } else { out.put(String(n)) }
+            if let v = Int64(exactly: n) { out.put(decimal: v) } else if let v = UInt64(exactly: n) { out.put(decimal: v) } else { out.put(text: String(n)) }
         }
     }
     /// Nanoseconds as a number of milliseconds with three decimals (`0.142`).
@@ -75,7 +76,7 @@ struct StructuredEmitter {
         }
     }
     /// A number already formatted (`0.142`).
-    mutating func number(text: String) { scalar { $0.put(text) } }
+    mutating func number(text: String) { scalar { $0.put(text: text) } }
     mutating func bool(_ b: Bool) { scalar { if b { $0.put("true") } else { $0.put("false") } } }
     mutating func null() { scalar { $0.put("null") } }
 
@@ -162,27 +163,11 @@ struct StructuredEmitter {
         let first = frames[i].count == 0
         frames[i].count += 1
         if style == .json {
-            let indent = frames[i].indent
-            if indent < Self.breakLimit {
-                out.put(Self.breaks[(indent * 2 + (first ? 0 : 1)) * 2 + (key ? 1 : 0)])
-                return
-            }
-            out.put(first ? "\n" : ",\n")
-            spaces(indent)
+            return out.putLineBreak(after: first ? nil : UInt8(ascii: ","), indent: frames[i].indent, before: key ? 34 : nil)
         } else if !first {
             out.put(byte: UInt8(ascii: ","))
         }
         if key { out.put(byte: 34) }
-    }
-
-    private static let breakLimit = 32
-    /// `\n` or `,\n`, then `indent` spaces, then a key's opening quote or not: for each indent under the limit.
-    private static let breaks: [[UInt8]] = (0..<breakLimit).flatMap { indent in
-        [false, true].flatMap { comma in
-            [false, true].map { quote in
-                (comma ? [44] : []) + [10] + [UInt8](repeating: 32, count: indent) + (quote ? [34] : [])
-            }
-        }
     }
 
     private mutating func beginKey() {

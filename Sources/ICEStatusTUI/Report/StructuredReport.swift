@@ -65,14 +65,14 @@ enum StructuredReport {
                 head = StructuredEmitter(style: .json, start: .json(indent: 2))
                 head.out.put("{\n  \"agent\": ")
                 StructuredReport.agent(local, events: agentEvents, into: &head)
-                head.out.put(",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
+                head.out.put(text: ",\n  \"peers\": {\n    \"total\": \(total),\n    \"connected\": \(connected),\n    \"details\": ")
                 head.out.put(peers == 0 ? "[]" : "[\n")
                 tail.put(peers == 0 ? "\n  }\n}\n" : "\n    ]\n  }\n}\n")
             case .yaml:
                 head = StructuredEmitter(style: .yaml, start: .yamlValue(indent: 2))
                 head.out.put("agent:")
                 StructuredReport.agent(local, events: agentEvents, into: &head)
-                head.out.put("peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
+                head.out.put(text: "peers:\n  total: \(total)\n  connected: \(connected)\n  details:")
                 head.out.put(peers == 0 ? " []\n" : "\n")
             }
             return [head.out, details.out, tail]
@@ -115,7 +115,7 @@ enum StructuredReport {
         e.key("total"); e.number(p.drops.total)
         e.key("reasons")
         e.beginObject()
-        for (reason, count) in p.drops.nonZero { e.key(reason.rawValue); e.number(count) }
+        for (reason, count) in p.drops.nonZero { e.key(text: reason.rawValue); e.number(count) }
         e.endObject()
         e.endObject()
         e.key("lastActivity"); time(p.lastActivityMillis, into: &e)
@@ -223,7 +223,7 @@ enum StructuredReport {
         case .object(let members):
             e.beginObject()
             for (key, member) in members {
-                e.key(key)
+                e.key(text: key)
                 emit(member, into: &e)
             }
             e.endObject()
