@@ -79,9 +79,9 @@ struct PeerTable {
         return slots.withUnsafeBufferPointer { slots in order.map { slots[$0]!.latencyNanos } }
     }
 
-    /// Every peer's id in display order.
-    mutating func orderedIDs() -> [String] {
-        displayOrder().map { slots[$0]!.id }
+    /// Every peer's slot in display order.
+    mutating func orderedSlots() -> [Int] {
+        displayOrder()
     }
 
     private mutating func displayOrder() -> [Int] {

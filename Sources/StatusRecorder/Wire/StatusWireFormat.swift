@@ -58,7 +58,7 @@ public enum StatusWireFormat {
         for e in snapshot.events {
             if let id = e.peerID { byPeer[id, default: []].append(e) } else { agent.append(e) }
         }
-        appendSnapshot(local: snapshot.local, agentEvents: agent, peerEvents: byPeer, peers: snapshot.peers, id: \.id,
+        appendSnapshot(local: snapshot.local, agentEvents: agent, peerEvents: byPeer, peers: snapshot.peers, key: \.id,
                        to: &out) { peer, out in
             appendPeer(peer, full: full, to: &out)
             return true
@@ -66,19 +66,22 @@ public enum StatusWireFormat {
     }
 
     /// A snapshot batch in stream order: the agent and its events, each peer (written by `appendPeer`, false
-    /// when it has no lines) followed by its events, then the events of peers no longer there (removed
-    /// meanwhile, oldest first), then the batch end.
-    static func appendSnapshot<Peer>(local: LocalAgentStatus, agentEvents: [StatusEvent], peerEvents: [String: [StatusEvent]],
-                                     peers: some Sequence<Peer>, id: (Peer) -> String, to out: inout [UInt8],
-                                     appendPeer: (Peer, inout [UInt8]) -> Bool) {
+    /// when it has no lines) followed by its events (`peerEvents`, by the peer's `key`), then the events of peers
+    /// no longer there (removed meanwhile: those left in `peerEvents`, and `leftoverEvents`; oldest first), then
+    /// the batch end.
+    static func appendSnapshot<Peer, Key: Hashable>(local: LocalAgentStatus, agentEvents: [StatusEvent], peerEvents: [Key: [StatusEvent]],
+                                                    leftoverEvents: [StatusEvent] = [], peers: some Sequence<Peer>,
+                                                    key: (Peer) -> Key, to out: inout [UInt8],
+                                                    appendPeer: (Peer, inout [UInt8]) -> Bool) {
         appendLocal(local, to: &out)
         appendEvents(agentEvents, to: &out)
         var peerEvents = peerEvents
         for peer in peers {
             guard appendPeer(peer, &out) else { continue }
-            if let events = peerEvents.removeValue(forKey: id(peer)) { appendEvents(events, to: &out) }
+            // Without events there is nothing to look up (a key's hash is the one cost of a peer here).
+            if !peerEvents.isEmpty, let events = peerEvents.removeValue(forKey: key(peer)) { appendEvents(events, to: &out) }
         }
-        appendEvents(peerEvents.values.joined().sorted { $0.sequence < $1.sequence }, to: &out)
+        appendEvents((peerEvents.values.joined() + leftoverEvents).sorted { $0.sequence < $1.sequence }, to: &out)
         out.append(contentsOf: ".\n".utf8)
     }
 
