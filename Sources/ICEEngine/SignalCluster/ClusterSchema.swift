@@ -61,8 +61,31 @@ enum ClusterSchema {
             try await connection.query(
                 "DELETE FROM icestat_presence WHERE node = \(node) AND key = ANY(\(offline)::text[])", logger: logger)
         }
-        let lines = changes.map { ($0.1 ? ClusterNotice.online(node: node, key: $0.0) : .offline(node: node, key: $0.0)).line }
-        let payloads = ClusterNotice.pack(lines)
+        try await notify(changes.map { $0.1 ? .online(node: node, key: $0.0) : .offline(node: node, key: $0.0) }, on: connection, logger: logger)
+    }
+
+    /// Makes `node`'s rows exactly `keys`, in one statement, so that a node reading the table meanwhile never sees
+    /// an agent that stayed here missing; returns the keys whose rows went (agents that left while the database
+    /// was away).
+    static func replacePresence(_ keys: [[UInt8]], node: String, on connection: PostgresConnection,
+                                logger: Logger) async throws -> [[UInt8]] {
+        let encoded = keys.map { ClusterNotice.base64($0) }
+        let rows = try await connection.query("""
+            WITH gone AS (DELETE FROM icestat_presence WHERE node = \(node) AND NOT (key = ANY(\(encoded)::text[])) RETURNING key),
+                 here AS (INSERT INTO icestat_presence (key, node, since) SELECT k, \(node), now() FROM unnest(\(encoded)::text[]) AS k
+                          ON CONFLICT (key) DO UPDATE SET node = EXCLUDED.node, since = EXCLUDED.since)
+            SELECT key FROM gone
+            """, logger: logger)
+        var left: [[UInt8]] = []
+        for try await (key,) in rows.decode((String,).self) {
+            if let bytes = ClusterNotice.key(Substring(key)) { left.append(bytes) }
+        }
+        return left
+    }
+
+    /// Announces presence notices on the presence channel, packed into as few payloads as fit.
+    static func notify(_ notices: [ClusterNotice], on connection: PostgresConnection, logger: Logger) async throws {
+        let payloads = ClusterNotice.pack(notices.map(\.line))
         guard !payloads.isEmpty else { return }
         try await connection.query(
             "SELECT pg_notify('icestat_presence', p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)

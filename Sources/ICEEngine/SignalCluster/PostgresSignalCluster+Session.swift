@@ -96,12 +96,14 @@ extension PostgresSignalCluster {
             INSERT INTO icestat_nodes (id, address, started, heartbeat) VALUES (\(nodeID), \(configuration.advertisedAddress), now(), now())
             ON CONFLICT (id) DO UPDATE SET address = EXCLUDED.address, heartbeat = now()
             """, logger: logger)
-        try await connection.query("DELETE FROM icestat_presence WHERE node = \(nodeID)", logger: logger)
         let keys = state.withLock { s -> [[UInt8]] in
             s.pendingPresence = [:]
             return s.node?.registeredKeys() ?? []
         }
-        try await ClusterSchema.announce(keys.map { ($0, true) }, node: nodeID, on: connection, logger: logger)
+        beginJoin()
+        let left = try await ClusterSchema.replacePresence(keys, node: nodeID, on: connection, logger: logger)
+        try await ClusterSchema.notify(keys.map { .online(node: nodeID, key: $0) } + left.map { .offline(node: nodeID, key: $0) },
+                                       on: connection, logger: logger)
         var fresh: [[UInt8]: String] = [:]
         let rows = try await connection.query("SELECT key, node FROM icestat_presence WHERE node <> \(nodeID)", logger: logger)
         for try await (key, node) in rows.decode((String, String).self) {
@@ -208,6 +210,7 @@ extension PostgresSignalCluster {
             s.databaseState = reason
             s.usableSince = nil
             s.wake = nil
+            s.joinJournal = nil
             let lost = s.pendingMessages.values.reduce(0) { $0 + $1.count }
             s.pendingMessages = [:]
             return (was, lost)

@@ -47,6 +47,9 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
         /// When the current session last completed a heartbeat round (or joined): the watchdog's reference.
         var lastHeartbeat: ContinuousClock.Instant?
         var pendingPresence: [[UInt8]: Bool] = [:]
+        /// Presence notices heard while a join reads where the others are (nil outside a join): they may be newer
+        /// than the rows it reads, so they are applied again on top of them.
+        var joinJournal: [ClusterNotice]?
         var pendingMessages: [String: [String]] = [:]
         var wake: AsyncStream<Void>.Continuation?
         var nodes: [SignalClusterStatus.Node] = []
@@ -155,10 +158,14 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
         for notice in ClusterNotice.parse(payload).notices {
             switch notice {
             case .online(let node, let key) where node != nodeID:
-                state.withLock { $0.elsewhere[key] = node }
+                state.withLock { s in
+                    s.joinJournal?.append(notice)
+                    s.elsewhere[key] = node
+                }
                 state.withLock { $0.node }?.remotePresenceChanged(key, online: true, node: node)
             case .offline(let node, let key) where node != nodeID:
                 let gone = state.withLock { s -> Bool in
+                    s.joinJournal?.append(notice)
                     guard s.elsewhere[key] == node else { return false }
                     s.elsewhere[key] = nil
                     return true
@@ -168,6 +175,9 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
                 logger.warning("cluster: this node was declared dead by another (missed heartbeats); registering again")
                 resync = true
             case .dead(let node):
+                // Journaled before it is applied: a join that ends in between replays it, and applying it twice
+                // changes nothing.
+                state.withLock { $0.joinJournal?.append(notice) }
                 nodeGone(node)
             default:
                 break
@@ -192,15 +202,35 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
         for key in keys { local?.remotePresenceChanged(key, online: false, node: node) }
     }
 
-    /// Replaces the whole map of agents elsewhere (after a re-sync) and tells watchers of every difference.
-    func replaceElsewhere(with fresh: [[UInt8]: String]) {
-        let old = state.withLock { s -> [[UInt8]: String] in
+    /// Starts a join: presence notices are journaled from here until ``replaceElsewhere(with:)``.
+    func beginJoin() {
+        state.withLock { $0.joinJournal = [] }
+    }
+
+    /// Replaces the whole map of agents elsewhere with the rows a join read, and the notices heard since it began
+    /// on top of them, then tells watchers of every difference. Without the notices, an agent that another node
+    /// announced while the rows were read (a node re-joining at the same moment) would be taken back offline.
+    func replaceElsewhere(with rows: [[UInt8]: String]) {
+        let (old, fresh) = state.withLock { s -> ([[UInt8]: String], [[UInt8]: String]) in
+            var fresh = rows
+            for notice in s.joinJournal ?? [] { Self.apply(notice, to: &fresh) }
+            s.joinJournal = nil
             defer { s.elsewhere = fresh }
-            return s.elsewhere
+            return (s.elsewhere, fresh)
         }
         let local = state.withLock { $0.node }
         for (key, node) in old where fresh[key] == nil { local?.remotePresenceChanged(key, online: false, node: node) }
         for (key, node) in fresh where old[key] != node { local?.remotePresenceChanged(key, online: true, node: node) }
+    }
+
+    /// A presence notice's effect on a map of agents elsewhere.
+    static func apply(_ notice: ClusterNotice, to elsewhere: inout [[UInt8]: String]) {
+        switch notice {
+        case .online(let node, let key): elsewhere[key] = node
+        case .offline(let node, let key): if elsewhere[key] == node { elsewhere[key] = nil }
+        case .dead(let node): elsewhere = elsewhere.filter { $0.value != node }
+        case .message: break
+        }
     }
 
     func drop(_ count: Int, _ reason: String) {
