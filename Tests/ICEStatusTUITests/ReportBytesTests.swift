@@ -56,7 +56,7 @@ struct ReportBytesTests {
 
     @Test func literalsOfEveryLengthAndLineBreaksAreWrittenWhole() {
         var b = ReportBytes()
-        let one: StaticString = "/" // a one-character literal, which may be held as a scalar
+        let one: StaticString = "/"
         let accented: StaticString = "é"
         b.put(one); b.put(accented); b.put(""); b.put("long literal, ✓")
         b.put(text: "")

@@ -160,15 +160,15 @@ public final class PostgresSignalCluster: SignalBackplane, Sendable {
             case .online(let node, let key) where node != nodeID:
                 state.withLock { s in
                     s.joinJournal?.append(notice)
-                    s.elsewhere[key] = node
+                    Self.apply(notice, to: &s.elsewhere)
                 }
                 state.withLock { $0.node }?.remotePresenceChanged(key, online: true, node: node)
             case .offline(let node, let key) where node != nodeID:
                 let gone = state.withLock { s -> Bool in
                     s.joinJournal?.append(notice)
-                    guard s.elsewhere[key] == node else { return false }
-                    s.elsewhere[key] = nil
-                    return true
+                    let here = s.elsewhere[key] == node
+                    Self.apply(notice, to: &s.elsewhere)
+                    return here
                 }
                 if gone { state.withLock { $0.node }?.remotePresenceChanged(key, online: false, node: node) }
             case .dead(let node) where node == nodeID:

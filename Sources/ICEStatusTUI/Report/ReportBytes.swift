@@ -69,7 +69,7 @@ struct ReportBytes {
     }
 
     mutating func put(_ s: StaticString) {
-        // A literal's bytes are where the pointer says; a one-character literal may be held as a scalar instead.
+        // `utf8Start` holds only for a pointer representation, which every literal has; the scalar form goes the long way.
         guard s.hasPointerRepresentation else { return s.withUTF8Buffer { put($0) } }
         let n = s.utf8CodeUnitCount
         room(n).update(from: s.utf8Start, count: n)
